@@ -1,0 +1,206 @@
+"""Dealers: Mesa agents over a shared array store of stock, pipeline and prices.
+
+Stock is held per dealer x product x age (days, oldest bucket open-ended) so that markdown
+of aged stock and first-in-first-out sales are exact and vectorised over all dealers.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from simsales.market.catalogue import Catalogue
+from simsales.scenario.schema import TIERS, NetworkSpec, StoreFormat
+
+if TYPE_CHECKING:
+    from simsales.model import MarketModel
+
+MAX_AGE_DAYS = 366  # stock older than a year is lumped into the last bucket
+PIPELINE_DAYS = 256  # ring buffer length; replenishment lead times must be shorter
+DAYS_PER_MONTH = 365.0 / 12.0
+
+
+def allocate(n: int, shares: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """n labels with counts proportional to shares (largest remainder), in random order."""
+    raw = shares / shares.sum() * n
+    counts = np.floor(raw).astype(int)
+    short = n - counts.sum()
+    counts[np.argsort(-(raw - counts), kind="stable")[:short]] += 1
+    labels = np.repeat(np.arange(len(shares)), counts)
+    return rng.permutation(labels)
+
+
+class Network:
+    """Array state of all stores: formats, tiers, groups, stock, pipeline and prices."""
+
+    def __init__(self, spec: NetworkSpec, catalogue: Catalogue, n_dealers: int, rng: np.random.Generator) -> None:
+        self.spec = spec
+        self.formats: tuple[StoreFormat, ...] = spec.formats
+        self.n = n_dealers
+        n_products = len(catalogue)
+        self.fmt = allocate(n_dealers, np.array([f.share for f in spec.formats]), rng)
+        upper = 1.0 - spec.lower_tier_dealer_share - spec.tier1_dealer_share
+        self.tier = allocate(n_dealers, np.array([spec.tier1_dealer_share, upper, spec.lower_tier_dealer_share]), rng)
+        n_focal = max(1, round(spec.focal_store_share * n_dealers))
+        group = np.empty(n_dealers, dtype=np.int8)
+        order = rng.permutation(n_dealers)
+        group[order[:n_focal]] = 0
+        others = max(spec.groups - 1, 1)
+        group[order[n_focal:]] = 1 + np.arange(n_dealers - n_focal) % others
+        self.group = group
+        self.focal = group == 0
+        self.sells = np.zeros((n_dealers, n_products), dtype=bool)
+        for d in range(n_dealers):
+            for pid in self.formats[self.fmt[d]].products:
+                self.sells[d, catalogue.index(pid)] = True
+
+        def col(name: str) -> np.ndarray:
+            return np.array([getattr(self.formats[f], name) for f in self.fmt], dtype=float)
+
+        self.direct = col("direct").astype(bool)
+        self.push_ratio = col("push_ratio")
+        self.replenish_days = col("replenish_days").astype(int)
+        self.stock_cover_months = col("stock_cover_months")
+        self.financing_rate = col("financing_rate")
+        self.base_discount = col("base_discount")
+        self.markdown_age_days = np.minimum(col("markdown_age_days").astype(int), MAX_AGE_DAYS - 1)
+        self.markdown = col("markdown")
+        self.response_minutes = col("response_minutes")
+        self.info_handover = col("info_handover")
+        self.acquisition_per_lead = col("acquisition_per_lead")
+        self.fixed_cost_month = col("fixed_cost_month")
+        self.margin = col("margin")
+        self.attractiveness = col("attractiveness")
+        self.staff = col("staff")
+        if self.replenish_days.max(initial=0) >= PIPELINE_DAYS:
+            raise ValueError(f"replenish_days must be below {PIPELINE_DAYS}")
+        self.stock = np.zeros((n_dealers, n_products, MAX_AGE_DAYS), dtype=np.int32)
+        self.pipeline = np.zeros((PIPELINE_DAYS, n_dealers, n_products), dtype=np.int32)
+        self.forecast = np.zeros((n_dealers, n_products))
+        self.demand_today = np.zeros((n_dealers, n_products))
+        self.discount = np.repeat(self.base_discount[:, None], n_products, axis=1)
+
+    # --- stock ---------------------------------------------------------------------------
+
+    def stock_total(self) -> np.ndarray:
+        """Units in stock per dealer x product."""
+        return self.stock.sum(axis=2)
+
+    def pipeline_total(self) -> np.ndarray:
+        """Units ordered but not arrived, per dealer x product."""
+        return self.pipeline.sum(axis=0)
+
+    def start_stock(self, daily_demand: np.ndarray) -> None:
+        """Initial forecast and stock at target cover (ages spread over the cover period)."""
+        self.forecast = daily_demand * self.sells
+        target = np.rint(self.target_stock()).astype(np.int32)
+        spread = np.maximum((self.stock_cover_months * DAYS_PER_MONTH).astype(int), 1)
+        for d in range(self.n):
+            ages = np.arange(spread[d])
+            per_age = target[d][:, None] // len(ages)
+            self.stock[d, :, ages] = per_age.T
+            self.stock[d, :, 0] += target[d] - per_age[:, 0] * len(ages)
+
+    def target_stock(self) -> np.ndarray:
+        """Order-up-to level: cover months (raised by manufacturer push) plus lead-time demand."""
+        push = np.where(self.direct, 1.0, self.push_ratio)
+        cover_days = self.stock_cover_months * push * DAYS_PER_MONTH + self.replenish_days
+        return self.forecast * cover_days[:, None]
+
+    def age_one_day(self) -> None:
+        """Every unit gets a day older; the last bucket keeps the oldest."""
+        s = self.stock
+        s[:, :, -1] += s[:, :, -2]
+        s[:, :, 1:-1] = s[:, :, :-2]
+        s[:, :, 0] = 0
+
+    def receive(self, day: int) -> np.ndarray:
+        """Move today's pipeline arrivals into stock at age 0; returns the arrivals."""
+        slot = day % PIPELINE_DAYS
+        arrived = self.pipeline[slot].copy()
+        self.stock[:, :, 0] += arrived
+        self.pipeline[slot] = 0
+        return arrived
+
+    def take(self, units: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Remove `units` (dealer x product) oldest first; returns units taken and their summed age."""
+        oldest_first = self.stock[:, :, ::-1]
+        before = np.cumsum(oldest_first, axis=2) - oldest_first
+        take = np.clip(units[:, :, None] - before, 0, oldest_first)
+        oldest_first -= take  # view: updates self.stock
+        ages = np.arange(MAX_AGE_DAYS - 1, -1, -1)
+        return take.sum(axis=2), (take * ages).sum(axis=2)
+
+    def update_prices(self) -> None:
+        """Today's discount: the base discount plus the markdown where aged stock is on hand."""
+        older = np.cumsum(self.stock[:, :, ::-1], axis=2)[:, :, ::-1]  # units at least a ages old
+        aged = np.take_along_axis(older, self.markdown_age_days[:, None, None], axis=2)[:, :, 0] > 0
+        self.discount = self.base_discount[:, None] + self.markdown[:, None] * aged
+
+    def update_forecast(self, smoothing: float) -> None:
+        """Exponential smoothing of each dealer x product's daily demand; resets today's demand."""
+        self.forecast = (1 - smoothing) * self.forecast + smoothing * self.demand_today * self.sells
+        self.demand_today[:] = 0
+
+    def order(self, day: int) -> np.ndarray:
+        """Order up to target stock; returns the units ordered."""
+        position = self.stock_total() + self.pipeline_total()
+        units = np.maximum(np.rint(self.target_stock() - position), 0).astype(np.int32) * self.sells
+        self.schedule_arrivals(day, units)
+        return units
+
+    def schedule_arrivals(self, day: int, units: np.ndarray) -> None:
+        """Units (dealer x product) arrive after each dealer's replenishment lead time."""
+        slots = (day + np.maximum(self.replenish_days, 1)) % PIPELINE_DAYS
+        np.add.at(self.pipeline, (slots, np.arange(self.n)), units)
+
+
+class Dealer(mesa.Agent):
+    """A store: a Mesa agent whose stock and prices live in the model's `Network` arrays."""
+
+    def __init__(self, model: MarketModel, index: int) -> None:
+        super().__init__(model)
+        self.index = index
+
+    @property
+    def network(self) -> Network:
+        return self.model.network
+
+    @property
+    def format(self) -> str:
+        """Store format name (e.g. 'ice_4s', 'nev_direct', 'community')."""
+        return self.network.formats[self.network.fmt[self.index]].name
+
+    @property
+    def tier(self) -> str:
+        """City tier of the store."""
+        return TIERS[self.network.tier[self.index]]
+
+    @property
+    def group(self) -> int:
+        """Dealer group; 0 is the focal firm."""
+        return int(self.network.group[self.index])
+
+    @property
+    def is_focal(self) -> bool:
+        """True for the strategist's own stores."""
+        return bool(self.network.focal[self.index])
+
+    @property
+    def stock(self) -> dict[str, int]:
+        """Units in stock by product id (products the store sells)."""
+        total = self.network.stock[self.index].sum(axis=1)
+        ids = self.model.catalogue.ids
+        return {ids[p]: int(total[p]) for p in np.flatnonzero(self.network.sells[self.index])}
+
+    @property
+    def salespeople(self) -> mesa.agent.AgentSet:
+        """This store's salespeople."""
+        return self.model.salesforce.at_dealer(self.index)
+
+    @property
+    def units_sold(self) -> int:
+        """Orders taken since the start date."""
+        return int(self.model.recorder.dealer_orders[self.index])

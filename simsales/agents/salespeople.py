@@ -1,0 +1,138 @@
+"""Salespeople: Mesa agents filling planned positions at dealers, with array state for speed.
+
+Each dealer has planned positions (slots).  A slot is filled by a `Salesperson` agent or vacant.
+Attrition, hiring and learning run once a month over all slots at once; the daily journey reads
+knowledge, incentive weight and ramp-up straight from the slot arrays.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from simsales.scenario.schema import SalesforceSpec
+
+if TYPE_CHECKING:
+    from simsales.model import MarketModel
+
+DAYS_PER_MONTH = 365.0 / 12.0
+
+
+class Salesperson(mesa.Agent):
+    """A salesperson in one slot; attributes are read from the `Salesforce` arrays."""
+
+    def __init__(self, model: MarketModel, slot: int) -> None:
+        super().__init__(model)
+        self.slot = slot
+
+    @property
+    def _force(self) -> Salesforce:
+        return self.model.salesforce
+
+    @property
+    def dealer(self) -> int:
+        """Index of the store this salesperson works at."""
+        return int(self._force.dealer[self.slot])
+
+    @property
+    def nev_knowledge(self) -> float:
+        """Ability to explain NEV technology, 0 to 1."""
+        return float(self._force.knowledge[self.slot])
+
+    @property
+    def tenure_days(self) -> int:
+        """Days since hiring."""
+        return int(self._force.tenure_days[self.slot])
+
+    @property
+    def volume_weight(self) -> float:
+        """Weight of volume KPIs in this salesperson's appraisal."""
+        return float(self._force.volume_weight[self.slot])
+
+    @property
+    def ramp(self) -> float:
+        """Productivity during onboarding, 0 to 1."""
+        return float(self._force.ramp()[self.slot])
+
+    @property
+    def units_sold(self) -> int:
+        """Orders taken since the start date."""
+        return int(self._force.units_sold[self.slot])
+
+
+class Salesforce:
+    """Slot arrays for every planned sales position, and the agents that fill them."""
+
+    def __init__(self, model: MarketModel, spec: SalesforceSpec, positions_per_dealer: np.ndarray) -> None:
+        rng = model.rng
+        self.model = model
+        self.spec = spec
+        self.dealer = np.repeat(np.arange(len(positions_per_dealer)), positions_per_dealer)
+        n = len(self.dealer)
+        self.n_slots = n
+        self.filled = rng.random(n) >= spec.initial_vacancy
+        self.knowledge = np.clip(spec.knowledge_mean + spec.knowledge_sd * rng.standard_normal(n), 0.0, 1.0)
+        self.tenure_days = (rng.exponential(spec.tenure_mean_months, n) * DAYS_PER_MONTH).astype(np.int32)
+        self.volume_weight = np.full(n, spec.volume_weight)
+        self.capacity = np.full(n, spec.capacity_per_day)
+        self.monthly_attrition = spec.monthly_attrition
+        self.hire_prob_month = spec.hire_prob_month
+        self.new_hire_knowledge = spec.new_hire_knowledge
+        self.learning_per_month = spec.learning_per_month
+        self.onboarding_months = spec.onboarding_months
+        self.units_sold = np.zeros(n, dtype=np.int64)
+        self.agents: dict[int, Salesperson] = {}
+        for slot in np.flatnonzero(self.filled):
+            self.agents[int(slot)] = Salesperson(model, int(slot))
+        self._index()
+
+    def _index(self) -> None:
+        """Filled slots grouped by dealer, for assigning visitors with one uniform each."""
+        filled = np.flatnonzero(self.filled)
+        order = np.argsort(self.dealer[filled], kind="stable")
+        self.active = filled[order]
+        n_dealers = int(self.dealer.max(initial=-1)) + 1
+        self.active_count = np.bincount(self.dealer[self.active], minlength=n_dealers)
+        self.active_start = np.concatenate(([0], np.cumsum(self.active_count)[:-1]))
+
+    def ramp(self) -> np.ndarray:
+        """Onboarding productivity per slot: linear from 0.5 to 1 over the onboarding months."""
+        months = self.tenure_days / DAYS_PER_MONTH
+        return 0.5 + 0.5 * np.minimum(months / self.onboarding_months, 1.0)
+
+    def assign(self, dealers: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+        """A salesperson slot for each visitor at `dealers` (-1 where the store has nobody)."""
+        if len(self.active) == 0:
+            return np.full(len(dealers), -1, dtype=np.int64)
+        count = self.active_count[dealers]
+        offset = np.minimum((uniforms * count).astype(np.int64), np.maximum(count - 1, 0))
+        pick = np.minimum(self.active_start[dealers] + offset, len(self.active) - 1)
+        return np.where(count > 0, self.active[pick], -1)
+
+    def at_dealer(self, dealer: int) -> list[Salesperson]:
+        """The salespeople working at one dealer."""
+        return [self.agents[int(s)] for s in np.flatnonzero(self.filled & (self.dealer == dealer))]
+
+    def headcount(self) -> int:
+        """Filled positions."""
+        return int(self.filled.sum())
+
+    def month_end(self) -> tuple[int, int]:
+        """Attrition, hiring and a month of learning and tenure; returns (leavers, hires)."""
+        rng = self.model.rng
+        u = rng.random(self.n_slots)
+        leave = self.filled & (u < self.monthly_attrition)
+        hire = ~self.filled & (u < self.hire_prob_month)
+        for slot in np.flatnonzero(leave):
+            self.agents.pop(int(slot)).remove()
+        for slot in np.flatnonzero(hire):
+            self.agents[int(slot)] = Salesperson(self.model, int(slot))
+        self.filled = (self.filled & ~leave) | hire
+        self.knowledge[hire] = self.new_hire_knowledge
+        self.tenure_days[hire] = 0
+        self.tenure_days[self.filled] += int(round(DAYS_PER_MONTH))
+        self.knowledge[self.filled] = np.minimum(self.knowledge[self.filled] + self.learning_per_month, 1.0)
+        self._index()
+        return int(leave.sum()), int(hire.sum())

@@ -1,0 +1,1 @@
+"""Subcommands of the `simsales` command line, one module each."""

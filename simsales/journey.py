@@ -1,0 +1,475 @@
+"""The buyer's journey as vectorised submodels over the consumers whose event falls today.
+
+Each function takes the model and the indices of consumers in one state whose next event is
+today, draws what it needs from `model.rng` in one batch, and moves them to their next state
+with a new event day.  No Python loop runs over consumers.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from simsales.agents.consumers import NO_DAY, State
+from simsales.market.choice import choose_by_weights, logit_choice
+from simsales.scenario.schema import AGE_BANDS, TIERS
+
+if TYPE_CHECKING:
+    from simsales.model import MarketModel
+
+#: Entry times are drawn at this multiple of the base hazard and thinned, so that demand
+#: shocks up to this factor change entry rates exactly without redrawing anyone's time.
+MAX_DEMAND_MULTIPLIER = 1.5
+LOWER = TIERS.index("lower")
+BANDS_25_35 = (AGE_BANDS.index("25_28"), AGE_BANDS.index("29_35"))
+BANDS_GENZ = (AGE_BANDS.index("under25"), AGE_BANDS.index("25_28"))
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-9), 1 - 1e-9)
+    return float(np.log(p / (1 - p)))
+
+
+def _schedule(model: MarketModel, idx: np.ndarray, state: State, delay_days: np.ndarray | float) -> None:
+    """Put consumers in `state` with their next event `delay_days` from today (at least one day)."""
+    pop = model.population
+    pop.state[idx] = state
+    pop.next_day[idx] = model.day + 1 + np.floor(np.maximum(delay_days, 0)).astype(np.int32)
+
+
+# --- market entry ------------------------------------------------------------------------------
+
+
+def schedule_entry(model: MarketModel, idx: np.ndarray) -> None:
+    """Draw when consumers not in the market next consider entering (candidate times, thinned later)."""
+    pop = model.population
+    rate_year = model.entry_rate[idx]
+    sim_owner = pop.state[idx] == State.OWNER
+    rate_year = np.where(sim_owner, 1.0 / model.scenario.ownership.replacement_years, rate_year)
+    wait = model.rng.exponential(1.0, len(idx)) * 365.0 / (rate_year * MAX_DEMAND_MULTIPLIER)
+    pop.next_day[idx] = model.day + 1 + np.minimum(wait, NO_DAY - model.day - 2).astype(np.int32)
+
+
+def enter_market(model: MarketModel, idx: np.ndarray) -> None:
+    """Candidate entrants: accept by the current demand multiplier; researchers go online, others walk in."""
+    pop, rec = model.population, model.recorder
+    u = model.rng.random(len(idx))
+    accept = pop.referred[idx] | (u < model.levers.demand_multiplier / MAX_DEMAND_MULTIPLIER)
+    schedule_entry(model, idx[~accept])
+    idx = idx[accept]
+    if len(idx) == 0:
+        return
+    rec.add("entries", len(idx))
+    rec.add("entries_referred", pop.referred[idx].sum())
+    pop.entry_day[idx] = model.day
+    pop.first_lead_day[idx] = -1
+    pop.visits[idx] = 0
+    pop.visits_here[idx] = 0
+    pop.td_here[idx] = False
+    pop.td_any[idx] = False
+    pop.online_lead[idx] = False
+    pop.info_lost[idx] = False
+    pop.dealer[idx] = -1
+    pop.product[idx] = -1
+    pop.satisfaction[idx] = np.nan
+    pop.log(idx, model.day, "enter market")
+    online = pop.online[idx]
+    researchers = idx[online]
+    rec.add("entries_online", len(researchers))
+    j = model.scenario.journey
+    shape = j.research_days_shape
+    _schedule(model, researchers, State.RESEARCH, model.rng.gamma(shape, j.research_days / shape, len(researchers)))
+    walkers = idx[~online]
+    go_to_store(model, walkers, choose_dealer(model, walkers))
+
+
+def finish_research(model: MarketModel, idx: np.ndarray) -> None:
+    """After online research: defer, or pick a store and either send online leads or walk in."""
+    pop, rec, j = model.population, model.recorder, model.scenario.journey
+    rng = model.rng
+    rec.add("research_done", len(idx))
+    rec.add("research_days_sum", (model.day - pop.entry_day[idx]).sum())
+    rec.add("showroom_sessions", rng.poisson(j.showroom_sessions, len(idx)).sum())
+    u = rng.random(len(idx))
+    drop = u < j.research_dropout
+    leave_market(model, idx[drop], "defer after research")
+    idx, u = idx[~drop], (u[~drop] - j.research_dropout) / max(1.0 - j.research_dropout, 1e-12)
+    dealers = choose_dealer(model, idx)
+    lead = u < j.online_lead_prob * model.levers.online_lead_factor
+    send_online_leads(model, idx[lead], dealers[lead])
+    go_to_store(model, idx[~lead], dealers[~lead])
+
+
+def send_online_leads(model: MarketModel, idx: np.ndarray, favourite: np.ndarray) -> None:
+    """Submit an inquiry to the favourite store and to a few others; wait for the favourite's answer."""
+    pop, rec, j = model.population, model.recorder, model.scenario.journey
+    if len(idx) == 0:
+        return
+    extra = model.rng.poisson(j.extra_online_leads, len(idx))
+    others = choose_dealer(model, np.repeat(idx, extra), exclude=np.repeat(favourite, extra))
+    all_dealers = np.concatenate([favourite, others])
+    rec.add("online_leads", len(all_dealers))
+    _count_leads(model, all_dealers, online=True)
+    pop.dealer[idx] = favourite
+    pop.online_lead[idx] = True
+    pop.first_lead_day[idx] = model.day
+    pop.log(idx, model.day, "online lead")
+    _schedule(model, idx, State.LEAD, 0)
+
+
+def _count_leads(model: MarketModel, dealers: np.ndarray, online: bool) -> None:
+    rec, net = model.recorder, model.network
+    rec.add("acquisition_cost", net.acquisition_per_lead[dealers].sum())
+    rec.per_dealer(rec.dealer_leads, dealers)
+    if online:
+        rec.per_dealer(rec.dealer_online_leads, dealers)
+
+
+def contact_leads(model: MarketModel, idx: np.ndarray) -> None:
+    """The favourite store answers the online lead, or the lead goes cold and the consumer moves on."""
+    pop, j, net = model.population, model.scenario.journey, model.network
+    d = pop.dealer[idx]
+    minutes = net.response_minutes[d] * model.levers.response_factor[d]
+    p_cold = j.cold_lead_floor + (1 - j.cold_lead_floor) * (1 - np.exp(-minutes / j.response_tau_minutes))
+    u = model.rng.random(len(idx))
+    cold = u < p_cold
+    model.recorder.add("leads_cold", cold.sum())
+    pop.log(idx[cold], model.day, "lead went cold")
+    after_no_order(model, idx[cold], (u[cold]) / np.maximum(p_cold[cold], 1e-12))
+    warm = idx[~cold]
+    handover = np.minimum(net.info_handover[pop.dealer[warm]] * model.levers.handover_factor[pop.dealer[warm]], 1.0)
+    uw = (u[~cold] - p_cold[~cold]) / np.maximum(1 - p_cold[~cold], 1e-12)
+    pop.info_lost[warm] = uw >= handover
+    _schedule(model, warm, State.VISIT, model.rng.exponential(j.visit_delay_days, len(warm)))
+
+
+def go_to_store(model: MarketModel, idx: np.ndarray, dealers: np.ndarray) -> None:
+    """Schedule a (first) visit to `dealers` as a walk-in."""
+    pop = model.population
+    pop.dealer[idx] = dealers
+    pop.visits_here[idx] = 0
+    pop.td_here[idx] = False
+    pop.online_lead[idx] = False
+    pop.info_lost[idx] = False
+    _schedule(model, idx, State.VISIT, model.rng.exponential(model.scenario.journey.visit_delay_days, len(idx)))
+
+
+def choose_dealer(model: MarketModel, idx: np.ndarray, exclude: np.ndarray | None = None) -> np.ndarray:
+    """Each consumer picks a store: own city tier first, format appeal, loyalty and referrals."""
+    pop, net, j = model.population, model.network, model.scenario.journey
+    if len(idx) == 0:
+        return np.empty(0, dtype=np.int64)
+    weights = model.dealer_weights[pop.tier[idx]].copy()
+    prev = pop.prev_group[idx]
+    loyal = (net.group[None, :] == prev[:, None]) & (prev[:, None] >= 0)
+    weights *= np.where(loyal, np.exp(j.previous_group_loyalty), 1.0)
+    u = model.rng.random((len(idx), 2))
+    referred = pop.referred[idx] & (pop.referral_group[idx] >= 0) & (u[:, 1] < j.referral_loyalty)
+    if referred.any():
+        in_group = net.group[None, :] == pop.referral_group[idx][:, None]
+        restricted = np.where(in_group, weights, 0.0)
+        has = restricted.sum(axis=1) > 0
+        weights[referred & has] = restricted[referred & has]
+    if exclude is not None:
+        weights[np.arange(len(idx)), exclude] = 0.0
+        empty = weights.sum(axis=1) <= 0
+        weights[empty] = 1.0
+    return choose_by_weights(weights, u[:, 0])
+
+
+def leave_market(model: MarketModel, idx: np.ndarray, reason: str) -> None:
+    """Drop out or defer: back to not-in-market with a fresh entry time."""
+    pop = model.population
+    if len(idx) == 0:
+        return
+    model.recorder.add("drops", len(idx))
+    pop.log(idx, model.day, reason)
+    pop.state[idx] = np.where(pop.owns_sim_car[idx], State.OWNER, State.OUT)
+    pop.dealer[idx] = -1
+    pop.referred[idx] = False
+    schedule_entry(model, idx)
+
+
+def after_no_order(model: MarketModel, idx: np.ndarray, u: np.ndarray) -> None:
+    """Leaving a store without an order: come back, try another store, or leave the market."""
+    pop, j = model.population, model.scenario.journey
+    if len(idx) == 0:
+        return
+    exhausted = pop.visits[idx] >= j.max_visits
+    back = ~exhausted & (u < j.repeat_visit_prob)
+    switch = ~exhausted & ~back & (u < j.repeat_visit_prob + j.switch_store_prob)
+    drop = ~back & ~switch
+    _schedule(model, idx[back], State.VISIT, model.rng.exponential(j.visit_delay_days, back.sum()))
+    movers = idx[switch]
+    model.recorder.add("switches", len(movers))
+    pop.log(movers, model.day, "try another store")
+    go_to_store(model, movers, choose_dealer(model, movers, exclude=pop.dealer[movers]))
+    leave_market(model, idx[drop], "leave market")
+
+
+# --- in the store ------------------------------------------------------------------------------
+
+
+def _salesperson_values(model: MarketModel, sp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Knowledge, volume weight and ramp of each slot in `sp` (-1: nobody, new-hire values)."""
+    sf = model.salesforce
+    spec = model.scenario.salesforce
+    knowledge = np.append(np.minimum(sf.knowledge + model.levers.knowledge_boost, 1.0), spec.new_hire_knowledge)[sp]
+    volume = np.append(sf.volume_weight, spec.volume_weight)[sp]
+    ramp = np.append(sf.ramp(), 0.5)[sp]
+    return knowledge, volume, ramp
+
+
+def product_utility(model: MarketModel, idx: np.ndarray, knowledge: np.ndarray, penalty: np.ndarray) -> np.ndarray:
+    """Utility of every product at each consumer's store: appeal, price after policy, NEV taste, salesperson."""
+    pop, cat, j = model.population, model.catalogue, model.scenario.journey
+    d = pop.dealer[idx]
+    net_price = model.net_price[d] - pop.owns_car[idx, None] * model.trade_in_subsidy[None, :]
+    price_term = pop.price_sens[idx, None] * (net_price / 1e5) * (1.0 - pop.nev_wtp[idx, None] * cat.is_nev)
+    nev_term = cat.is_nev * (j.knowledge_weight * (knowledge[:, None] - 0.5) + model.levers.nev_utility_shift)
+    wom_term = j.wom_weight * (model.wom - 80.0) / 10.0
+    return cat.appeal + wom_term + nev_term - price_term - penalty[:, None]
+
+
+def visit_store(model: MarketModel, idx: np.ndarray) -> None:
+    """A store visit: a salesperson serves, a test drive may follow, else the consumer decides on the spot."""
+    pop, rec, net, j = model.population, model.recorder, model.network, model.scenario.journey
+    rng = model.rng
+    d = pop.dealer[idx]
+    first = pop.visits_here[idx] == 0
+    walk_in = first & ~pop.online_lead[idx]
+    rec.add("walkin_leads", walk_in.sum())
+    _count_leads(model, d[walk_in], online=False)
+    no_lead_yet = pop.first_lead_day[idx] < 0
+    pop.first_lead_day[idx[no_lead_yet]] = model.day
+    rec.add("visits", len(idx))
+    rec.add("store_visitors", first.sum())
+    rec.add("online_lead_visits", (first & pop.online_lead[idx]).sum())
+    rec.add("repeat_questions", (first & pop.info_lost[idx]).sum())
+    pop.visits[idx] += 1
+    pop.visits_here[idx] += 1
+    u = rng.random((len(idx), 3))
+    sp = model.salesforce.assign(d, u[:, 0])
+    pop.salesperson[idx] = sp
+    knowledge, volume, ramp = _salesperson_values(model, sp)
+    capacity = np.append(model.salesforce.capacity, 1.0)[sp] * ramp
+    load = np.bincount(sp + 1, minlength=model.salesforce.n_slots + 1)[sp + 1]
+    overload = np.where(sp >= 0, np.maximum(load / capacity - 1.0, 0.0), 1.0)
+    p_td = _sigmoid(j.test_drive_base + j.test_drive_push * (volume - 0.5) + j.test_drive_nev_knowledge * (knowledge - 0.5))
+    td = ~pop.td_here[idx] & (u[:, 1] < p_td) & net.sells[d].any(axis=1)
+    drivers = idx[td]
+    rec.add("test_drives", len(drivers))
+    pop.td_here[drivers] = True
+    pop.td_any[drivers] = True
+    pop.log(drivers, model.day, "test drive")
+    _schedule(model, drivers, State.TEST_DRIVE, rng.exponential(j.decision_days, len(drivers)))
+    rest = ~td
+    penalty = (
+        j.no_test_drive_penalty * ~pop.td_here[idx[rest]]
+        + j.repeat_question_penalty * pop.info_lost[idx[rest]]
+        + j.overload_penalty * overload[rest]
+    )
+    _decide(model, idx[rest], knowledge[rest], penalty, u[rest, 2], after_td=False)
+
+
+def decide_after_test_drive(model: MarketModel, idx: np.ndarray) -> None:
+    """Some days after a test drive: order one of the store's products or not."""
+    pop, j = model.population, model.scenario.journey
+    knowledge, _, _ = _salesperson_values(model, pop.salesperson[idx])
+    penalty = j.repeat_question_penalty * pop.info_lost[idx]
+    _decide(model, idx, knowledge, penalty, model.rng.random(len(idx)), after_td=True)
+
+
+def _decide(model: MarketModel, idx: np.ndarray, knowledge: np.ndarray, penalty: np.ndarray, u: np.ndarray, after_td: bool) -> None:
+    pop, j = model.population, model.scenario.journey
+    if len(idx) == 0:
+        return
+    utility = product_utility(model, idx, knowledge, penalty)
+    available = model.network.sells[pop.dealer[idx]]
+    choice = logit_choice(utility, available, np.full(len(idx), j.outside_utility), u)
+    buy = choice >= 0
+    place_orders(model, idx[buy], choice[buy].astype(np.int64), after_td)
+    rest = idx[~buy]
+    after_no_order(model, rest, model.rng.random(len(rest)))
+
+
+def place_orders(model: MarketModel, idx: np.ndarray, products: np.ndarray, after_td: bool) -> None:
+    """Orders: served first-in-first-out from store stock, else ordered from the factory (or cancelled)."""
+    pop, rec, net, j = model.population, model.recorder, model.network, model.scenario.journey
+    cat, sf = model.catalogue, model.salesforce
+    rng = model.rng
+    if len(idx) == 0:
+        return
+    d = pop.dealer[idx]
+    n_products = len(cat)
+    key = d * n_products + products
+    demand = np.bincount(key, minlength=net.n * n_products).reshape(net.n, n_products)
+    net.demand_today += demand
+    # rank of each order within its dealer x product, to serve the first `stock` of them
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    group_start = np.searchsorted(sorted_key, sorted_key, side="left")
+    rank = np.empty(len(idx), dtype=np.int64)
+    rank[order] = np.arange(len(idx)) - group_start
+    in_stock = rank < net.stock_total()[d, products]
+    served = np.bincount(key[in_stock], minlength=net.n * n_products).reshape(net.n, n_products)
+    taken, age_sum = net.take(served)
+    _record_stock_out(model, taken, age_sum)
+    u = rng.random((len(idx), 3))
+    cancel = ~in_stock & (u[:, 0] < j.backorder_cancel_prob * model.levers.delay_cancel_factor)
+    rec.add("backorders", (~in_stock).sum())
+    rec.add("cancellations", cancel.sum())
+    pop.log(idx[cancel], model.day, "cancel: not in stock")
+    after_no_order(model, idx[cancel], u[cancel, 1])
+    keep = ~cancel
+    idx, d, products, in_stock, u = idx[keep], d[keep], products[keep], in_stock[keep], u[keep]
+    factory = ~in_stock
+    # factory orders arrive and leave stock at once: they are arrivals and stock outflows
+    factory_units = np.bincount(
+        (d * n_products + products)[factory], minlength=net.n * n_products
+    ).reshape(net.n, n_products)
+    rec.add("arrivals", factory_units.sum())
+    _record_stock_out(model, factory_units, np.zeros_like(age_sum))
+    rec.add("orders", len(idx))
+    if after_td:
+        rec.add("orders_after_td", len(idx))
+    rec.add("focal_orders", net.focal[d].sum())
+    rec.per_dealer(rec.dealer_orders, d)
+    rec.per_dealer(rec.dealer_online_orders, d[pop.online_lead[idx]])
+    sp = pop.salesperson[idx]
+    if rec.recording:
+        np.add.at(sf.units_sold, sp[sp >= 0], 1)
+    rec.add("commission_cost", len(idx) * model.scenario.salesforce.commission_per_unit)
+    knowledge, volume, _ = _salesperson_values(model, sp)
+    o = model.scenario.ownership
+    pop.misdescribed[idx] = u[:, 1] < np.clip(o.misdescribe_base * volume * (1.0 - knowledge), 0, 1)
+    explain = u[:, 2] < o.winter_explain_knowledge * knowledge
+    pop.winter_unaware[idx] = cat.is_nev[products] & ~explain
+    price = cat.list_price[products] * (1.0 - net.discount[d, products])
+    pop.price_paid[idx] = price
+    rec.add("gross_margin", (cat.list_price[products] * (net.margin[d] - net.discount[d, products])).sum())
+    pop.product[idx] = products
+    pop.order_day[idx] = model.day
+    wait = np.where(in_stock, j.delivery_days, j.delivery_days + net.replenish_days[d] * model.levers.delivery_delay_factor)
+    pop.promised_day[idx] = model.day + int(round(j.delivery_days))
+    pop.log(idx, model.day, "order")
+    _schedule(model, idx, State.ORDERED, wait)
+
+
+def _record_stock_out(model: MarketModel, units: np.ndarray, age_sum: np.ndarray) -> None:
+    nev = model.catalogue.is_nev
+    rec = model.recorder
+    rec.add("stock_out_NEV", units[:, nev].sum())
+    rec.add("stock_out_ICE", units[:, ~nev].sum())
+    rec.add("stock_age_sum_NEV", age_sum[:, nev].sum())
+    rec.add("stock_age_sum_ICE", age_sum[:, ~nev].sum())
+
+
+# --- delivery and ownership --------------------------------------------------------------------
+
+
+def deliver(model: MarketModel, idx: np.ndarray) -> None:
+    """Delivery: the sale is registered and satisfaction forms from what was told versus what is got."""
+    pop, rec, net, cat, o = model.population, model.recorder, model.network, model.catalogue, model.scenario.ownership
+    rng = model.rng
+    d, p = pop.dealer[idx], pop.product[idx].astype(np.int64)
+    pt = cat.powertrain[p]
+    rec.add("deliveries", len(idx))
+    for k, name in enumerate(("BEV", "PHEV", "ICE")):
+        rec.add(f"deliveries_{name}", (pt == k).sum())
+    rec.add("deliveries_domestic", cat.is_domestic[p].sum())
+    rec.add("deliveries_lower_tier", (pop.tier[idx] == LOWER).sum())
+    rec.add("deliveries_focal", net.focal[d].sum())
+    rec.add("deliveries_trade_in", pop.owns_car[idx].sum())
+    rec.add("deliveries_referred", pop.referred[idx].sum())
+    rec.add("deliveries_25_35", np.isin(pop.age_band[idx], BANDS_25_35).sum())
+    rec.add("deliveries_genz", np.isin(pop.age_band[idx], BANDS_GENZ).sum())
+    rec.add("revenue", pop.price_paid[idx].sum())
+    rec.add("nev_revenue", pop.price_paid[idx][cat.is_nev[p]].sum())
+    rec.add("buyer_visits_sum", pop.visits[idx].sum())
+    rec.add("cycle_days_sum", (model.day - pop.first_lead_day[idx]).sum())
+    rec.per_dealer(rec.dealer_deliveries, d)
+    known = pop.prev_group[idx] >= 0
+    rec.add("repurchase_known", known.sum())
+    rec.add("repurchase_same", (known & (pop.prev_group[idx] == net.group[d])).sum())
+    late_weeks = np.maximum(model.day - pop.promised_day[idx], 0) / 7.0
+    repair_wait = o.repair_wait_days * model.levers.repair_wait_factor
+    nev = cat.is_nev[p]
+    sat = (
+        o.base_satisfaction
+        + o.satisfaction_sd * rng.standard_normal(len(idx))
+        - o.misdescribe_penalty * pop.misdescribed[idx]
+        - o.winter_penalty * cat.winter_range_loss[p] * pop.winter_unaware[idx]
+        - o.repeat_question_penalty * pop.info_lost[idx]
+        - o.delay_penalty_per_week * late_weeks
+        - o.repair_wait_penalty * repair_wait
+    )
+    sat = np.clip(sat, 0.0, 100.0)
+    pop.satisfaction[idx] = sat
+    rec.add("misdescribed", pop.misdescribed[idx].sum())
+    rec.add("winter_unaware", (pop.winter_unaware[idx] & nev).sum())
+    rec.add("satisfaction_sum", sat.sum())
+    rec.add("very_satisfied", (sat >= o.very_satisfied_at).sum())
+    rec.add("promoters", (sat >= o.promoter_at).sum())
+    rec.add("detractors", (sat < o.detractor_below).sum())
+    model.update_word_of_mouth(p, sat)
+    pop.owns_car[idx] = True
+    pop.owns_sim_car[idx] = True
+    pop.prev_group[idx] = net.group[d]
+    pop.referred[idx] = False
+    pop.first_service_done[idx] = False
+    pop.log(idx, model.day, "delivery")
+    _schedule(model, idx, State.OWNER, o.first_service_days - 1)
+
+
+def owner_event(model: MarketModel, idx: np.ndarray) -> None:
+    """Owners: at first service, complain, churn or refer; later, re-enter the market to replace the car."""
+    pop = model.population
+    replacing = pop.first_service_done[idx]
+    enter_market(model, idx[replacing])
+    first_service(model, idx[~replacing])
+
+
+def first_service(model: MarketModel, idx: np.ndarray) -> None:
+    """Satisfaction turns into complaints, loss of the customer, and referrals of new buyers."""
+    pop, rec, o = model.population, model.recorder, model.scenario.ownership
+    rng = model.rng
+    if len(idx) == 0:
+        return
+    sat = pop.satisfaction[idx].astype(float)
+    u = rng.random((len(idx), 3))
+    complain = u[:, 0] < _sigmoid(_logit(o.complaint_base) + o.complaint_slope * (80.0 - sat))
+    churn = u[:, 1] < _sigmoid(_logit(o.churn_base) - o.churn_slope * (sat - 80.0))
+    refer = u[:, 2] < _sigmoid(_logit(o.referral_base) + o.referral_slope * (sat - 80.0)) * model.levers.referral_factor
+    rec.add("first_services", len(idx))
+    rec.add("complaints", complain.sum())
+    rec.add("churned", churn.sum())
+    pop.log(idx[complain], model.day, "complaint")
+    pop.log(idx[churn], model.day, "lost as a customer")
+    referrers = idx[refer]
+    groups = pop.prev_group[referrers]
+    pop.prev_group[idx[churn]] = -1
+    pop.first_service_done[idx] = True
+    schedule_entry(model, idx)
+    refer_new_buyers(model, referrers, groups)
+
+
+def refer_new_buyers(model: MarketModel, referrers: np.ndarray, groups: np.ndarray) -> None:
+    """Each referrer brings one consumer not in the market into it within two weeks."""
+    pop = model.population
+    if len(referrers) == 0:
+        return
+    candidates = model.rng.integers(0, pop.n, len(referrers))
+    ok = pop.state[candidates] == State.OUT
+    candidates, first = np.unique(candidates[ok], return_index=True)
+    groups = groups[ok][first]
+    model.recorder.add("referrals", len(candidates))
+    pop.referred[candidates] = True
+    pop.referral_group[candidates] = groups
+    pop.log(candidates, model.day, "referred by an owner")
+    pop.next_day[candidates] = model.day + 1 + model.rng.integers(0, 14, len(candidates)).astype(np.int32)

@@ -1,0 +1,404 @@
+"""Every KPI in one place, named by the id of the 2023 statistic it measures.
+
+A KPI is computed from a finished (or running) model's counters over the recorded window; units
+follow `calibration/targets_2023.toml` (percent as 0-100, sales in million units a year).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from simsales._paths import default_file
+from simsales.scenario.schema import TIERS
+
+if TYPE_CHECKING:
+    from simsales.model import MarketModel
+
+
+@dataclass(frozen=True)
+class KPI:
+    """A named measurement of a run."""
+
+    id: str
+    unit: str
+    description: str
+    compute: Callable[[MarketModel], float]
+
+
+REGISTRY: dict[str, KPI] = {}
+
+
+def kpi(id: str, unit: str, description: str) -> Callable[[Callable[[MarketModel], float]], Callable[[MarketModel], float]]:
+    """Register a KPI function under a statistics id."""
+
+    def wrap(fn: Callable[[MarketModel], float]) -> Callable[[MarketModel], float]:
+        REGISTRY[id] = KPI(id, unit, description, fn)
+        return fn
+
+    return wrap
+
+
+def _ratio(num: float, den: float, scale: float = 1.0) -> float:
+    return float(num) / float(den) * scale if den else float("nan")
+
+
+def _t(m: MarketModel, name: str) -> float:
+    return m.recorder.total(name)
+
+
+def _annual_millions(m: MarketModel, flow: str) -> float:
+    days = len(m.recorder.window(flow))
+    scale = m.scenario.run.real_population / m.scenario.run.n_consumers
+    return _ratio(_t(m, flow) * scale * 365.0, days * 1e6)
+
+
+# --- market ----------------------------------------------------------------------------------
+
+
+@kpi("market.total_sales", "million units", "new cars delivered per year, in real units")
+def _total_sales(m: MarketModel) -> float:
+    return _annual_millions(m, "deliveries")
+
+
+@kpi("market.nev_sales", "million units", "NEVs (BEV + PHEV) delivered per year")
+def _nev_sales(m: MarketModel) -> float:
+    return _annual_millions(m, "deliveries_BEV") + _annual_millions(m, "deliveries_PHEV")
+
+
+@kpi("market.bev_sales", "million units", "BEVs delivered per year")
+def _bev_sales(m: MarketModel) -> float:
+    return _annual_millions(m, "deliveries_BEV")
+
+
+@kpi("market.phev_sales", "million units", "PHEVs delivered per year")
+def _phev_sales(m: MarketModel) -> float:
+    return _annual_millions(m, "deliveries_PHEV")
+
+
+@kpi("market.nev_share", "%", "NEV share of deliveries")
+def _nev_share(m: MarketModel) -> float:
+    return _ratio(_t(m, "deliveries_BEV") + _t(m, "deliveries_PHEV"), _t(m, "deliveries"), 100)
+
+
+@kpi("market.domestic_brand_share", "%", "domestic-brand share of deliveries")
+def _domestic(m: MarketModel) -> float:
+    return _ratio(_t(m, "deliveries_domestic"), _t(m, "deliveries"), 100)
+
+
+@kpi("market.lower_tier_share", "%", "share of deliveries to lower-tier households")
+def _lower_tier(m: MarketModel) -> float:
+    return _ratio(_t(m, "deliveries_lower_tier"), _t(m, "deliveries"), 100)
+
+
+@kpi("market.lower_tier_store_sales_ratio", "x", "deliveries per lower-tier store vs per upper-tier store")
+def _lower_store_ratio(m: MarketModel) -> float:
+    lower = m.network.tier == TIERS.index("lower")
+    per_store = m.recorder.dealer_deliveries
+    if lower.all() or not lower.any():
+        return float("nan")
+    return _ratio(per_store[lower].mean(), per_store[~lower].mean())
+
+
+@kpi("policy.trade_in_share", "%", "deliveries to buyers trading in a car")
+def _trade_in(m: MarketModel) -> float:
+    return _ratio(_t(m, "deliveries_trade_in"), _t(m, "deliveries"), 100)
+
+
+@kpi("focal.market_share", "%", "focal firm's share of deliveries")
+def _focal_share(m: MarketModel) -> float:
+    return _ratio(_t(m, "deliveries_focal"), _t(m, "deliveries"), 100)
+
+
+# --- journey ---------------------------------------------------------------------------------
+
+
+@kpi("journey.online_research_share", "%", "market entrants who research online first")
+def _online_research(m: MarketModel) -> float:
+    return _ratio(_t(m, "entries_online"), _t(m, "entries"), 100)
+
+
+@kpi("journey.online_decision_days", "days", "mean length of online research")
+def _decision_days(m: MarketModel) -> float:
+    return _ratio(_t(m, "research_days_sum"), _t(m, "research_done"))
+
+
+@kpi("journey.store_visits", "visits", "store visits per buyer before the order")
+def _store_visits(m: MarketModel) -> float:
+    return _ratio(_t(m, "buyer_visits_sum"), _t(m, "deliveries"))
+
+
+@kpi("journey.test_drive_rate", "%", "store visitors (per store) who test-drive")
+def _td_rate(m: MarketModel) -> float:
+    return _ratio(_t(m, "test_drives"), _t(m, "store_visitors"), 100)
+
+
+@kpi("journey.test_drive_to_order", "%", "test drives followed by an order")
+def _td_to_order(m: MarketModel) -> float:
+    return _ratio(_t(m, "orders_after_td"), _t(m, "test_drives"), 100)
+
+
+@kpi("journey.lead_conversion", "%", "orders per lead (online inquiries and walk-ins)")
+def _lead_conversion(m: MarketModel) -> float:
+    return _ratio(_t(m, "orders"), _t(m, "online_leads") + _t(m, "walkin_leads"), 100)
+
+
+def _format_conversion(m: MarketModel, stores: np.ndarray) -> float:
+    rec = m.recorder
+    return _ratio(rec.dealer_orders[stores].sum(), rec.dealer_leads[stores].sum(), 100)
+
+
+@kpi("journey.lead_conversion_nev_direct", "%", "lead conversion at NEV direct stores")
+def _conv_direct(m: MarketModel) -> float:
+    return _format_conversion(m, m.network.direct)
+
+
+@kpi("journey.lead_conversion_ice_dealer", "%", "lead conversion at franchised dealers selling ICE cars")
+def _conv_ice(m: MarketModel) -> float:
+    sells_ice = m.network.sells[:, ~m.catalogue.is_nev].any(axis=1)
+    return _format_conversion(m, ~m.network.direct & sells_ice)
+
+
+@kpi("journey.dealers_online_conversion_below_15", "%", "stores whose online-lead conversion is below 15%")
+def _below_15(m: MarketModel) -> float:
+    rec = m.recorder
+    has = rec.dealer_online_leads > 0
+    conv = rec.dealer_online_orders[has] / rec.dealer_online_leads[has]
+    return _ratio((conv < 0.15).sum(), has.sum(), 100)
+
+
+@kpi("journey.repeat_questions_after_online", "%", "online-lead visitors asked the same questions again in store")
+def _repeat_questions(m: MarketModel) -> float:
+    return _ratio(_t(m, "repeat_questions"), _t(m, "online_lead_visits"), 100)
+
+
+@kpi("journey.online_lead_capture", "%", "online leads per online showroom session")
+def _online_capture(m: MarketModel) -> float:
+    return _ratio(_t(m, "online_leads"), _t(m, "showroom_sessions"), 100)
+
+
+@kpi("journey.sales_cycle_days", "days", "days from first lead to delivery")
+def _cycle(m: MarketModel) -> float:
+    return _ratio(_t(m, "cycle_days_sum"), _t(m, "deliveries"))
+
+
+# --- consumers -------------------------------------------------------------------------------
+
+
+@kpi("consumer.age_25_35_share", "%", "buyers aged 25-35")
+def _age_25_35(m: MarketModel) -> float:
+    return _ratio(_t(m, "deliveries_25_35"), _t(m, "deliveries"), 100)
+
+
+@kpi("consumer.gen_z_share", "%", "Gen Z buyers")
+def _gen_z(m: MarketModel) -> float:
+    return _ratio(_t(m, "deliveries_genz"), _t(m, "deliveries"), 100)
+
+
+@kpi("consumer.nev_premium_willing", "%", "consumers who would pay at least a 10% premium for an NEV")
+def _premium(m: MarketModel) -> float:
+    return float((m.population.nev_wtp >= 0.10).mean() * 100)
+
+
+@kpi("consumer.winter_range_unaware", "%", "NEV buyers not told about winter range loss")
+def _winter(m: MarketModel) -> float:
+    return _ratio(_t(m, "winter_unaware"), _t(m, "deliveries_BEV") + _t(m, "deliveries_PHEV"), 100)
+
+
+@kpi("consumer.misdescribed_range", "%", "buyers told inaccurate range or consumption figures")
+def _misdescribed(m: MarketModel) -> float:
+    return _ratio(_t(m, "misdescribed"), _t(m, "deliveries"), 100)
+
+
+@kpi("consumer.very_satisfied", "%", "buyers 'very satisfied'")
+def _very_satisfied(m: MarketModel) -> float:
+    return _ratio(_t(m, "very_satisfied"), _t(m, "deliveries"), 100)
+
+
+@kpi("consumer.satisfaction", "points", "mean satisfaction at delivery")
+def _satisfaction(m: MarketModel) -> float:
+    return _ratio(_t(m, "satisfaction_sum"), _t(m, "deliveries"))
+
+
+@kpi("consumer.nps", "points", "promoters minus detractors among buyers")
+def _nps(m: MarketModel) -> float:
+    return _ratio(_t(m, "promoters") - _t(m, "detractors"), _t(m, "deliveries"), 100)
+
+
+@kpi("consumer.churn", "%", "owners lost as customers by their first service")
+def _churn(m: MarketModel) -> float:
+    return _ratio(_t(m, "churned"), _t(m, "first_services"), 100)
+
+
+@kpi("consumer.referral_rate", "%", "deliveries to buyers referred by an owner")
+def _referral(m: MarketModel) -> float:
+    return _ratio(_t(m, "deliveries_referred"), _t(m, "deliveries"), 100)
+
+
+@kpi("consumer.repurchase", "%", "replacement buyers who return to the group that sold their last car")
+def _repurchase(m: MarketModel) -> float:
+    return _ratio(_t(m, "repurchase_same"), _t(m, "repurchase_known"), 100)
+
+
+# --- salesforce ------------------------------------------------------------------------------
+
+
+@kpi("talent.complaints_per_1000_industry", "per 1000", "complaints per 1000 owners at first service")
+def _complaints(m: MarketModel) -> float:
+    return _ratio(_t(m, "complaints"), _t(m, "first_services"), 1000)
+
+
+@kpi("talent.units_per_person_month", "units", "orders per salesperson and month")
+def _units_per_person(m: MarketModel) -> float:
+    heads = m.recorder.window("headcount")
+    months = len(heads) / (365.0 / 12.0)
+    return _ratio(_t(m, "orders"), heads.mean() * months) if len(heads) else float("nan")
+
+
+@kpi("talent.battery_explain_share", "%", "salespeople with NEV knowledge of at least 0.5")
+def _battery(m: MarketModel) -> float:
+    sf = m.salesforce
+    return _ratio(((sf.knowledge >= 0.5) & sf.filled).sum(), sf.filled.sum(), 100)
+
+
+@kpi("talent.talent_gap", "%", "planned sales positions that are vacant")
+def _gap(m: MarketModel) -> float:
+    rec = m.recorder
+    return _ratio(rec.window("positions").sum() - rec.window("headcount").sum(), rec.window("positions").sum(), 100)
+
+
+@kpi("talent.annual_attrition", "%", "salespeople leaving per year, per average headcount")
+def _attrition(m: MarketModel) -> float:
+    heads = m.recorder.window("headcount")
+    return _ratio(_t(m, "leavers") * 365.0, heads.mean() * len(heads), 100) if len(heads) else float("nan")
+
+
+# --- inventory -------------------------------------------------------------------------------
+
+
+def _stock_coefficient(m: MarketModel, segments: tuple[str, ...]) -> float:
+    monthly = m.recorder.monthly()
+    full = monthly[monthly["days"] >= 28]
+    if full.empty:
+        return float("nan")
+    stock = sum(full[f"stock_{s}"] for s in segments)
+    sold = sum(full[f"stock_out_{s}"] for s in segments)
+    ratio = (stock / sold.where(sold > 0)).dropna()
+    return float(ratio.mean()) if len(ratio) else float("nan")
+
+
+def _turnover(m: MarketModel, segments: tuple[str, ...]) -> float:
+    stock = sum(m.recorder.window(f"stock_{s}").mean() for s in segments)
+    sold = sum(m.recorder.window(f"stock_out_{s}").mean() for s in segments)
+    return _ratio(stock, sold)
+
+
+@kpi("inventory.stock_coefficient", "months of sales", "month-end stock over the month's sales")
+def _coef(m: MarketModel) -> float:
+    return _stock_coefficient(m, ("ICE", "NEV"))
+
+
+@kpi("inventory.stock_coefficient_ice", "months of sales", "stock coefficient of ICE cars")
+def _coef_ice(m: MarketModel) -> float:
+    return _stock_coefficient(m, ("ICE",))
+
+
+@kpi("inventory.stock_coefficient_nev", "months of sales", "stock coefficient of NEVs")
+def _coef_nev(m: MarketModel) -> float:
+    return _stock_coefficient(m, ("NEV",))
+
+
+@kpi("inventory.turnover_days", "days", "average stock over average daily sales")
+def _turn(m: MarketModel) -> float:
+    return _turnover(m, ("ICE", "NEV"))
+
+
+@kpi("inventory.turnover_days_ice", "days", "turnover days of ICE cars")
+def _turn_ice(m: MarketModel) -> float:
+    return _turnover(m, ("ICE",))
+
+
+@kpi("inventory.turnover_days_nev", "days", "turnover days of NEVs")
+def _turn_nev(m: MarketModel) -> float:
+    return _turnover(m, ("NEV",))
+
+
+@kpi("inventory.age_at_sale_days", "days", "mean days in store stock of units sold")
+def _age_at_sale(m: MarketModel) -> float:
+    return _ratio(_t(m, "stock_age_sum_ICE") + _t(m, "stock_age_sum_NEV"), _t(m, "stock_out_ICE") + _t(m, "stock_out_NEV"))
+
+
+# --- costs and prices ------------------------------------------------------------------------
+
+
+@kpi("cost.acquisition_cost", "yuan", "marketing spend per buyer")
+def _acq(m: MarketModel) -> float:
+    return _ratio(_t(m, "acquisition_cost"), _t(m, "deliveries"))
+
+
+@kpi("cost.marketing_cost_ratio", "%", "marketing spend over revenue")
+def _marketing_ratio(m: MarketModel) -> float:
+    return _ratio(_t(m, "acquisition_cost"), _t(m, "revenue"), 100)
+
+
+@kpi("cost.sales_cost_ratio", "%", "salaries, commissions, stores and stock financing over revenue")
+def _sales_cost_ratio(m: MarketModel) -> float:
+    cost = sum(_t(m, c) for c in ("salary_cost", "commission_cost", "fixed_cost", "financing_cost"))
+    return _ratio(cost, _t(m, "revenue"), 100)
+
+
+@kpi("pricing.nev_avg_price", "yuan", "mean transaction price of NEVs")
+def _nev_price(m: MarketModel) -> float:
+    return _ratio(_t(m, "nev_revenue"), _t(m, "deliveries_BEV") + _t(m, "deliveries_PHEV"))
+
+
+@kpi("pricing.nev_vs_ice_price_gap", "yuan", "mean ICE price minus mean NEV price")
+def _gap_price(m: MarketModel) -> float:
+    ice = _ratio(_t(m, "revenue") - _t(m, "nev_revenue"), _t(m, "deliveries_ICE"))
+    return ice - _nev_price(m)
+
+
+# --- tables ----------------------------------------------------------------------------------
+
+
+def compute_kpis(model: MarketModel) -> dict[str, float]:
+    """All registered KPIs of a model, in registry order."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return {k.id: float(k.compute(model)) for k in REGISTRY.values()}
+
+
+def load_targets(path: str | Path | None = None) -> pd.DataFrame:
+    """Targets as a DataFrame indexed by id (value, unit, kind, section, tolerance, weight, note)."""
+    file = Path(path) if path is not None else default_file("calibration/targets_2023.toml")
+    with open(file, "rb") as fh:
+        data = tomllib.load(fh)
+    rows = [{"id": key, **entry} for key, entry in data["targets"].items()]
+    return pd.DataFrame(rows).set_index("id")
+
+
+def kpi_table(values: dict[str, float], targets: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Tidy table: id, value, target, rel_error, tolerance, within (blank target for KPIs without one)."""
+    targets = load_targets() if targets is None else targets
+    rows = []
+    for key, value in values.items():
+        target = float(targets["value"].get(key, np.nan)) if key in targets.index else np.nan
+        tolerance = float(targets["tolerance"].get(key, np.nan)) if key in targets.index else np.nan
+        rel = (value - target) / abs(target) if np.isfinite(target) and target != 0 else np.nan
+        rows.append(
+            {
+                "id": key,
+                "value": value,
+                "target": target,
+                "rel_error": rel,
+                "tolerance": tolerance,
+                "within": bool(np.isfinite(rel) and abs(rel) <= tolerance),
+                "unit": REGISTRY[key].unit if key in REGISTRY else "",
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,245 @@
+"""`MarketModel`: a Mesa model of China's car retail market, one step per simulated day."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+
+from simsales import journey
+from simsales.agents.consumers import ConsumerPopulation, State
+from simsales.agents.dealers import DAYS_PER_MONTH, Dealer, Network
+from simsales.agents.salespeople import Salesforce, Salesperson
+from simsales.levers import Levers
+from simsales.market.catalogue import Catalogue
+from simsales.market.policy import PolicyState
+from simsales.recorder import Recorder
+from simsales.scenario import Scenario, load_scenario
+from simsales.scenario.schema import TIERS
+
+#: Conversion of market entrants into buyers assumed only to size the initial stock; the
+#: warm-up period replaces it with the model's own demand forecast.
+INITIAL_CONVERSION_GUESS = 0.4
+
+#: Daily handlers, in the order they run: owners first, deliveries last.
+HANDLERS = (
+    (State.OWNER, journey.owner_event),
+    (State.OUT, journey.enter_market),
+    (State.RESEARCH, journey.finish_research),
+    (State.LEAD, journey.contact_leads),
+    (State.VISIT, journey.visit_store),
+    (State.TEST_DRIVE, journey.decide_after_test_drive),
+    (State.ORDERED, journey.deliver),
+)
+
+
+class MarketModel(mesa.Model):
+    """Consumers (arrays), dealers and salespeople (Mesa agents) acting out the buyer's journey.
+
+    All arguments are keyword-only with defaults, so Mesa's `batch_run` and visualisation can
+    rebuild the model from keywords.  `scenario` is a `Scenario`, a path to a scenario file or
+    None for the shipped 2023 baseline; `params` overrides values by dotted path.
+    """
+
+    def __init__(
+        self,
+        *,
+        scenario: Scenario | str | Path | None = None,
+        n_consumers: int | None = None,
+        days: int | None = None,
+        warmup_days: int | None = None,
+        start_date: date | str | None = None,
+        params: dict[str, Any] | None = None,
+        seed: int | None = None,
+        rng: np.random.Generator | int | None = None,
+        track: Sequence[int] = (),
+    ) -> None:
+        base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+        overrides = dict(params or {})
+        for key, value in (
+            ("run.n_consumers", n_consumers),
+            ("run.days", days),
+            ("run.warmup_days", warmup_days),
+            ("run.start_date", str(start_date) if start_date is not None else None),
+        ):
+            if value is not None:
+                overrides[key] = value
+        self.scenario: Scenario = base.replace(**overrides) if overrides else base
+        if rng is None:
+            rng = self.scenario.run.seed if seed is None else seed
+        super().__init__(rng=rng)
+        self.seed = seed if seed is not None else (rng if isinstance(rng, int) else None)
+        run = self.scenario.run
+        self.day = 0
+        self.total_days = run.warmup_days + run.days
+        self.first_date = run.start_date - timedelta(days=run.warmup_days)
+        self.catalogue = Catalogue.from_products(self.scenario.products)
+        self.policy = PolicyState.from_spec(self.scenario.policy)
+        self._build_network()
+        self.population = ConsumerPopulation(
+            run.n_consumers,
+            self.scenario.population,
+            self.rng,
+            self.scenario.network.groups,
+            np.bincount(self.network.group, minlength=self.scenario.network.groups).astype(float),
+        )
+        self.population.track(list(track))
+        self.entry_rate = self._entry_rates()
+        self.levers = Levers(self.network.n)
+        self.wom = np.full(len(self.catalogue), 80.0)
+        self.recorder = Recorder(self.total_days, run.warmup_days, run.start_date, self.network.n)
+        self._price_today()
+        expected_daily = self.entry_rate.sum() / 365.0 * INITIAL_CONVERSION_GUESS
+        share = self.dealer_weights.mean(axis=0)
+        per_product = self.network.sells / np.maximum(self.network.sells.sum(axis=1, keepdims=True), 1)
+        self.network.start_stock(expected_daily * share[:, None] / share.sum() * per_product)
+        journey.schedule_entry(self, np.arange(run.n_consumers))
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                "date": lambda m: m.date.isoformat(),
+                "deliveries": lambda m: m.recorder.flows["deliveries"][m.day],
+                "orders": lambda m: m.recorder.flows["orders"][m.day],
+                "leads": lambda m: m.recorder.flows["online_leads"][m.day] + m.recorder.flows["walkin_leads"][m.day],
+                "in_market": lambda m: m.recorder.levels["in_market"][m.day],
+                "stock": lambda m: m.recorder.levels["stock_ICE"][m.day] + m.recorder.levels["stock_NEV"][m.day],
+                "salespeople": lambda m: m.recorder.levels["headcount"][m.day],
+            }
+        )
+
+    # --- construction --------------------------------------------------------------------
+
+    def _build_network(self) -> None:
+        net_spec, run = self.scenario.network, self.scenario.run
+        real_scale = net_spec.real_dealers * run.n_consumers / run.real_population
+        n_dealers = max(net_spec.min_dealers, int(round(real_scale)))
+        self.network = Network(net_spec, self.catalogue, n_dealers, self.rng)
+        self.dealers = [Dealer(self, d) for d in range(n_dealers)]
+        staff_scale = min(real_scale / n_dealers, 1.0)
+        positions = np.maximum(np.rint(self.network.staff * staff_scale), 1).astype(int)
+        self.salesforce = Salesforce(self, self.scenario.salesforce, positions)
+        self.dealer_weights = self._dealer_weights()
+
+    def _dealer_weights(self) -> np.ndarray:
+        """Store-choice weights per consumer tier: own tier with probability p, spread by format appeal."""
+        net, p_same = self.network, self.scenario.journey.same_tier_store_prob
+        appeal = np.exp(net.attractiveness)
+        weights = np.zeros((len(TIERS), net.n))
+        for t in range(len(TIERS)):
+            same = net.tier == t
+            w_same = np.where(same, appeal, 0.0)
+            w_other = np.where(same, 0.0, appeal)
+            if w_same.sum() == 0:
+                weights[t] = w_other / w_other.sum()
+            elif w_other.sum() == 0:
+                weights[t] = w_same / w_same.sum()
+            else:
+                weights[t] = p_same * w_same / w_same.sum() + (1 - p_same) * w_other / w_other.sum()
+        return weights
+
+    def _entry_rates(self) -> np.ndarray:
+        """Yearly market-entry rate of each consumer while not in the market."""
+        spec, pop = self.scenario.population, self.population
+        rate = np.where(pop.owns_car, spec.entry_rate_owner, spec.entry_rate_nonowner)
+        rate = rate * np.where(pop.young, spec.young_entry_mult, 1.0)
+        rate = rate * np.where(pop.tier == TIERS.index("lower"), spec.lower_tier_entry_mult, 1.0)
+        return np.maximum(rate, 1e-9)
+
+    # --- the day -------------------------------------------------------------------------
+
+    @property
+    def date(self) -> date:
+        """Calendar date of the current day."""
+        return self.first_date + timedelta(days=self.day)
+
+    def _price_today(self) -> None:
+        """Transaction price plus purchase tax per dealer x product, and the trade-in subsidy per product."""
+        price = self.catalogue.list_price[None, :] * (1.0 - self.network.discount)
+        self.net_price = price + self.policy.purchase_tax(self.catalogue, price)
+        self.trade_in_subsidy = self.policy.trade_in_subsidy(self.catalogue)
+
+    def step(self) -> None:
+        """One simulated day."""
+        if self.day >= self.total_days:
+            self.running = False
+            return
+        rec, net, pop = self.recorder, self.network, self.population
+        rec.day = self.day
+        net.age_one_day()
+        rec.add("arrivals", net.receive(self.day).sum())
+        net.update_prices()
+        self._price_today()
+        due = np.flatnonzero(pop.next_day == self.day)
+        if due.size:
+            states = pop.state[due]
+            for state, handler in HANDLERS:
+                subset = due[states == state]
+                if subset.size:
+                    handler(self, subset)
+        self._end_of_day()
+        if rec.recording:
+            self.datacollector.collect(self)
+        self.day += 1
+        if self.day >= self.total_days:
+            self.running = False
+
+    def _end_of_day(self) -> None:
+        rec, net, sf = self.recorder, self.network, self.salesforce
+        inv = self.scenario.inventory
+        net.update_forecast(inv.forecast_smoothing)
+        if self.day % inv.order_every_days == 0:
+            net.order(self.day)
+        stock = net.stock_total()
+        nev = self.catalogue.is_nev
+        rec.set("stock_ICE", stock[:, ~nev].sum())
+        rec.set("stock_NEV", stock[:, nev].sum())
+        value = (stock * self.catalogue.list_price).sum(axis=1)
+        rec.add("financing_cost", (value * net.financing_rate).sum() / 365.0)
+        rec.add("salary_cost", sf.headcount() * self.scenario.salesforce.salary_month / DAYS_PER_MONTH)
+        rec.add("fixed_cost", net.fixed_cost_month.sum() / DAYS_PER_MONTH)
+        if (self.date + timedelta(days=1)).day == 1:
+            leavers, hires = sf.month_end()
+            rec.add("leavers", leavers)
+            rec.add("hires", hires)
+        rec.set("headcount", sf.headcount())
+        rec.set("positions", sf.n_slots)
+        counts = self.population.counts()
+        rec.set("in_market", counts[State.RESEARCH : State.ORDERED + 1].sum())
+
+    def update_word_of_mouth(self, products: np.ndarray, satisfaction: np.ndarray) -> None:
+        """Move each product's word of mouth towards its new owners' satisfaction (2% per owner)."""
+        n = np.bincount(products, minlength=len(self.wom))
+        total = np.bincount(products, weights=satisfaction, minlength=len(self.wom))
+        has = n > 0
+        weight = 1.0 - 0.98 ** n[has]
+        self.wom[has] = (1 - weight) * self.wom[has] + weight * total[has] / n[has]
+
+    def run_model(self, progress: bool = False) -> None:
+        """Run to the end of the horizon, optionally with a progress bar."""
+        remaining = self.total_days - self.day
+        if progress:
+            from tqdm.auto import tqdm
+
+            with tqdm(total=remaining, unit="day", desc=self.scenario.name) as bar:
+                while self.running and self.day < self.total_days:
+                    self.step()
+                    bar.update(1)
+        else:
+            while self.running and self.day < self.total_days:
+                self.step()
+
+    # --- outputs -------------------------------------------------------------------------
+
+    def kpis(self) -> dict[str, float]:
+        """The 2023 statistics this run reproduces, keyed by statistics ids (see `simsales.kpis`)."""
+        from simsales.kpis import compute_kpis
+
+        return compute_kpis(self)
+
+    @property
+    def salespeople(self) -> mesa.agent.AgentSet:
+        """All salespeople currently employed."""
+        return self.agents_by_type.get(Salesperson, mesa.agent.AgentSet([], random=self.random))

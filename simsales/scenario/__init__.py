@@ -1,0 +1,34 @@
+"""Scenarios: typed objects and the TOML files that describe them."""
+
+from simsales.scenario.errors import ScenarioError
+from simsales.scenario.loader import apply_overrides, load_scenario
+from simsales.scenario.schema import (
+    InventoryParams,
+    JourneyParams,
+    NetworkSpec,
+    OwnershipParams,
+    PolicySpec,
+    PopulationSpec,
+    Product,
+    RunSpec,
+    SalesforceSpec,
+    Scenario,
+    StoreFormat,
+)
+
+__all__ = [
+    "InventoryParams",
+    "JourneyParams",
+    "NetworkSpec",
+    "OwnershipParams",
+    "PolicySpec",
+    "PopulationSpec",
+    "Product",
+    "RunSpec",
+    "SalesforceSpec",
+    "Scenario",
+    "ScenarioError",
+    "StoreFormat",
+    "apply_overrides",
+    "load_scenario",
+]
