@@ -101,6 +101,7 @@ class MarketModel(mesa.Model):
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 "date": lambda m: m.date.isoformat(),
+                "recorded": lambda m: m.recorder.recording,
                 "deliveries": lambda m: m.recorder.flows["deliveries"][m.day],
                 "orders": lambda m: m.recorder.flows["orders"][m.day],
                 "leads": lambda m: m.recorder.flows["online_leads"][m.day] + m.recorder.flows["walkin_leads"][m.day],
@@ -180,8 +181,8 @@ class MarketModel(mesa.Model):
                 if subset.size:
                     handler(self, subset)
         self._end_of_day()
-        if rec.recording:
-            self.datacollector.collect(self)
+        # every day, warm-up included: mesa.batch_run reads row `model.steps - 1`
+        self.datacollector.collect(self)
         self.day += 1
         if self.day >= self.total_days:
             self.running = False
