@@ -59,7 +59,7 @@ def enter_market(model: MarketModel, idx: np.ndarray) -> None:
     """Candidate entrants: accept by the current demand multiplier; researchers go online, others walk in."""
     pop, rec = model.population, model.recorder
     u = model.rng.random(len(idx))
-    accept = pop.referred[idx] | (u < model.levers.demand_multiplier / MAX_DEMAND_MULTIPLIER)
+    accept = pop.referred[idx] | (u < model.levers.demand_multiplier * model.trend_demand / MAX_DEMAND_MULTIPLIER)
     schedule_entry(model, idx[~accept])
     idx = idx[accept]
     if len(idx) == 0:
@@ -165,6 +165,7 @@ def choose_dealer(model: MarketModel, idx: np.ndarray, exclude: np.ndarray | Non
     if len(idx) == 0:
         return np.empty(0, dtype=np.int64)
     weights = model.dealer_weights[pop.tier[idx]].copy()
+    weights *= np.exp(j.store_logsum_weight * _format_logsums(model, idx))[:, net.fmt]
     prev = pop.prev_group[idx]
     loyal = (net.group[None, :] == prev[:, None]) & (prev[:, None] >= 0)
     weights *= np.where(loyal, np.exp(j.previous_group_loyalty), 1.0)
@@ -180,6 +181,21 @@ def choose_dealer(model: MarketModel, idx: np.ndarray, exclude: np.ndarray | Non
         empty = weights.sum(axis=1) <= 0
         weights[empty] = 1.0
     return choose_by_weights(weights, u[:, 0])
+
+
+def _format_logsums(model: MarketModel, idx: np.ndarray) -> np.ndarray:
+    """Expected value (log-sum of product utilities) of each store format for each consumer, max-centred."""
+    net = model.network
+    sells = np.zeros((len(net.formats), len(model.catalogue)), dtype=bool)
+    sells[net.fmt] = net.sells
+    values = np.full((len(idx), len(net.formats)), -np.inf)
+    neutral = np.full(len(idx), 0.5)
+    no_penalty = np.zeros(len(idx))
+    for f in np.unique(net.fmt):
+        utility = _utility(model, idx, model.format_net_price[f][None, :], neutral, no_penalty)
+        top = utility[:, sells[f]].max(axis=1)
+        values[:, f] = top + np.log(np.exp(utility[:, sells[f]] - top[:, None]).sum(axis=1))
+    return values - values.max(axis=1, keepdims=True)
 
 
 def leave_market(model: MarketModel, idx: np.ndarray, reason: str) -> None:
@@ -227,10 +243,14 @@ def _salesperson_values(model: MarketModel, sp: np.ndarray) -> tuple[np.ndarray,
 
 def product_utility(model: MarketModel, idx: np.ndarray, knowledge: np.ndarray, penalty: np.ndarray) -> np.ndarray:
     """Utility of every product at each consumer's store: appeal, price after policy, NEV taste, salesperson."""
+    return _utility(model, idx, model.net_price[model.population.dealer[idx]], knowledge, penalty)
+
+
+def _utility(model: MarketModel, idx: np.ndarray, price: np.ndarray, knowledge: np.ndarray, penalty: np.ndarray) -> np.ndarray:
+    """Utility of each product for each consumer at the given prices after tax (k x P or 1 x P)."""
     pop, cat, j = model.population, model.catalogue, model.scenario.journey
-    d = pop.dealer[idx]
-    net_price = model.net_price[d] - pop.owns_car[idx, None] * model.trade_in_subsidy[None, :]
-    price_term = pop.price_sens[idx, None] * (net_price / 1e5) * (1.0 - pop.nev_wtp[idx, None] * cat.is_nev)
+    net_price = price - pop.owns_car[idx, None] * model.trade_in_subsidy[None, :]
+    price_term = pop.price_sens[idx, None] * (net_price / 1e5) * (1.0 - (pop.nev_wtp[idx, None] + model.trend_wtp) * cat.is_nev)
     nev_term = cat.is_nev * (j.knowledge_weight * (knowledge[:, None] - 0.5) + model.levers.nev_utility_shift)
     wom_term = j.wom_weight * (model.wom - 80.0) / 10.0
     return cat.appeal + wom_term + nev_term - price_term - penalty[:, None]

@@ -82,6 +82,40 @@ def _phev_sales(m: MarketModel) -> float:
     return _annual_millions(m, "deliveries_PHEV")
 
 
+#: Days at the start of a run discarded before a prior year can be compared (journeys settle).
+SETTLE_DAYS = 120
+
+
+def _growth(m: MarketModel, flows: tuple[str, ...]) -> float:
+    """Percent growth of the recorded window over the 365 days before it (NaN without such a year)."""
+    rec = m.recorder
+    if rec.warmup_days < 365 + SETTLE_DAYS:
+        return float("nan")
+    current = sum(rec.window(f).sum() for f in flows) * 365.0 / max(len(rec.window(flows[0])), 1)
+    prior = sum(rec.flows[f][rec.warmup_days - 365 : rec.warmup_days].sum() for f in flows)
+    return _ratio(current - prior, prior, 100)
+
+
+@kpi("market.total_sales_yoy", "%", "growth of deliveries over the year before the start date")
+def _total_yoy(m: MarketModel) -> float:
+    return _growth(m, ("deliveries",))
+
+
+@kpi("market.nev_sales_yoy", "%", "growth of NEV deliveries over the prior year")
+def _nev_yoy(m: MarketModel) -> float:
+    return _growth(m, ("deliveries_BEV", "deliveries_PHEV"))
+
+
+@kpi("market.bev_sales_yoy", "%", "growth of BEV deliveries over the prior year")
+def _bev_yoy(m: MarketModel) -> float:
+    return _growth(m, ("deliveries_BEV",))
+
+
+@kpi("market.phev_sales_yoy", "%", "growth of PHEV deliveries over the prior year")
+def _phev_yoy(m: MarketModel) -> float:
+    return _growth(m, ("deliveries_PHEV",))
+
+
 @kpi("market.nev_share", "%", "NEV share of deliveries")
 def _nev_share(m: MarketModel) -> float:
     return _ratio(_t(m, "deliveries_BEV") + _t(m, "deliveries_PHEV"), _t(m, "deliveries"), 100)

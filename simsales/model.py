@@ -93,6 +93,7 @@ class MarketModel(mesa.Model):
         self.wom = np.full(len(self.catalogue), 80.0)
         self.recorder = Recorder(self.total_days, run.warmup_days, run.start_date, self.network.n)
         self._price_today()
+        self._trends_today()
         expected_daily = self.entry_rate.sum() / 365.0 * INITIAL_CONVERSION_GUESS
         share = self.dealer_weights.mean(axis=0)
         per_product = self.network.sells / np.maximum(self.network.sells.sum(axis=1, keepdims=True), 1)
@@ -160,7 +161,16 @@ class MarketModel(mesa.Model):
         """Transaction price plus purchase tax per dealer x product, and the trade-in subsidy per product."""
         price = self.catalogue.list_price[None, :] * (1.0 - self.network.discount)
         self.net_price = price + self.policy.purchase_tax(self.catalogue, price)
+        list_price = self.catalogue.list_price[None, :] * (1.0 - np.array([[f.base_discount] for f in self.network.formats]))
+        self.format_net_price = list_price + self.policy.purchase_tax(self.catalogue, list_price)
         self.trade_in_subsidy = self.policy.trade_in_subsidy(self.catalogue)
+
+    def _trends_today(self) -> None:
+        """Secular trends relative to the start date: NEV taste shift and market-entry growth."""
+        spec = self.scenario.population
+        years = (self.date - self.scenario.run.start_date).days / 365.0
+        self.trend_wtp = spec.nev_wtp_trend_per_year * years
+        self.trend_demand = (1.0 + spec.demand_trend_per_year) ** years
 
     def step(self) -> None:
         """One simulated day."""
@@ -173,6 +183,7 @@ class MarketModel(mesa.Model):
         rec.add("arrivals", net.receive(self.day).sum())
         net.update_prices()
         self._price_today()
+        self._trends_today()
         due = np.flatnonzero(pop.next_day == self.day)
         if due.size:
             states = pop.state[due]

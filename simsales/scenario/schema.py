@@ -84,6 +84,8 @@ class PopulationSpec:
     price_sensitivity_sd: float = nonneg("log-normal spread of price sensitivity")
     lower_tier_price_mult: float = positive("price-sensitivity multiplier in lower tiers")
     previous_group_known: float = prob("owners whose previous car came from a modelled dealer group")
+    nev_wtp_trend_per_year: float = free("yearly change of every consumer's NEV premium (0 at run.start_date)")
+    demand_trend_per_year: float = free("yearly growth of market entry (0 at run.start_date)")
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,7 @@ class JourneyParams:
     referral_loyalty: float = prob("referred consumers who go to the referrer's group")
     previous_group_loyalty: float = free("utility of the group that sold the previous car")
     same_tier_store_prob: float = prob("consumers who shop in their own city tier")
+    store_logsum_weight: float = nonneg("weight of a store format's expected product utility in store choice")
 
 
 @dataclass(frozen=True)
@@ -181,7 +184,7 @@ class OwnershipParams:
 
     base_satisfaction: float = nonneg("satisfaction points with nothing going wrong")
     satisfaction_sd: float = nonneg("spread of satisfaction")
-    misdescribe_base: float = prob("misdescription probability of an unknowledgeable, volume-driven salesperson")
+    misdescribe_base: float = nonneg("misdescription propensity: probability = base x volume weight x (1 - knowledge), capped at 1")
     misdescribe_penalty: float = nonneg("points lost when range was misdescribed")
     winter_explain_knowledge: float = prob("probability a fully knowledgeable salesperson explains winter range")
     winter_penalty: float = nonneg("points lost per unit winter range loss when unaware")
