@@ -218,8 +218,9 @@ class MarketModel(mesa.Model):
             rec.add("hires", hires)
         rec.set("headcount", sf.headcount())
         rec.set("positions", sf.n_slots)
-        counts = self.population.counts()
-        rec.set("in_market", counts[State.RESEARCH : State.ORDERED + 1].sum())
+        state = self.population.state
+        out = np.count_nonzero(state == State.OUT) + np.count_nonzero(state == State.OWNER)
+        rec.set("in_market", self.population.n - out)
 
     def update_word_of_mouth(self, products: np.ndarray, satisfaction: np.ndarray) -> None:
         """Move each product's word of mouth towards its new owners' satisfaction (2% per owner)."""

@@ -126,17 +126,25 @@ class Network:
 
     def take(self, units: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Remove `units` (dealer x product) oldest first; returns units taken and their summed age."""
-        oldest_first = self.stock[:, :, ::-1]
-        before = np.cumsum(oldest_first, axis=2) - oldest_first
-        take = np.clip(units[:, :, None] - before, 0, oldest_first)
-        oldest_first -= take  # view: updates self.stock
-        ages = np.arange(MAX_AGE_DAYS - 1, -1, -1)
-        return take.sum(axis=2), (take * ages).sum(axis=2)
+        taken = np.zeros(units.shape, dtype=np.int64)
+        age_sum = np.zeros(units.shape, dtype=np.int64)
+        d, p = np.nonzero(units)
+        if len(d) == 0:
+            return taken, age_sum
+        oldest_first = self.stock[d, p, ::-1]  # copy of the few rows with demand
+        before = np.cumsum(oldest_first, axis=1) - oldest_first
+        take = np.clip(units[d, p][:, None] - before, 0, oldest_first)
+        self.stock[d, p, ::-1] = oldest_first - take
+        taken[d, p] = take.sum(axis=1)
+        age_sum[d, p] = take @ np.arange(MAX_AGE_DAYS - 1, -1, -1)
+        return taken, age_sum
 
     def update_prices(self) -> None:
         """Today's discount: the base discount plus the markdown where aged stock is on hand."""
-        older = np.cumsum(self.stock[:, :, ::-1], axis=2)[:, :, ::-1]  # units at least a ages old
-        aged = np.take_along_axis(older, self.markdown_age_days[:, None, None], axis=2)[:, :, 0] > 0
+        aged = np.zeros(self.sells.shape, dtype=bool)
+        for age in np.unique(self.markdown_age_days):
+            rows = self.markdown_age_days == age
+            aged[rows] = self.stock[rows, :, age:].any(axis=2)
         self.discount = self.base_discount[:, None] + self.markdown[:, None] * aged
 
     def update_forecast(self, smoothing: float) -> None:
