@@ -1,0 +1,80 @@
+"""Discrete choice: the categorical draw and the multinomial logit with an outside option."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simsales.market.choice import choose_by_weights, logit_choice, logit_probabilities
+
+N_DRAWS = 200_000
+
+
+def binomial_tolerance(p: np.ndarray, n: int, sigmas: float = 5.0) -> np.ndarray:
+    """Allowed gap between an empirical frequency and p: `sigmas` binomial standard errors."""
+    return sigmas * np.sqrt(p * (1 - p) / n) + 1e-12
+
+
+def test_choose_by_weights_picks_the_only_positive_column() -> None:
+    weights = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 2.0], [0.0, 5.0, 0.0]])
+    for u in (0.0, 0.3, 0.999999):
+        assert choose_by_weights(weights, np.full(3, u)).tolist() == [0, 2, 1]
+
+
+def test_choose_by_weights_inverse_cdf_boundaries() -> None:
+    weights = np.array([[1.0, 1.0, 0.0]] * 4)
+    u = np.array([0.0, 0.49, 0.51, 0.9999])
+    # a zero-weight column (here the last) is never chosen, even for u close to 1
+    assert choose_by_weights(weights, u).tolist() == [0, 0, 1, 1]
+    # leading zero weight is skipped at u = 0
+    assert choose_by_weights(np.array([[0.0, 1.0]]), np.array([0.0])).tolist() == [1]
+
+
+def test_choose_by_weights_frequencies_match_weights() -> None:
+    rng = np.random.default_rng(123)
+    w = np.array([1.0, 2.0, 3.0, 4.0])
+    choice = choose_by_weights(np.tile(w, (N_DRAWS, 1)), rng.random(N_DRAWS))
+    freq = np.bincount(choice, minlength=4) / N_DRAWS
+    p = w / w.sum()
+    assert np.all(np.abs(freq - p) < binomial_tolerance(p, N_DRAWS))
+
+
+def test_logit_probabilities_are_softmax_with_outside_option() -> None:
+    utility = np.array([[1.0, 2.0, 0.5], [0.0, 0.0, 0.0]])
+    available = np.array([[True, True, False], [True, True, True]])
+    outside = np.array([1.0, -1.0])
+    probs = logit_probabilities(utility, available, outside)
+    assert probs.shape == (2, 4)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0)
+    assert probs[0, 2] == 0.0  # unavailable
+    expected = np.exp([1.0, 2.0, 1.0]) / np.exp([1.0, 2.0, 1.0]).sum()
+    np.testing.assert_allclose(probs[0, [0, 1, 3]], expected)
+    # odds between two alternatives depend only on their utility difference (IIA)
+    assert probs[0, 1] / probs[0, 0] == pytest.approx(np.exp(1.0))
+
+
+def test_logit_is_overflow_safe() -> None:
+    utility = np.array([[1000.0, 999.0]])
+    probs = logit_probabilities(utility, np.ones((1, 2), bool), np.array([0.0]))
+    assert np.all(np.isfinite(probs))
+    assert probs[0, 0] / probs[0, 1] == pytest.approx(np.e)
+    assert probs[0, 2] == pytest.approx(0.0, abs=1e-300)
+
+
+def test_logit_choice_frequencies_match_probabilities() -> None:
+    rng = np.random.default_rng(2023)
+    utility = np.tile([0.5, 1.5, -0.5, 2.0], (N_DRAWS, 1))
+    available = np.tile([True, True, True, False], (N_DRAWS, 1))
+    outside = np.full(N_DRAWS, 1.0)
+    choice = logit_choice(utility, available, outside, rng.random(N_DRAWS))
+    assert set(np.unique(choice)) <= {-1, 0, 1, 2}
+    assert not np.any(choice == 3), "an unavailable product was chosen"
+    p = logit_probabilities(utility[:1], available[:1], outside[:1])[0]  # columns 0..3, outside last
+    freq = np.array([(choice == k).mean() for k in (0, 1, 2, 3, -1)])
+    assert np.all(np.abs(freq - p) < binomial_tolerance(p, N_DRAWS))
+
+
+def test_logit_choice_outside_only_when_nothing_available() -> None:
+    utility = np.zeros((5, 3))
+    choice = logit_choice(utility, np.zeros((5, 3), bool), np.zeros(5), np.linspace(0, 0.99, 5))
+    assert choice.tolist() == [-1] * 5

@@ -1,0 +1,127 @@
+"""Consumers: attribute distributions follow the population spec; one consumer can be inspected and traced."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simsales.agents.consumers import ConsumerPopulation, State
+from simsales.scenario import Scenario
+from simsales.scenario.schema import AGE_BANDS, TIERS
+
+N = 100_000
+
+
+@pytest.fixture(scope="module")
+def population(baseline: Scenario) -> ConsumerPopulation:
+    return ConsumerPopulation(N, baseline.population, np.random.default_rng(99), 6, np.array([3.0, 1, 1, 1, 1, 1]))
+
+
+def close_share(observed: float, p: float, n: int) -> bool:
+    """Within 5 binomial standard errors (at n = 100,000 about ±0.008 for p = 0.5)."""
+    return abs(observed - p) <= 5 * np.sqrt(p * (1 - p) / n)
+
+
+def test_everyone_starts_out_of_market(population: ConsumerPopulation) -> None:
+    assert np.all(population.state == State.OUT)
+    assert population.counts().tolist() == [N] + [0] * (len(State) - 1)
+
+
+def test_age_and_tier_shares_match_the_spec(population: ConsumerPopulation, baseline: Scenario) -> None:
+    spec = baseline.population
+    for k, band in enumerate(AGE_BANDS):
+        assert close_share((population.age_band == k).mean(), spec.age_shares[band], N), band
+    for k, tier in enumerate(TIERS):
+        assert close_share((population.tier == k).mean(), spec.tier_shares[tier], N), tier
+
+
+def test_online_research_by_age(population: ConsumerPopulation, baseline: Scenario) -> None:
+    spec = baseline.population
+    young = population.young
+    assert close_share(population.online[young].mean(), spec.online_research_prob_young, young.sum())
+    assert close_share(population.online[~young].mean(), spec.online_research_prob, (~young).sum())
+
+
+def test_ownership_and_previous_group(population: ConsumerPopulation, baseline: Scenario) -> None:
+    spec = baseline.population
+    assert close_share(population.owns_car.mean(), spec.owner_share, N)
+    owners = population.owns_car
+    known = population.prev_group >= 0
+    assert not np.any(known & ~owners), "a non-owner has a previous dealer group"
+    assert close_share(known[owners].mean(), spec.previous_group_known, owners.sum())
+    # group weights 3:1:1:1:1:1 -> group 0 has 3/8 of the known previous cars
+    assert close_share((population.prev_group[known] == 0).mean(), 3 / 8, known.sum())
+
+
+def test_nev_premium_shifts_by_tier_and_age(population: ConsumerPopulation, baseline: Scenario) -> None:
+    spec = baseline.population
+    wtp, tier, young = population.nev_wtp, population.tier, population.young
+    sd = spec.nev_wtp_sd
+    cases = (
+        ((tier == TIERS.index("tier2")) & ~young, spec.nev_wtp_mean),
+        ((tier == TIERS.index("tier1")) & ~young, spec.nev_wtp_mean + spec.nev_wtp_tier1_shift),
+        ((tier == TIERS.index("lower")) & young, spec.nev_wtp_mean + spec.nev_wtp_lower_shift + spec.nev_wtp_young_shift),
+    )
+    for mask, mean in cases:
+        n = mask.sum()
+        assert abs(wtp[mask].mean() - mean) < 5 * sd / np.sqrt(n)
+        assert wtp[mask].std() == pytest.approx(sd, rel=0.05)
+
+
+def test_price_sensitivity_mean_and_tier_multiplier(population: ConsumerPopulation, baseline: Scenario) -> None:
+    spec = baseline.population
+    lower = population.tier == TIERS.index("lower")
+    sd_log = spec.price_sensitivity_sd
+    rel_se = np.sqrt(np.exp(sd_log**2) - 1)  # coefficient of variation of the log-normal factor
+    for mask, mean in ((~lower, spec.price_sensitivity), (lower, spec.price_sensitivity * spec.lower_tier_price_mult)):
+        n = mask.sum()
+        assert population.price_sens[mask].mean() == pytest.approx(mean, rel=5 * rel_se / np.sqrt(n))
+    assert np.all(population.price_sens > 0)
+
+
+def test_consumer_view_matches_the_arrays(population: ConsumerPopulation) -> None:
+    i = 1234
+    c = population.consumer(i)
+    assert c.id == i
+    assert c.state == "OUT"
+    assert c.age_band == AGE_BANDS[population.age_band[i]]
+    assert c.tier == TIERS[population.tier[i]]
+    assert c.researches_online == bool(population.online[i])
+    assert c.nev_wtp == pytest.approx(float(population.nev_wtp[i]))
+    assert c.owns_car == bool(population.owns_car[i])
+    assert c.trace == []
+
+
+def test_log_only_records_tracked_consumers(baseline: Scenario) -> None:
+    pop = ConsumerPopulation(10, baseline.population, np.random.default_rng(0), 2, np.ones(2))
+    pop.track([2, 5])
+    pop.log(np.array([1, 2, 5]), 7, "enter market")
+    pop.log(np.array([5]), 9, "order")
+    assert pop.consumer(2).trace == [(7, "enter market")]
+    assert pop.consumer(5).trace == [(7, "enter market"), (9, "order")]
+    assert pop.consumer(1).trace == []
+
+
+def test_track_records_each_journey_in_order(make_model) -> None:
+    model = make_model(n_consumers=5_000, days=90, warmup_days=90, track=range(5_000))
+    model.run_model()
+    pop = model.population
+    delivered = 0
+    for i in range(pop.n):
+        trace = pop.consumer(i).trace
+        days = [d for d, _ in trace]
+        assert days == sorted(days), f"trace of consumer {i} is not in time order"
+        events = [e for _, e in trace]
+        if events and events[-1] == "order":
+            assert pop.state[i] == State.ORDERED
+        if events and events[-1] == "delivery":
+            assert pop.state[i] == State.OWNER
+        if "delivery" in events:
+            delivered += 1
+            k = events.index("delivery")
+            assert "order" in events[:k], f"consumer {i} took delivery without an order"
+    assert delivered > 0
+    # a tracked consumer's snapshot shows the state the arrays hold
+    owner = int(np.flatnonzero(pop.state == State.OWNER)[0])
+    snap = pop.consumer(owner)
+    assert snap.state == "OWNER" and snap.product >= 0 and 0 <= snap.satisfaction <= 100

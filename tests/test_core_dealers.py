@@ -1,0 +1,176 @@
+"""Dealers: allocation of formats, FIFO stock by age, ageing, arrivals, ordering and markdowns."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simsales.agents.dealers import MAX_AGE_DAYS, PIPELINE_DAYS, Network, allocate
+from simsales.market.catalogue import Catalogue
+from simsales.scenario import Scenario
+
+
+@pytest.fixture
+def network(baseline: Scenario) -> Network:
+    """30 stores of the baseline network with empty stock."""
+    return Network(baseline.network, Catalogue.from_products(baseline.products), 30, np.random.default_rng(0))
+
+
+def test_allocate_uses_largest_remainder() -> None:
+    labels = allocate(10, np.array([0.45, 0.363, 0.187, 0.0]), np.random.default_rng(1))
+    assert len(labels) == 10
+    # exact shares 4.5, 3.63, 1.87, 0: floors 4, 3, 1; the two largest remainders (.87, .63) get the rest
+    assert np.bincount(labels, minlength=4).tolist() == [4, 4, 2, 0]
+
+
+def test_allocate_is_shuffled_but_reproducible() -> None:
+    shares = np.array([0.5, 0.5])
+    a = allocate(1000, shares, np.random.default_rng(5))
+    b = allocate(1000, shares, np.random.default_rng(5))
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, np.sort(a)), "labels should be in random order"
+
+
+def test_network_matches_its_spec(network: Network, baseline: Scenario) -> None:
+    spec = baseline.network
+    assert network.n == 30
+    assert (network.group == 0).sum() == max(1, round(spec.focal_store_share * 30))
+    assert np.array_equal(network.focal, network.group == 0)
+    # every store sells exactly the products of its format, and formats with share 0 are absent
+    ids = [p.id for p in baseline.products]
+    for d in range(network.n):
+        fmt = spec.formats[network.fmt[d]]
+        assert fmt.share > 0
+        assert {ids[p] for p in np.flatnonzero(network.sells[d])} == set(fmt.products)
+
+
+def put(network: Network, d: int, p: int, age: int, units: int) -> None:
+    network.stock[d, p, age] += units
+
+
+def test_take_is_fifo_oldest_first(network: Network) -> None:
+    put(network, 0, 1, 5, 2)
+    put(network, 0, 1, 50, 3)
+    units = np.zeros((network.n, network.stock.shape[1]), dtype=np.int64)
+    units[0, 1] = 4
+    taken, age_sum = network.take(units)
+    assert taken[0, 1] == 4
+    assert age_sum[0, 1] == 3 * 50 + 1 * 5  # all three 50-day-old units go first
+    assert network.stock[0, 1, 50] == 0
+    assert network.stock[0, 1, 5] == 1
+    assert taken.sum() == 4
+
+
+def test_take_never_makes_stock_negative(network: Network) -> None:
+    put(network, 2, 0, 10, 5)
+    units = np.zeros((network.n, network.stock.shape[1]), dtype=np.int64)
+    units[2, 0] = 10
+    units[3, 4] = 7  # store without any stock
+    taken, _ = network.take(units)
+    assert taken[2, 0] == 5 and taken[3, 4] == 0
+    assert network.stock.min() >= 0
+    assert network.stock_total()[2, 0] == 0
+
+
+def test_take_random_property(network: Network) -> None:
+    """For random stock and requests: take min(request, stock), and never leave an older unit behind."""
+    rng = np.random.default_rng(42)
+    network.stock[:] = rng.poisson(0.05, network.stock.shape)
+    before = network.stock.copy()
+    units = rng.integers(0, 30, network.stock.shape[:2])
+    taken, age_sum = network.take(units)
+    total_before = before.sum(axis=2)
+    assert np.array_equal(taken, np.minimum(units, total_before))
+    assert network.stock.min() >= 0
+    removed = before - network.stock
+    assert removed.min() >= 0
+    ages = np.arange(MAX_AGE_DAYS)
+    assert np.array_equal(age_sum, (removed * ages).sum(axis=2))
+    for d, p in zip(*np.nonzero(taken)):
+        left = np.flatnonzero(network.stock[d, p])
+        gone = np.flatnonzero(removed[d, p])
+        if len(left):
+            assert left.max() <= gone.min(), "a newer unit was sold while an older one stayed"
+
+
+def test_age_one_day_shifts_and_keeps_the_oldest(network: Network) -> None:
+    put(network, 0, 0, 0, 3)
+    put(network, 0, 0, MAX_AGE_DAYS - 2, 2)
+    put(network, 0, 0, MAX_AGE_DAYS - 1, 1)
+    total = network.stock.sum()
+    network.age_one_day()
+    assert network.stock[0, 0, 1] == 3
+    assert network.stock[0, 0, 0] == 0
+    assert network.stock[0, 0, MAX_AGE_DAYS - 1] == 3  # 1 already there + 2 that reached it
+    assert network.stock.sum() == total
+
+
+def test_receive_moves_todays_pipeline_into_new_stock(network: Network) -> None:
+    day = PIPELINE_DAYS + 7  # ring buffer wraps
+    network.pipeline[day % PIPELINE_DAYS, 4, 2] = 6
+    network.pipeline[(day + 1) % PIPELINE_DAYS, 4, 2] = 9
+    arrived = network.receive(day)
+    assert arrived[4, 2] == 6 and arrived.sum() == 6
+    assert network.stock[4, 2, 0] == 6
+    assert network.pipeline[day % PIPELINE_DAYS].sum() == 0
+    assert network.pipeline_total()[4, 2] == 9
+
+
+def test_order_arrives_after_the_lead_time(network: Network) -> None:
+    network.forecast = np.where(network.sells, 2.0, 0.0)  # two units a day of everything sold
+    ordered = network.order(day=10)
+    assert ordered.sum() > 0
+    assert np.all(ordered[~network.sells] == 0), "ordered a product the store does not sell"
+    np.testing.assert_allclose(ordered, np.rint(network.target_stock()) * network.sells)
+    assert np.array_equal(network.pipeline_total(), ordered)
+    # order-up-to: a second order the same day adds nothing (pipeline counts as position)
+    assert network.order(day=10).sum() == 0
+    lead = np.maximum(network.replenish_days, 1)
+    for day in range(11, 10 + lead.max() + 1):
+        arrived = network.receive(day)
+        due = (10 + lead) == day
+        assert np.array_equal(arrived[~due], np.zeros_like(arrived[~due]))
+        assert np.array_equal(arrived[due], ordered[due])
+    assert network.pipeline_total().sum() == 0
+    assert np.array_equal(network.stock_total(), ordered)
+
+
+def test_start_stock_reaches_target(network: Network) -> None:
+    daily = np.full(network.sells.shape, 0.7)
+    network.start_stock(daily)
+    assert np.array_equal(network.stock_total(), np.rint(network.target_stock()).astype(int))
+    assert network.stock.min() >= 0
+
+
+def test_update_prices_marks_down_only_aged_stock(network: Network) -> None:
+    d = int(np.flatnonzero(network.markdown > 0)[0])
+    p_old, p_new = np.flatnonzero(network.sells[d])[:2]
+    age = int(network.markdown_age_days[d])
+    put(network, d, p_old, age, 1)  # exactly at the markdown age
+    put(network, d, p_new, age - 1, 5)  # one day too young
+    network.update_prices()
+    expected = np.repeat(network.base_discount[:, None], network.stock.shape[1], axis=1)
+    expected[d, p_old] += network.markdown[d]
+    np.testing.assert_allclose(network.discount, expected)
+    # selling the aged unit removes the markdown the next day
+    units = np.zeros(network.stock.shape[:2], dtype=np.int64)
+    units[d, p_old] = 1
+    network.take(units)
+    network.update_prices()
+    assert network.discount[d, p_old] == pytest.approx(network.base_discount[d])
+
+
+def test_update_forecast_smooths_and_resets(network: Network) -> None:
+    network.demand_today[:] = np.where(network.sells, 10.0, 3.0)
+    network.update_forecast(0.1)
+    np.testing.assert_allclose(network.forecast, np.where(network.sells, 1.0, 0.0))
+    assert network.demand_today.sum() == 0
+
+
+def test_dealer_agents_read_the_network(make_model) -> None:
+    model = make_model(days=5, warmup_days=5)
+    dealer = model.dealers[0]
+    assert dealer.format == model.network.formats[model.network.fmt[0]].name
+    assert dealer.is_focal == bool(model.network.group[0] == 0)
+    assert sum(dealer.stock.values()) == model.network.stock_total()[0].sum()
+    assert {s.dealer for s in dealer.salespeople} <= {0}
