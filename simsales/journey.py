@@ -294,7 +294,7 @@ def visit_store(model: MarketModel, idx: np.ndarray) -> None:
         + j.repeat_question_penalty * pop.info_lost[idx[rest]]
         + j.overload_penalty * overload[rest]
     )
-    _decide(model, idx[rest], knowledge[rest], penalty, u[rest, 2], after_td=False)
+    _decide(model, idx[rest], knowledge[rest], penalty, u[rest, 2])
 
 
 def decide_after_test_drive(model: MarketModel, idx: np.ndarray) -> None:
@@ -302,10 +302,11 @@ def decide_after_test_drive(model: MarketModel, idx: np.ndarray) -> None:
     pop, j = model.population, model.scenario.journey
     knowledge, _, _ = _salesperson_values(model, pop.salesperson[idx])
     penalty = j.repeat_question_penalty * pop.info_lost[idx]
-    _decide(model, idx, knowledge, penalty, model.rng.random(len(idx)), after_td=True)
+    _decide(model, idx, knowledge, penalty, model.rng.random(len(idx)))
 
 
-def _decide(model: MarketModel, idx: np.ndarray, knowledge: np.ndarray, penalty: np.ndarray, u: np.ndarray, after_td: bool) -> None:
+def _decide(model: MarketModel, idx: np.ndarray, knowledge: np.ndarray, penalty: np.ndarray, u: np.ndarray) -> None:
+    """Logit choice among the store's products and leaving; buyers order, the rest move on."""
     pop, j = model.population, model.scenario.journey
     if len(idx) == 0:
         return
@@ -313,12 +314,12 @@ def _decide(model: MarketModel, idx: np.ndarray, knowledge: np.ndarray, penalty:
     available = model.network.sells[pop.dealer[idx]]
     choice = logit_choice(utility, available, np.full(len(idx), j.outside_utility), u)
     buy = choice >= 0
-    place_orders(model, idx[buy], choice[buy].astype(np.int64), after_td)
+    place_orders(model, idx[buy], choice[buy].astype(np.int64))
     rest = idx[~buy]
     after_no_order(model, rest, model.rng.random(len(rest)))
 
 
-def place_orders(model: MarketModel, idx: np.ndarray, products: np.ndarray, after_td: bool) -> None:
+def place_orders(model: MarketModel, idx: np.ndarray, products: np.ndarray) -> None:
     """Orders: served first-in-first-out from store stock, else ordered from the factory (or cancelled)."""
     pop, rec, net, j = model.population, model.recorder, model.network, model.scenario.journey
     cat, sf = model.catalogue, model.salesforce
@@ -356,8 +357,7 @@ def place_orders(model: MarketModel, idx: np.ndarray, products: np.ndarray, afte
     rec.add("arrivals", factory_units.sum())
     _record_stock_out(model, factory_units, np.zeros_like(age_sum))
     rec.add("orders", len(idx))
-    if after_td:
-        rec.add("orders_after_td", len(idx))
+    rec.add("orders_after_td", pop.td_here[idx].sum())  # orders at a store where the buyer test-drove
     rec.add("focal_orders", net.focal[d].sum())
     rec.per_dealer(rec.dealer_orders, d)
     rec.per_dealer(rec.dealer_online_orders, d[pop.online_lead[idx]])
