@@ -38,6 +38,20 @@ def flow(model: MarketModel, name: str) -> float:
     return float(model.recorder.flows[name].sum())
 
 
+def set_lever(model: MarketModel, name: str, value: float) -> None:
+    """Set a lever everywhere, whether it is one number or an array over tiers/dealers/products."""
+    current = getattr(model.levers, name)
+    if isinstance(current, np.ndarray):
+        current[...] = value
+    else:
+        setattr(model.levers, name, value)
+
+
+def accept_everyone(model: MarketModel) -> None:
+    """Demand high enough that every candidate entrant enters (the entry thinning accepts all)."""
+    set_lever(model, "demand_multiplier", MAX_DEMAND_MULTIPLIER / model.trend_demand)
+
+
 def assert_scheduled_in_future(model: MarketModel, idx: np.ndarray) -> None:
     assert np.all(model.population.next_day[idx] > model.day), "a consumer's next event is not in the future"
 
@@ -50,7 +64,7 @@ def test_entry_is_thinned_by_demand_but_referrals_always_enter(make_model: Facto
     idx = pick(model, 2_000, State.OUT)
     referred = idx[::2]
     model.population.referred[referred] = True
-    model.levers.demand_multiplier = 0.0
+    set_lever(model, "demand_multiplier", 0.0)
     journey.enter_market(model, idx)
     others = np.setdiff1d(idx, referred)
     assert states(model, others) == {"OUT"}
@@ -62,7 +76,7 @@ def test_entry_is_thinned_by_demand_but_referrals_always_enter(make_model: Facto
 def test_entrants_research_online_or_walk_in(make_model: Factory) -> None:
     model = model_with(make_model)
     idx = pick(model, 3_000, State.OUT)
-    model.levers.demand_multiplier = MAX_DEMAND_MULTIPLIER / model.trend_demand  # accept everyone
+    accept_everyone(model)
     journey.enter_market(model, idx)
     pop = model.population
     online = pop.online[idx]
@@ -111,7 +125,7 @@ def test_instant_response_leaves_only_the_cold_lead_floor(make_model: Factory) -
     n = 4_000
     idx = pick(model, n, State.LEAD)
     model.population.dealer[idx] = np.arange(n) % model.network.n
-    model.levers.response_factor[:] = 0.0  # answered in 0 minutes
+    set_lever(model, "response_factor", 0.0)  # answered in 0 minutes
     journey.contact_leads(model, idx)
     floor = model.scenario.journey.cold_lead_floor
     cold = flow(model, "leads_cold")
@@ -122,14 +136,14 @@ def test_instant_response_leaves_only_the_cold_lead_floor(make_model: Factory) -
 def test_slow_response_makes_leads_go_cold(make_model: Factory) -> None:
     model = model_with(make_model)
     idx = pick(model, 1_000, State.LEAD, dealer=0)
-    model.levers.response_factor[:] = 1e6
+    set_lever(model, "response_factor", 1e6)
     journey.contact_leads(model, idx)
     assert flow(model, "leads_cold") == len(idx)
 
 
 def test_warm_leads_lose_information_at_the_handover_rate(make_model: Factory) -> None:
     model = model_with(make_model, **{"journey.cold_lead_floor": 0.0})
-    model.levers.response_factor[:] = 0.0
+    set_lever(model, "response_factor", 0.0)
     idx = pick(model, 4_000, State.LEAD, dealer=0)
     journey.contact_leads(model, idx)
     assert states(model, idx) == {"VISIT"}
@@ -268,7 +282,7 @@ def test_first_service_referrals_bring_consumers_into_the_market(make_model: Fac
     assert np.all(pop.referral_group[referred] == 0)
     assert np.all((pop.next_day[referred] > model.day) & (pop.next_day[referred] <= model.day + 14))
     # with demand switched off, only the referred enter the market in the next two weeks
-    model.levers.demand_multiplier = 0.0
+    set_lever(model, "demand_multiplier", 0.0)
     for _ in range(15):
         model.step()
     # each referred consumer entered exactly once, and nobody else did
@@ -289,7 +303,7 @@ def test_first_service_complaints_and_churn(make_model: Factory) -> None:
 def test_owners_after_first_service_replace_their_car(make_model: Factory) -> None:
     model, idx = owners(make_model, 300)
     model.population.first_service_done[idx] = True
-    model.levers.demand_multiplier = MAX_DEMAND_MULTIPLIER / model.trend_demand
+    accept_everyone(model)
     journey.owner_event(model, idx)
     assert states(model, idx) <= {"RESEARCH", "VISIT"}
     assert flow(model, "entries") == len(idx)

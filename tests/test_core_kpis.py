@@ -1,0 +1,89 @@
+"""KPIs: the comparison table's arithmetic, and KPIs that agree with the recorded series."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simsales import MarketModel
+from simsales.kpis import REGISTRY, compute_kpis, kpi_table, load_targets
+
+
+def test_kpi_table_arithmetic() -> None:
+    targets = pd.DataFrame(
+        {"value": [100.0, 100.0, 0.0, -50.0], "tolerance": [0.10, 0.20, 0.10, 0.10]},
+        index=pd.Index(["a", "b", "zero", "neg"], name="id"),
+    )
+    table = kpi_table({"a": 109.0, "b": 50.0, "zero": 3.0, "neg": -54.0, "untargeted": 7.0, "nan": np.nan}, targets)
+    row = table.set_index("id")
+    assert list(table["id"]) == ["a", "b", "zero", "neg", "untargeted", "nan"]
+    assert row.at["a", "rel_error"] == pytest.approx(0.09) and row.at["a", "within"]
+    assert row.at["b", "rel_error"] == pytest.approx(-0.5) and not row.at["b", "within"]
+    assert np.isnan(row.at["zero", "rel_error"]) and not row.at["zero", "within"]  # no relative error at target 0
+    assert row.at["neg", "rel_error"] == pytest.approx(-0.08) and row.at["neg", "within"]  # |target| in denominator
+    assert np.isnan(row.at["untargeted", "target"]) and not row.at["untargeted", "within"]
+    assert not row.at["nan", "within"]
+    assert {"id", "value", "target", "rel_error", "tolerance", "within", "unit"} <= set(table.columns)
+
+
+def test_targets_file_is_consistent() -> None:
+    targets = load_targets()
+    assert targets.index.is_unique
+    assert (targets["tolerance"] > 0).all()
+    assert (targets["kpi"] == targets.index).all()
+    assert targets["value"].notna().all()
+
+
+def test_compute_kpis_covers_at_least_25_targets(finished_model: MarketModel) -> None:
+    values = compute_kpis(finished_model)
+    assert list(values) == list(REGISTRY)
+    targets = load_targets()
+    finite_targeted = [k for k, v in values.items() if k in targets.index and np.isfinite(v)]
+    assert len(finite_targeted) >= 25, finite_targeted
+    # the model method is the same computation
+    pd.testing.assert_series_equal(pd.Series(finished_model.kpis()), pd.Series(values))
+
+
+def test_share_kpis_are_percentages(finished_model: MarketModel) -> None:
+    values = compute_kpis(finished_model)
+    for key, kpi in REGISTRY.items():
+        if kpi.unit == "%" and np.isfinite(values[key]) and not key.endswith("_yoy"):
+            assert 0.0 <= values[key] <= 100.0, key
+
+
+def test_kpis_agree_with_the_daily_series(finished_model: MarketModel) -> None:
+    m = finished_model
+    daily = m.recorder.daily()
+    values = compute_kpis(m)
+    total = daily.sum(numeric_only=True)
+    nev = total["deliveries_BEV"] + total["deliveries_PHEV"]
+    assert len(daily) == m.scenario.run.days
+    assert values["market.nev_share"] == pytest.approx(100 * nev / total["deliveries"])
+    scale = m.scenario.run.real_population / m.scenario.run.n_consumers
+    expected_sales = total["deliveries"] * scale * 365 / len(daily) / 1e6
+    assert values["market.total_sales"] == pytest.approx(expected_sales)
+    assert values["market.nev_sales"] == pytest.approx(values["market.bev_sales"] + values["market.phev_sales"])
+    assert values["journey.test_drive_rate"] == pytest.approx(100 * total["test_drives"] / total["store_visitors"])
+    leads = total["online_leads"] + total["walkin_leads"]
+    assert values["journey.lead_conversion"] == pytest.approx(100 * total["orders"] / leads)
+    assert values["journey.store_visits"] == pytest.approx(total["buyer_visits_sum"] / total["deliveries"])
+    months = len(daily) / (365 / 12)
+    upm = total["orders"] / (daily["headcount"].mean() * months)
+    assert values["talent.units_per_person_month"] == pytest.approx(upm)
+    assert values["consumer.churn"] == pytest.approx(100 * total["churned"] / total["first_services"])
+
+
+def test_stock_coefficient_from_monthly_series(finished_model: MarketModel) -> None:
+    monthly = finished_model.recorder.monthly()
+    full = monthly[monthly["days"] >= 28]
+    assert len(full) == 6  # 180 days from 1 January: January to June complete, 27 days of July dropped
+    expected = ((full["stock_ICE"] + full["stock_NEV"]) / (full["stock_out_ICE"] + full["stock_out_NEV"])).mean()
+    assert compute_kpis(finished_model)["inventory.stock_coefficient"] == pytest.approx(expected)
+
+
+def test_monthly_flows_sum_to_daily(finished_model: MarketModel) -> None:
+    daily, monthly = finished_model.recorder.daily(), finished_model.recorder.monthly()
+    for name in ("deliveries", "orders", "test_drives", "complaints", "leavers"):
+        assert monthly[name].sum() == pytest.approx(daily[name].sum())
+    assert monthly["days"].sum() == len(daily)
