@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from simsales.scenario import ScenarioError
 
-COMMANDS = ("simsales.commands.run",)
+COMMANDS = ("simsales.commands.run", "simsales.commands.experiment")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,64 @@
+"""`simsales experiment FILE`: run (or resume) an experiment spec, print its headline results, write its report."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from simsales.experiments import ExperimentResult, load_experiment, run_experiment
+from simsales.experiments.report import markdown_table
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `experiment` subcommand."""
+    p = sub.add_parser("experiment", help="run an experiment spec (experiments/exp_*.toml): arms x replicates")
+    p.add_argument("spec", help="experiment spec TOML (a path, or the name of a shipped one such as exp_strategies)")
+    p.add_argument("--out", type=Path, default=None, help="results directory (default: out/<name>); re-running resumes")
+    p.add_argument("--workers", type=int, default=None, help="local worker processes (default: all cores; 1 = this process)")
+    p.add_argument("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://host:8786 (needs the dask extra)")
+    p.add_argument("--smoke", action="store_true", help="reduced size from the spec's [smoke] table (what CI runs)")
+    p.add_argument("--replicates", type=int, default=None, help="override the number of replicates")
+    p.add_argument("--consumers", type=int, default=None, help="override n_consumers of every arm")
+    p.add_argument("--days", type=int, default=None, help="override recorded days of every arm")
+    p.add_argument("--warmup-days", type=int, default=None, help="override warm-up days of every arm")
+    p.add_argument("--no-retry", action="store_true", help="keep runs that failed before as failed instead of retrying them")
+    p.add_argument("--no-report", action="store_true", help="skip report.md and the plots")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=execute)
+
+
+def run_from_args(args: argparse.Namespace) -> ExperimentResult:
+    """Load, size and run the experiment the arguments describe (the object the Python API would return)."""
+    experiment = load_experiment(args.spec, smoke=args.smoke).with_size(
+        replicates=args.replicates, n_consumers=args.consumers, days=args.days, warmup_days=args.warmup_days
+    )
+    out = args.out if args.out is not None else Path("out") / (experiment.name + ("-smoke" if args.smoke else ""))
+    scheduler = args.scheduler
+    return run_experiment(
+        experiment, out=out, workers=args.workers, scheduler=scheduler, progress=not args.quiet, retry_failed=not args.no_retry
+    )
+
+
+def execute(args: argparse.Namespace) -> int:
+    """Run, print headline results, write the report; exit code 1 if any run failed."""
+    result = run_from_args(args)
+    exp = result.experiment
+    print(f"\n{exp.name}: {len(result.runs)} runs in {result.folder}")
+    if exp.sensitivity is not None:
+        indices = result.sensitivity_indices()
+        print("\nparameter ranking:\n" + markdown_table(exp.sensitivity.ranking(indices)))
+    elif len(exp.arms) > 1:
+        diffs = result.differences()
+        cols = ["arm", "kpi", "n", "diff", "ci_low", "ci_high", "rel_diff"]
+        print("\npaired differences to the baseline (95% CI):\n" + markdown_table(diffs[cols]))
+    else:
+        print(markdown_table(result.summary()))
+    if exp.thresholds:
+        print("\nbreach probabilities:\n" + markdown_table(result.breach_probabilities()))
+    if not args.no_report and result.folder is not None:
+        print(f"\nreport: {result.report()}")
+    failed = result.failures()
+    if len(failed):
+        print(f"\n{len(failed)} runs failed (see manifest.json); re-run the same command to retry them")
+        return 1
+    return 0

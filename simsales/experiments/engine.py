@@ -1,0 +1,260 @@
+"""The experiment algorithm: plan the runs, skip the finished ones, execute the rest, keep each as it finishes.
+
+`run_experiment` is the one entry point for the Python API and the `simsales experiment`
+command.  It knows nothing about files (a `RunStore` keeps runs) or processes (an `Executor`
+runs them): the same call works in memory, on a results directory that survives a kill, on all
+local cores or on a Dask cluster, and gives the same numbers every time for the same root seed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simsales.experiments.ensemble import check_ensemble, draw_member, member_params
+from simsales.experiments.executors import Executor, make_executor
+from simsales.experiments.results import ExperimentResult, build_tables
+from simsales.experiments.seeds import replicate_seeds
+from simsales.experiments.spec import Experiment, load_arm_scenario, resolve_arm, scenario_hash
+from simsales.experiments.stats import differences
+from simsales.experiments.store import RunStore, make_store
+from simsales.experiments.tasks import STATUS_DONE, STATUS_FAILED, RunOutput, RunTask, execute_task, run_id_for
+from simsales.scenario import Scenario
+
+
+def plan(experiment: Experiment, replicates: int | None = None) -> list[RunTask]:
+    """Every arm x replicate task, arms in order; validates every scenario before anything runs.
+
+    Replicate i has the same seed (and ensemble member) in every arm: common random numbers.
+    """
+    n = experiment.replicates if replicates is None else int(replicates)
+    seeds = replicate_seeds(experiment.root_seed, n)
+    size = experiment.size_overrides()
+    where = experiment.source
+    ensemble = experiment.ensemble
+    if ensemble is not None:
+        check_ensemble(ensemble, where)
+    members = [draw_member(ensemble, experiment.root_seed, i) if ensemble is not None else None for i in range(n)]
+    bases: dict[str, Scenario] = {}
+    resolved: dict[tuple[str, int | None], tuple[Scenario, str]] = {}
+    tasks = []
+    for arm in experiment.arms:
+        if arm.name not in bases:
+            bases[arm.name] = load_arm_scenario(arm, where)
+        for i in range(n):
+            member = members[i]
+            key = (arm.name, member)
+            if key not in resolved:
+                background = member_params(ensemble, member) if ensemble is not None and member is not None else None
+                scenario = resolve_arm(arm, size, background, bases[arm.name], where)
+                resolved[key] = (scenario, scenario_hash(scenario))
+            scenario, digest = resolved[key]
+            tasks.append(
+                RunTask(
+                    run_id=run_id_for(arm.name, i),
+                    arm=arm.name,
+                    replicate=i,
+                    seed=seeds[i],
+                    scenario=scenario,
+                    scenario_hash=digest,
+                    ensemble_member=member,
+                    runner=experiment.runner,
+                )
+            )
+    return tasks
+
+
+def run_experiment(
+    experiment: Experiment,
+    *,
+    out: RunStore | str | Path | None = None,
+    workers: int | None = None,
+    scheduler: Any = None,
+    progress: bool = True,
+    retry_failed: bool = True,
+) -> ExperimentResult:
+    """Run (or resume) an experiment and return its results.
+
+    out: a results directory (resumable, see `DirectoryStore`), a `RunStore`, or None (memory).
+    workers: local processes (None = all cores, 1 = this process); scheduler: a Dask `Client`
+    or scheduler address, which takes precedence.  Finished runs already in `out` are not run
+    again; failed ones are retried unless `retry_failed=False`.
+    """
+    store = make_store(out)
+    executor = make_executor(workers, scheduler)
+    n = experiment.replicates
+    outputs: dict[str, RunOutput] = {}
+    bar = _Progress(experiment.name, progress)
+    try:
+        while True:
+            tasks = plan(experiment, n)
+            stored = store.open(run_meta(experiment, tasks, executor), tasks)
+            outputs.update(stored)
+            todo = [t for t in tasks if _needs_run(outputs.get(t.run_id), retry_failed)]
+            bar.extend(len(tasks), len(tasks) - len(todo), sum(o.status == STATUS_FAILED for o in stored.values()))
+            _execute(executor, todo, store, outputs, bar)
+            if not _wants_more(experiment, tasks, outputs, n):
+                break
+            n = min(n + experiment.adaptive.batch, experiment.adaptive.max_replicates)  # type: ignore[union-attr]
+        runs, monthly = build_tables(experiment, tasks, outputs)
+        store.write_tables(runs, monthly, {"replicates": n})
+    finally:
+        bar.close()
+        executor.close()
+        store.close()
+    meta = run_meta(experiment, tasks, executor)
+    return ExperimentResult(experiment=experiment, runs=runs, monthly=monthly, folder=store.folder, meta=meta)
+
+
+def _needs_run(output: RunOutput | None, retry_failed: bool) -> bool:
+    if output is None:
+        return True
+    return output.status != STATUS_DONE and retry_failed
+
+
+def _execute(executor: Executor, todo: list[RunTask], store: RunStore, outputs: dict[str, RunOutput], bar: _Progress) -> None:
+    by_id = {t.run_id: t for t in todo}
+    for output in executor.map_unordered(execute_task, todo):
+        store.save(by_id[output.run_id], output)
+        outputs[output.run_id] = output
+        bar.update(output.status == STATUS_FAILED)
+
+
+def _wants_more(experiment: Experiment, tasks: list[RunTask], outputs: dict[str, RunOutput], n: int) -> bool:
+    """Adaptive replicates: True while some reported difference's CI is wider than its target and n < cap."""
+    adaptive = experiment.adaptive
+    if adaptive is None or n >= adaptive.max_replicates or len(experiment.arms) < 2:
+        return False
+    return bool(too_wide(experiment, *build_tables(experiment, tasks, outputs)[:1]))
+
+
+def too_wide(experiment: Experiment, runs: pd.DataFrame) -> list[tuple[str, str, float, float]]:
+    """(arm, kpi, CI width, target) of every difference whose 95% CI is wider than the adaptive target."""
+    adaptive = experiment.adaptive
+    if adaptive is None:
+        return []
+    kpis = list(adaptive.target_width) or list(experiment.kpis)
+    if adaptive.target_rel_width is not None:
+        kpis = list(dict.fromkeys([*kpis, *experiment.kpis]))
+    diffs = differences(runs, kpis, experiment.baseline_arm, experiment.arm_names)
+    wide = []
+    for row in diffs.itertuples():
+        target = adaptive.target_width.get(row.kpi)
+        if target is None and adaptive.target_rel_width is not None:
+            target = adaptive.target_rel_width * abs(row.baseline_mean)
+        if target is None:
+            continue
+        width = row.ci_high - row.ci_low
+        if not np.isfinite(width) or not width < target:
+            wide.append((row.arm, row.kpi, float(width), float(target)))
+    return wide
+
+
+def run_meta(experiment: Experiment, tasks: list[RunTask], executor: Executor | None = None) -> dict[str, Any]:
+    """What identifies and reproduces the experiment: spec, seeds, scenario hashes and package versions."""
+    first = {t.arm: t for t in reversed(tasks)}
+    arms = [
+        {
+            "name": a.name,
+            "scenario": _describe(a.scenario),
+            "params": dict(a.params),
+            "factors": dict(a.factors),
+            "scenario_hash": first[a.name].scenario_hash if a.name in first else None,
+        }
+        for a in experiment.arms
+    ]
+    replicates = max((t.replicate for t in tasks), default=-1) + 1
+    spec = {
+        "name": experiment.name,
+        "root_seed": experiment.root_seed,
+        "arms": arms,
+        "size": experiment.size_overrides(),
+        "ensemble": None if experiment.ensemble is None else _frame_hash(experiment.ensemble),
+    }
+    return {
+        **spec,
+        "question": experiment.question,
+        "source": experiment.source,
+        "baseline": experiment.baseline_arm,
+        "replicates": replicates,
+        "seeds": replicate_seeds(experiment.root_seed, replicates),
+        "spec_hash": hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:16],
+        "versions": versions(),
+        "executor": type(executor).__name__ if executor is not None else None,
+        "workers": getattr(executor, "workers", None),
+    }
+
+
+def versions() -> dict[str, str]:
+    """Versions of simsales, Python and the libraries that decide the numbers."""
+    out = {"python": platform.python_version()}
+    for name in ("simsales", "numpy", "pandas", "scipy", "mesa"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "unknown"
+    return out
+
+
+def _describe(ref: Any) -> Any:
+    if ref is None:
+        return "baseline_2023 (default)"
+    if isinstance(ref, Scenario):
+        return f"<Scenario {ref.name}>"
+    if isinstance(ref, tuple):
+        return [str(r) for r in ref]
+    return str(ref)
+
+
+def _frame_hash(frame: pd.DataFrame) -> str:
+    return hashlib.sha256(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes()).hexdigest()[:16]
+
+
+class _Progress:
+    """A tqdm bar over runs: done (including those found finished), failures, time left."""
+
+    def __init__(self, name: str, enabled: bool) -> None:
+        self.name = name
+        self.enabled = enabled
+        self.bar: Any = None
+        self.failed = 0
+        self.started = time.monotonic()
+
+    def extend(self, total: int, done: int, failed: int) -> None:
+        """Set the total (grows with adaptive replicates) and count runs found already finished."""
+        if not self.enabled:
+            return
+        if self.bar is None:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, initial=done, desc=self.name, unit="run", dynamic_ncols=True)
+        else:
+            self.bar.total = total
+            self.bar.n = done
+            self.bar.refresh()
+        self.failed = failed
+        self.bar.set_postfix(failed=self.failed, refresh=True)
+
+    def update(self, failed: bool) -> None:
+        """One more run finished."""
+        if self.bar is None:
+            return
+        if failed:
+            self.failed += 1
+            self.bar.set_postfix(failed=self.failed, refresh=False)
+        self.bar.update(1)
+
+    def close(self) -> None:
+        """Close the bar."""
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+

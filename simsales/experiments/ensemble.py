@@ -1,0 +1,85 @@
+"""Parameter uncertainty: each replicate runs with a parameter set drawn from the calibration's ensemble.
+
+The interface is a DataFrame with one row per accepted parameter set; columns whose names
+contain a dot are scenario parameters (e.g. 'journey.outside_utility'), an optional 'weight'
+column gives each row's probability, anything else is ignored.  Replicate i draws its row with
+`seeds.auxiliary_rng(root, i, ENSEMBLE_STREAM)`, so every arm gets the same draw for the same
+replicate and adding replicates keeps earlier draws.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simsales.experiments.seeds import auxiliary_rng
+from simsales.scenario import ScenarioError
+
+ENSEMBLE_STREAM = 1
+
+
+def parameter_columns(ensemble: pd.DataFrame) -> list[str]:
+    """The dotted-parameter columns of an ensemble."""
+    return [c for c in ensemble.columns if isinstance(c, str) and "." in c]
+
+
+def check_ensemble(ensemble: pd.DataFrame, where: str | None = None) -> None:
+    """Raise ScenarioError unless the ensemble has rows, parameter columns and usable weights."""
+    if len(ensemble) == 0:
+        raise ScenarioError("the parameter ensemble has no rows", file=where, key="ensemble")
+    if not parameter_columns(ensemble):
+        raise ScenarioError(
+            "the parameter ensemble has no dotted parameter columns (e.g. 'journey.outside_utility')",
+            file=where,
+            key="ensemble",
+        )
+    if "weight" in ensemble.columns:
+        w = ensemble["weight"].to_numpy(dtype=float)
+        if not np.all(np.isfinite(w)) or (w < 0).any() or w.sum() <= 0:
+            raise ScenarioError("weights must be finite, non-negative and not all zero", file=where, key="ensemble.weight")
+
+
+def draw_member(ensemble: pd.DataFrame, root_seed: int, replicate: int) -> int:
+    """Row position of the ensemble member replicate `replicate` uses (weighted if a 'weight' column exists)."""
+    rng = auxiliary_rng(root_seed, replicate, ENSEMBLE_STREAM)
+    if "weight" in ensemble.columns:
+        w = ensemble["weight"].to_numpy(dtype=float)
+        return int(rng.choice(len(ensemble), p=w / w.sum()))
+    return int(rng.integers(len(ensemble)))
+
+
+def member_params(ensemble: pd.DataFrame, position: int) -> dict[str, Any]:
+    """The dotted overrides of one ensemble row, as plain Python numbers."""
+    row = ensemble.iloc[position]
+    out: dict[str, Any] = {}
+    for col in parameter_columns(ensemble):
+        value = row[col]
+        out[col] = value.item() if hasattr(value, "item") else value
+    return out
+
+
+def load_ensemble_source(source: str | Path, where: str | None = None) -> pd.DataFrame:
+    """An ensemble from 'calibration' (simsales.calibration.load_ensemble()) or a Parquet/CSV file."""
+    if str(source) == "calibration":
+        try:
+            from simsales import calibration  # type: ignore[attr-defined]
+
+            loader = calibration.load_ensemble
+        except (ImportError, AttributeError) as exc:
+            raise ScenarioError(
+                "ensemble = 'calibration' needs simsales.calibration.load_ensemble(), which is not available",
+                file=where,
+                key="ensemble.source",
+            ) from exc
+        return loader()
+    path = Path(source)
+    if not path.is_file():
+        raise ScenarioError(f"ensemble file not found: {path}", file=where, key="ensemble.source")
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    if path.suffix == ".csv":
+        return pd.read_csv(path)
+    raise ScenarioError(f"ensemble file must be .parquet or .csv, got {path.name}", file=where, key="ensemble.source")

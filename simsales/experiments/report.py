@@ -1,0 +1,162 @@
+"""A Markdown report of an experiment: question, arms, headline differences, plots, and how to reproduce it."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from simsales.experiments import plots
+
+if TYPE_CHECKING:
+    from simsales.experiments.results import ExperimentResult
+
+FAN_SERIES = ("deliveries", "focal_gross_margin", "stock_coefficient", "nev_share")
+
+
+def markdown_table(frame: pd.DataFrame, floatfmt: str = ".4g") -> str:
+    """A GitHub-flavoured Markdown table (no extra dependency)."""
+
+    def cell(value: Any) -> str:
+        if isinstance(value, float):
+            return "" if math.isnan(value) else format(value, floatfmt)
+        return str(value).replace("|", "\\|").replace("\n", " ")
+
+    head = "| " + " | ".join(str(c) for c in frame.columns) + " |"
+    rule = "| " + " | ".join("---" for _ in frame.columns) + " |"
+    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join([head, rule, *body])
+
+
+def _interval(mean: float, lo: float, hi: float, sign: str = "+") -> str:
+    if not math.isfinite(mean):
+        return ""
+    if not math.isfinite(lo):
+        return f"{mean:{sign}.4g}"
+    return f"{mean:{sign}.4g} [{lo:{sign}.4g}, {hi:{sign}.4g}]"
+
+
+def _save(fig: plt.Figure, folder: Path, name: str) -> str:
+    fig.savefig(folder / name, dpi=100)
+    plt.close(fig)
+    return name
+
+
+def write_report(result: ExperimentResult, folder: str | Path) -> Path:
+    """Write report.md and its PNG figures into `folder`; returns the report's path."""
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    exp = result.experiment
+    meta = result.meta
+    lines = [f"# Experiment: {exp.name}", ""]
+    if exp.question:
+        lines += [f"**Question.** {exp.question}", ""]
+    ok = int((result.runs["status"] == "done").sum())
+    failed = int((result.runs["status"] == "failed").sum())
+    n_rep = int(result.runs["replicate"].max()) + 1 if len(result.runs) else 0
+    size = ", ".join(f"{k.split('.')[-1]} = {v}" for k, v in exp.size_overrides().items()) or "each scenario's own size"
+    lines += [
+        "## Design",
+        "",
+        f"{len(exp.arms)} arms x {n_rep} replicates = {len(result.runs)} runs ({ok} finished, {failed} failed); "
+        f"run size: {size}. Every arm uses the same replicate seeds (common random numbers), so arms are compared "
+        f"replicate by replicate against the baseline arm **{result.baseline}**.",
+        "",
+    ]
+    if exp.ensemble is not None:
+        lines += [f"Each replicate draws its parameters from a calibration ensemble of {len(exp.ensemble)} members (the same draw in every arm).", ""]
+    if exp.sensitivity is None and len(exp.arms) <= 40:
+        arms = pd.DataFrame(
+            [{"arm": a["name"], "scenario": Path(str(a["scenario"])).name if a["scenario"] else "", "overrides": a["params"] or ""} for a in meta.get("arms", [])]
+        )
+        lines += [markdown_table(arms), ""]
+    elif exp.sensitivity is not None:
+        d = exp.sensitivity
+        ranges = pd.DataFrame([{"parameter": k, "low": lo, "high": hi} for k, (lo, hi) in d.parameters.items()])
+        lines += [f"{d.method.title()} design over {len(d.parameters)} parameters, N = {d.n} ({d.n_points} points).", "", markdown_table(ranges), ""]
+
+    figures: list[tuple[str, str]] = []
+    if exp.sensitivity is None and len(exp.arms) > 1:
+        diffs = result.differences()
+        if not diffs.empty:
+            table = diffs.assign(
+                difference=[_interval(m, lo, hi) for m, lo, hi in zip(diffs["diff"], diffs["ci_low"], diffs["ci_high"], strict=True)],
+                relative=[
+                    _interval(100 * m, 100 * lo, 100 * hi) + " %" if math.isfinite(m) else ""
+                    for m, lo, hi in zip(diffs["rel_diff"], diffs["rel_ci_low"], diffs["rel_ci_high"], strict=True)
+                ],
+            )[["arm", "kpi", "n", "baseline_mean", "difference", "relative"]]
+            lines += ["## Headline differences to the baseline (mean [95% CI])", "", markdown_table(table), ""]
+            figures.append(("Effects with 95% intervals", _save(plots.forest_plot(diffs, exp.kpis, result.baseline), out, "forest.png")))
+    summary = result.summary()
+    if not summary.empty and exp.sensitivity is None:
+        wide = summary.assign(value=[_interval(m, lo, hi, "") for m, lo, hi in zip(summary["mean"], summary["ci_low"], summary["ci_high"], strict=True)])
+        lines += ["## KPI means (95% CI of the mean)", "", markdown_table(wide.pivot(index="arm", columns="kpi", values="value").reset_index()), ""]
+    if exp.thresholds:
+        breaches = result.breach_probabilities()
+        lines += ["## Breach probabilities", "", markdown_table(breaches.drop(columns=["kpi"])), ""]
+        factors = result.factor_names
+        if len(factors) >= 2:
+            for i, th in enumerate(breaches["threshold"].unique()):
+                fig = plots.breach_heatmap(breaches, th, factors[:-1], factors[-1])
+                figures.append((f"Breach heat map: {th}", _save(fig, out, f"breach_{i}.png")))
+    if exp.sensitivity is None and exp.shortfall_kpi in result.runs.columns:
+        es = result.expected_shortfall()
+        lines += [
+            f"## Expected shortfall of {exp.shortfall_kpi} (worst {exp.shortfall_alpha:.0%} of replicates)",
+            "",
+            markdown_table(es.drop(columns=["kpi", "alpha"])),
+            "",
+        ]
+    if exp.sensitivity is None and len(exp.arms) > 1 and exp.recovery_series in result.monthly.columns:
+        from simsales.experiments.stats import recovery_summary
+
+        rec = recovery_summary(result.months_to_recover())
+        if not rec.empty:
+            lines += [
+                f"## Months to recover ({exp.recovery_series} back within ±5% of the baseline run)",
+                "",
+                "`hit`: replicates that left the band; `recovered_share`: of those, back inside by the end.",
+                "",
+                markdown_table(rec),
+                "",
+            ]
+    if exp.sensitivity is not None:
+        indices = result.sensitivity_indices()
+        if not indices.empty:
+            ranking = exp.sensitivity.ranking(indices)
+            lines += ["## Sensitivity indices", "", markdown_table(indices), "", "### Parameter ranking", "", markdown_table(ranking), ""]
+            for i, kpi in enumerate(indices["kpi"].unique()):
+                figures.append((f"Tornado: {kpi}", _save(plots.tornado_chart(indices, kpi), out, f"tornado_{i}.png")))
+    if not result.monthly.empty and exp.sensitivity is None:
+        for series in FAN_SERIES:
+            if series in result.monthly.columns:
+                figures.append((f"Fan chart: {series}", _save(plots.fan_chart(result.monthly, series, exp.arm_names[:8]), out, f"fan_{series}.png")))
+    if figures:
+        lines += ["## Figures", ""]
+        for title, name in figures:
+            lines += [f"### {title}", "", f"![{title}]({name})", ""]
+    fails = result.failures()
+    if len(fails):
+        lines += ["## Failed runs", "", markdown_table(fails.assign(error=fails["error"].str.split("\n").str[0])), ""]
+    versions = meta.get("versions", {})
+    seeds = meta.get("seeds", result.seeds)
+    lines += [
+        "## Reproduce",
+        "",
+        f"- root seed **{exp.root_seed}**; replicate seeds = `numpy.random.SeedSequence({exp.root_seed}).spawn({len(seeds)})`: "
+        + ", ".join(str(s) for s in seeds[:10])
+        + (" ..." if len(seeds) > 10 else ""),
+        f"- spec hash `{meta.get('spec_hash', '')}`; spec file `{exp.source or '(Python API)'}`",
+        "- versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()),
+        "- scenario hash per arm: " + ", ".join(f"{a['name']} `{a['scenario_hash']}`" for a in meta.get("arms", [])[:20]),
+        "",
+        f"Re-run: `simsales experiment {exp.source or 'SPEC.toml'} --out {out}` (finished runs are kept and skipped).",
+        "",
+    ]
+    path = out / "report.md"
+    path.write_text("\n".join(lines))
+    return path

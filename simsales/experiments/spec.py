@@ -1,0 +1,269 @@
+"""What an experiment is: arms x replicates over a horizon, plus what to report about them.
+
+Plain frozen dataclasses, built in Python or from an `experiments/exp_*.toml` file
+(`simsales.experiments.files`).  Nothing here runs a simulation: `resolve_arm` turns an arm into
+a validated `Scenario` so bad input fails with a `ScenarioError` before any run starts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from simsales.scenario import Scenario, ScenarioError, load_scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from simsales.experiments.sensitivity import SensitivityDesign
+
+#: KPIs reported by default: market, focal firm, stock and customers.
+HEADLINE_KPIS: tuple[str, ...] = (
+    "market.total_sales",
+    "market.nev_share",
+    "focal.market_share",
+    "inventory.stock_coefficient",
+    "consumer.satisfaction",
+    "journey.lead_conversion",
+)
+
+ARM_NAME = re.compile(r"^[A-Za-z0-9_.=,+-]+$")
+
+ScenarioRef = Scenario | str | Path | None
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One treatment: a scenario (file, object or None = 2023 baseline) plus dotted parameter overrides.
+
+    `scenario` may also be a tuple of files layered in order (e.g. a shock file and a risk-plan
+    file, see `simsales.experiments.compose`); `factors` labels the arm in result tables
+    (factor name -> level or parameter value).
+    """
+
+    name: str
+    scenario: ScenarioRef | tuple[str | Path, ...] = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+    factors: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not ARM_NAME.match(self.name):
+            raise ScenarioError(
+                f"arm name {self.name!r} must be letters, digits or _ . = , + -", key="arms.name"
+            )
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A breach condition on a KPI, e.g. stock coefficient above 1.5, or focal margin 20% below baseline.
+
+    With `relative=True` the KPI's relative change against the baseline arm's run with the same
+    seed, (x - x_base) / |x_base|, is compared instead of the level.
+    """
+
+    kpi: str
+    op: Literal[">", ">=", "<", "<="]
+    value: float
+    relative: bool = False
+    label: str = ""
+
+    def describe(self) -> str:
+        """Readable form, e.g. 'inventory.stock_coefficient > 1.5'."""
+        if self.label:
+            return self.label
+        if self.relative:
+            return f"{self.kpi} change vs baseline {self.op} {self.value:+.0%}"
+        return f"{self.kpi} {self.op} {self.value:g}"
+
+
+@dataclass(frozen=True)
+class Adaptive:
+    """Add `batch` replicates to every arm until each difference's CI is narrower than its target, or the cap.
+
+    `target_width` maps KPI id -> largest allowed full width (ci_high - ci_low) of the paired
+    difference to the baseline; `target_rel_width` is the same as a fraction of the baseline mean,
+    applied to every headline KPI not listed in `target_width`.
+    """
+
+    max_replicates: int
+    batch: int = 4
+    target_width: Mapping[str, float] = field(default_factory=dict)
+    target_rel_width: float | None = None
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """Arms x replicates over a horizon, with common random numbers across arms.
+
+    `n_consumers`, `days` and `warmup_days` override every arm's scenario (None keeps it).
+    `ensemble`, when given, is a DataFrame whose dotted-name columns are parameter values (one
+    row per accepted parameter set, optional `weight` column); replicate i draws one row, the same
+    for every arm.  `runner` replaces `simsales.run` (a picklable callable with the same signature).
+    """
+
+    name: str
+    arms: tuple[Arm, ...]
+    replicates: int = 10
+    root_seed: int = 2023
+    baseline: str | None = None
+    n_consumers: int | None = None
+    days: int | None = None
+    warmup_days: int | None = None
+    kpis: tuple[str, ...] = HEADLINE_KPIS
+    question: str = ""
+    thresholds: tuple[Threshold, ...] = ()
+    shortfall_kpi: str = "focal.profit"
+    shortfall_alpha: float = 0.1
+    recovery_series: str = "focal_gross_margin"
+    ensemble: pd.DataFrame | None = field(default=None, compare=False)
+    adaptive: Adaptive | None = None
+    sensitivity: SensitivityDesign | None = None
+    runner: Callable[..., Any] | None = field(default=None, compare=False)
+    source: str | None = None
+
+    def __post_init__(self) -> None:
+        where = self.source
+        if not self.arms:
+            raise ScenarioError("an experiment needs at least one arm", file=where, key="arms")
+        names = [a.name for a in self.arms]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ScenarioError(f"duplicate arm names: {dupes}", file=where, key="arms")
+        if self.baseline is not None and self.baseline not in names:
+            raise ScenarioError(
+                f"baseline {self.baseline!r} is not an arm; arms: {', '.join(names)}", file=where, key="baseline"
+            )
+        if int(self.replicates) < 1:
+            raise ScenarioError(f"replicates must be >= 1, got {self.replicates}", file=where, key="replicates")
+        if not 0 < self.shortfall_alpha <= 1:
+            raise ScenarioError("must be in (0, 1]", file=where, key="shortfall_alpha")
+        for key in ("n_consumers", "days"):
+            value = getattr(self, key)
+            if value is not None and int(value) < 1:
+                raise ScenarioError(f"must be >= 1, got {value}", file=where, key=f"run.{key}")
+        if self.adaptive is not None and self.adaptive.max_replicates < self.replicates:
+            raise ScenarioError(
+                f"adaptive.max_replicates ({self.adaptive.max_replicates}) is below replicates ({self.replicates})",
+                file=where,
+                key="adaptive.max_replicates",
+            )
+
+    @property
+    def baseline_arm(self) -> str:
+        """Name of the arm every other arm is compared with (default: the first arm)."""
+        return self.baseline if self.baseline is not None else self.arms[0].name
+
+    @property
+    def arm_names(self) -> list[str]:
+        """Arm names in the order given."""
+        return [a.name for a in self.arms]
+
+    def with_size(
+        self,
+        *,
+        replicates: int | None = None,
+        n_consumers: int | None = None,
+        days: int | None = None,
+        warmup_days: int | None = None,
+    ) -> Experiment:
+        """A copy with a different number of replicates or run size (e.g. a reduced CI version)."""
+        changes: dict[str, Any] = {}
+        for key, value in (
+            ("replicates", replicates),
+            ("n_consumers", n_consumers),
+            ("days", days),
+            ("warmup_days", warmup_days),
+        ):
+            if value is not None:
+                changes[key] = value
+        if replicates is not None and self.adaptive is not None:
+            changes["adaptive"] = replace(self.adaptive, max_replicates=max(self.adaptive.max_replicates, replicates))
+        return replace(self, **changes)
+
+    def size_overrides(self) -> dict[str, Any]:
+        """Dotted overrides of the run size applied to every arm."""
+        out: dict[str, Any] = {}
+        for key, value in (("n_consumers", self.n_consumers), ("days", self.days), ("warmup_days", self.warmup_days)):
+            if value is not None:
+                out[f"run.{key}"] = int(value)
+        return out
+
+
+def load_arm_scenario(arm: Arm, where: str | None = None) -> Scenario:
+    """The arm's scenario object before overrides (files layered in order when a tuple)."""
+    ref = arm.scenario
+    try:
+        if isinstance(ref, Scenario):
+            return ref
+        if isinstance(ref, tuple):
+            from simsales.experiments.compose import compose_files
+
+            return compose_files(ref)
+        return load_scenario(ref)
+    except FileNotFoundError as exc:
+        raise ScenarioError(f"scenario file not found: {exc.filename}", file=where, key=f"arms.{arm.name}.scenario") from exc
+
+
+def resolve_arm(
+    arm: Arm,
+    size: Mapping[str, Any],
+    background: Mapping[str, Any] | None = None,
+    base: Scenario | None = None,
+    where: str | None = None,
+) -> Scenario:
+    """The validated scenario one run of `arm` uses: background (ensemble) values, then arm overrides, then size."""
+    scenario = base if base is not None else load_arm_scenario(arm, where)
+    overrides: dict[str, Any] = {**dict(background or {}), **dict(arm.params), **dict(size)}
+    for key, value in list(overrides.items()):
+        if isinstance(value, float):
+            current = _current(scenario, key)
+            if isinstance(current, int) and not isinstance(current, bool):
+                overrides[key] = int(round(value))
+    try:
+        return scenario.replace(**overrides) if overrides else scenario
+    except ScenarioError as exc:
+        raise ScenarioError(f"arm {arm.name!r}: {exc.detail}", file=where or exc.file, key=exc.key) from exc
+
+
+def _current(scenario: Scenario, dotted: str) -> Any:
+    try:
+        return scenario.get(dotted)
+    except (AttributeError, TypeError):
+        return None
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    """A short SHA-256 of the complete scenario (every value, run size included)."""
+    text = json.dumps(scenario.to_dict(), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def thresholds_from(items: Sequence[Mapping[str, Any]], where: str | None = None) -> tuple[Threshold, ...]:
+    """Thresholds from spec-file tables: {kpi, above|below|at_least|at_most, relative?, label?}."""
+    ops = {"above": ">", "below": "<", "at_least": ">=", "at_most": "<="}
+    out = []
+    for i, item in enumerate(items):
+        key = f"thresholds[{i}]"
+        if "kpi" not in item:
+            raise ScenarioError("needs 'kpi'", file=where, key=key)
+        given = [k for k in ops if k in item]
+        if len(given) != 1:
+            raise ScenarioError(f"give exactly one of {', '.join(ops)}", file=where, key=key)
+        unknown = set(item) - {"kpi", "relative", "label", *ops}
+        if unknown:
+            raise ScenarioError(f"unknown keys {sorted(unknown)}; allowed: kpi, relative, label, {', '.join(ops)}", file=where, key=key)
+        out.append(
+            Threshold(
+                kpi=str(item["kpi"]),
+                op=ops[given[0]],  # type: ignore[arg-type]
+                value=float(item[given[0]]),
+                relative=bool(item.get("relative", False)),
+                label=str(item.get("label", "")),
+            )
+        )
+    return tuple(out)

@@ -1,0 +1,91 @@
+"""One run of an experiment as a self-contained, picklable task, and the function a worker runs.
+
+A task carries its fully resolved `Scenario` and seed, so a worker (a joblib process, a Dask
+worker on another machine) needs nothing but the simsales package to run it.  The worker never
+raises: a failing run comes back as a `RunOutput` with status "failed" and the traceback.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simsales.scenario import Scenario
+
+STATUS_DONE = "done"
+STATUS_FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """Arm x replicate: what to run and how to recognise it when resuming."""
+
+    run_id: str
+    arm: str
+    replicate: int
+    seed: int
+    scenario: Scenario
+    scenario_hash: str
+    ensemble_member: int | None = None
+    runner: Callable[..., Any] | None = None
+
+    def record(self) -> dict[str, Any]:
+        """Identity of the run as stored in the manifest and in its Parquet file."""
+        return {
+            "run_id": self.run_id,
+            "arm": self.arm,
+            "replicate": self.replicate,
+            "seed": self.seed,
+            "scenario_hash": self.scenario_hash,
+            "ensemble_member": self.ensemble_member,
+        }
+
+
+@dataclass
+class RunOutput:
+    """What came back from one run: KPI values and the monthly series, or the error."""
+
+    run_id: str
+    status: str
+    kpis: dict[str, float]
+    monthly: pd.DataFrame | None
+    error: str | None = None
+    seconds: float = 0.0
+
+
+def run_id_for(arm: str, replicate: int) -> str:
+    """Stable id of arm x replicate, also its file name under runs/."""
+    return f"{arm}/r{replicate:05d}"
+
+
+def execute_task(task: RunTask) -> RunOutput:
+    """Run one task (in whatever process it lands); errors become a failed output, never an exception."""
+    start = time.perf_counter()
+    try:
+        runner = task.runner
+        if runner is None:
+            from simsales.run import run as runner
+        result = runner(task.scenario, seed=task.seed)
+        kpis = {str(k): float(v) for k, v in zip(result.kpis["id"], result.kpis["value"], strict=True)}
+        monthly = normalise_monthly(result.monthly)
+        return RunOutput(task.run_id, STATUS_DONE, kpis, monthly, None, time.perf_counter() - start)
+    except Exception as exc:  # noqa: BLE001 - a failed run is data, the experiment goes on
+        error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}"
+        return RunOutput(task.run_id, STATUS_FAILED, {}, None, error, time.perf_counter() - start)
+
+
+def normalise_monthly(monthly: pd.DataFrame) -> pd.DataFrame:
+    """Monthly series with fixed dtypes (month as datetime64[ns], numbers as float64), as stored on disk."""
+    out = monthly.copy()
+    if "month" in out.columns:
+        out["month"] = pd.to_datetime(out["month"]).astype("datetime64[ns]")
+    for col in out.columns:
+        if col != "month" and pd.api.types.is_numeric_dtype(out[col]):
+            out[col] = out[col].astype(np.float64)
+    return out.reset_index(drop=True)
