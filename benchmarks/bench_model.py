@@ -68,8 +68,8 @@ def worker(n: int, days: int, warmup: int | None, seed: int) -> dict:
     kpis = model.kpis()
     return {
         "n": n,
-        "days": model.scenario.run.days,
-        "warmup": model.scenario.run.warmup_days,
+        "days": model.spec.run.days,
+        "warmup": model.spec.run.warmup_days,
         "cpu": cpu,
         "build_s": t1 - t0,
         "warmup_s": t2 - t1,

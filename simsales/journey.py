@@ -50,7 +50,7 @@ def schedule_entry(model: MarketModel, idx: np.ndarray) -> None:
     pop = model.population
     rate_year = model.entry_rate[idx]
     sim_owner = pop.state[idx] == State.OWNER
-    rate_year = np.where(sim_owner, 1.0 / model.scenario.ownership.replacement_years, rate_year)
+    rate_year = np.where(sim_owner, 1.0 / model.spec.ownership.replacement_years, rate_year)
     wait = model.rng.exponential(1.0, len(idx)) * 365.0 / (rate_year * MAX_DEMAND_MULTIPLIER)
     pop.next_day[idx] = model.day + 1 + np.minimum(wait, NO_DAY - model.day - 2).astype(np.int32)
 
@@ -59,7 +59,8 @@ def enter_market(model: MarketModel, idx: np.ndarray) -> None:
     """Candidate entrants: accept by the current demand multiplier; researchers go online, others walk in."""
     pop, rec = model.population, model.recorder
     u = model.rng.random(len(idx))
-    accept = pop.referred[idx] | (u < model.levers.demand_multiplier * model.trend_demand / MAX_DEMAND_MULTIPLIER)
+    demand = model.levers.per_tier("demand_multiplier")[pop.tier[idx]]
+    accept = pop.referred[idx] | (u < demand * model.trend_demand / MAX_DEMAND_MULTIPLIER)
     schedule_entry(model, idx[~accept])
     idx = idx[accept]
     if len(idx) == 0:
@@ -81,7 +82,7 @@ def enter_market(model: MarketModel, idx: np.ndarray) -> None:
     online = pop.online[idx]
     researchers = idx[online]
     rec.add("entries_online", len(researchers))
-    j = model.scenario.journey
+    j = model.spec.journey
     shape = j.research_days_shape
     _schedule(model, researchers, State.RESEARCH, model.rng.gamma(shape, j.research_days / shape, len(researchers)))
     walkers = idx[~online]
@@ -90,7 +91,7 @@ def enter_market(model: MarketModel, idx: np.ndarray) -> None:
 
 def finish_research(model: MarketModel, idx: np.ndarray) -> None:
     """After online research: defer, or pick a store and either send online leads or walk in."""
-    pop, rec, j = model.population, model.recorder, model.scenario.journey
+    pop, rec, j = model.population, model.recorder, model.spec.journey
     rng = model.rng
     rec.add("research_done", len(idx))
     rec.add("research_days_sum", (model.day - pop.entry_day[idx]).sum())
@@ -100,14 +101,14 @@ def finish_research(model: MarketModel, idx: np.ndarray) -> None:
     leave_market(model, idx[drop], "defer after research")
     idx, u = idx[~drop], (u[~drop] - j.research_dropout) / max(1.0 - j.research_dropout, 1e-12)
     dealers = choose_dealer(model, idx)
-    lead = u < j.online_lead_prob * model.levers.online_lead_factor
+    lead = u < j.online_lead_prob * model.levers.online_lead_factor[dealers]
     send_online_leads(model, idx[lead], dealers[lead])
     go_to_store(model, idx[~lead], dealers[~lead])
 
 
 def send_online_leads(model: MarketModel, idx: np.ndarray, favourite: np.ndarray) -> None:
     """Submit an inquiry to the favourite store and to a few others; wait for the favourite's answer."""
-    pop, rec, j = model.population, model.recorder, model.scenario.journey
+    pop, rec, j = model.population, model.recorder, model.spec.journey
     if len(idx) == 0:
         return
     extra = model.rng.poisson(j.extra_online_leads, len(idx))
@@ -132,20 +133,48 @@ def _count_leads(model: MarketModel, dealers: np.ndarray, online: bool) -> None:
 
 def contact_leads(model: MarketModel, idx: np.ndarray) -> None:
     """The favourite store answers the online lead, or the lead goes cold and the consumer moves on."""
-    pop, j, net = model.population, model.scenario.journey, model.network
+    pop, j, net = model.population, model.spec.journey, model.network
     d = pop.dealer[idx]
-    minutes = net.response_minutes[d] * model.levers.response_factor[d]
+    lev = model.levers
+    minutes = net.response_minutes[d] * lev.response_factor[d]
     p_cold = j.cold_lead_floor + (1 - j.cold_lead_floor) * (1 - np.exp(-minutes / j.response_tau_minutes))
+    ai = lev.ai_handled_share[d]
+    if ai.any():  # an AI agent answers a share of leads within its own response time
+        p_ai = j.cold_lead_floor + (1 - j.cold_lead_floor) * (1 - np.exp(-lev.ai_response_minutes[d] / j.response_tau_minutes))
+        p_cold = (1 - ai) * p_cold + ai * p_ai
     u = model.rng.random(len(idx))
     cold = u < p_cold
     model.recorder.add("leads_cold", cold.sum())
     pop.log(idx[cold], model.day, "lead went cold")
     after_no_order(model, idx[cold], (u[cold]) / np.maximum(p_cold[cold], 1e-12))
     warm = idx[~cold]
-    handover = np.minimum(net.info_handover[pop.dealer[warm]] * model.levers.handover_factor[pop.dealer[warm]], 1.0)
+    handover = np.minimum(net.info_handover[pop.dealer[warm]] * lev.handover_factor[pop.dealer[warm]], 1.0)
     uw = (u[~cold] - p_cold[~cold]) / np.maximum(1 - p_cold[~cold], 1e-12)
     pop.info_lost[warm] = uw >= handover
+    if lev.online_order_share.any():
+        warm = decide_online(model, warm)
     _schedule(model, warm, State.VISIT, model.rng.exponential(j.visit_delay_days, len(warm)))
+
+
+def decide_online(model: MarketModel, idx: np.ndarray) -> np.ndarray:
+    """Online closed loop: a share of answered leads decide online (VR test drive, online order); returns the rest."""
+    pop, j, lev = model.population, model.spec.journey, model.levers
+    d = pop.dealer[idx]
+    share = lev.online_order_share[d]
+    u = model.rng.random((len(idx), 2))
+    online = u[:, 0] < share
+    ids, d = idx[online], d[online]
+    model.recorder.add("online_decisions", len(ids))
+    pop.log(ids, model.day, "decides online")
+    sp = model.salesforce.assign(d, u[online, 1])
+    pop.salesperson[ids] = sp
+    knowledge, _, _ = _salesperson_values(model, sp)
+    penalty = (
+        j.no_test_drive_penalty * (1.0 - lev.virtual_test_drive[d])
+        + j.repeat_question_penalty * pop.info_lost[ids]
+    )
+    _decide(model, ids, knowledge, penalty, model.rng.random(len(ids)))
+    return idx[~online]
 
 
 def go_to_store(model: MarketModel, idx: np.ndarray, dealers: np.ndarray) -> None:
@@ -156,19 +185,19 @@ def go_to_store(model: MarketModel, idx: np.ndarray, dealers: np.ndarray) -> Non
     pop.td_here[idx] = False
     pop.online_lead[idx] = False
     pop.info_lost[idx] = False
-    _schedule(model, idx, State.VISIT, model.rng.exponential(model.scenario.journey.visit_delay_days, len(idx)))
+    _schedule(model, idx, State.VISIT, model.rng.exponential(model.spec.journey.visit_delay_days, len(idx)))
 
 
 def choose_dealer(model: MarketModel, idx: np.ndarray, exclude: np.ndarray | None = None) -> np.ndarray:
     """Each consumer picks a store: own city tier first, format appeal, loyalty and referrals."""
-    pop, net, j = model.population, model.network, model.scenario.journey
+    pop, net, j = model.population, model.network, model.spec.journey
     if len(idx) == 0:
         return np.empty(0, dtype=np.int64)
     weights = model.dealer_weights[pop.tier[idx]].copy()
     weights *= np.exp(j.store_logsum_weight * _format_logsums(model, idx))[:, net.fmt]
     prev = pop.prev_group[idx]
     loyal = (net.group[None, :] == prev[:, None]) & (prev[:, None] >= 0)
-    weights *= np.where(loyal, np.exp(j.previous_group_loyalty), 1.0)
+    weights *= np.where(loyal, np.exp(j.previous_group_loyalty + model.levers.loyalty_shift[None, :]), 1.0)
     u = model.rng.random((len(idx), 2))
     referred = pop.referred[idx] & (pop.referral_group[idx] >= 0) & (u[:, 1] < j.referral_loyalty)
     if referred.any():
@@ -179,7 +208,7 @@ def choose_dealer(model: MarketModel, idx: np.ndarray, exclude: np.ndarray | Non
     if exclude is not None:
         weights[np.arange(len(idx)), exclude] = 0.0
         empty = weights.sum(axis=1) <= 0
-        weights[empty] = 1.0
+        weights[empty] = net.is_open
     return choose_by_weights(weights, u[:, 0])
 
 
@@ -213,7 +242,7 @@ def leave_market(model: MarketModel, idx: np.ndarray, reason: str) -> None:
 
 def after_no_order(model: MarketModel, idx: np.ndarray, u: np.ndarray) -> None:
     """Leaving a store without an order: come back, try another store, or leave the market."""
-    pop, j = model.population, model.scenario.journey
+    pop, j = model.population, model.spec.journey
     if len(idx) == 0:
         return
     exhausted = pop.visits[idx] >= j.max_visits
@@ -234,31 +263,56 @@ def after_no_order(model: MarketModel, idx: np.ndarray, u: np.ndarray) -> None:
 def _salesperson_values(model: MarketModel, sp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Knowledge, volume weight and ramp of each slot in `sp` (-1: nobody, new-hire values)."""
     sf = model.salesforce
-    spec = model.scenario.salesforce
-    knowledge = np.append(np.minimum(sf.knowledge + model.levers.knowledge_boost, 1.0), spec.new_hire_knowledge)[sp]
-    volume = np.append(sf.volume_weight, spec.volume_weight)[sp]
+    spec = model.spec.salesforce
+    lev = model.levers
+    knowledge = np.append(np.minimum(sf.knowledge + lev.knowledge_boost[sf.dealer], 1.0), spec.new_hire_knowledge)[sp]
+    volume = np.append(sf.volume_weight * lev.volume_weight_factor[sf.dealer], spec.volume_weight)[sp]
     ramp = np.append(sf.ramp(), 0.5)[sp]
     return knowledge, volume, ramp
 
 
 def product_utility(model: MarketModel, idx: np.ndarray, knowledge: np.ndarray, penalty: np.ndarray) -> np.ndarray:
     """Utility of every product at each consumer's store: appeal, price after policy, NEV taste, salesperson."""
-    return _utility(model, idx, model.net_price[model.population.dealer[idx]], knowledge, penalty)
+    pop, lev = model.population, model.levers
+    d = pop.dealer[idx]
+    price = model.net_price[d]
+    if lev.trade_in_premium.any():  # the store pays more for the old car of an owner trading in
+        price = price - (pop.owns_car[idx] * lev.trade_in_premium[d])[:, None]
+    utility = _utility(model, idx, price, knowledge, penalty)
+    if lev.store_utility_shift.any():
+        utility += lev.store_utility_shift[d]
+    return utility
+
+
+def subsidy_eligible(model: MarketModel, idx: np.ndarray) -> np.ndarray:
+    """Consumers whose old car qualifies for the trade-in subsidy: owners, thinned by the eligible share.
+
+    The thinning uses a fixed golden-ratio sequence over consumer ids, not random draws, so that
+    changing eligibility never shifts anyone else's random numbers.
+    """
+    owns = model.population.owns_car[idx]
+    share = model.levers.trade_in_eligible_share
+    if share >= 1.0:
+        return owns
+    return owns & ((idx * 0.6180339887498949) % 1.0 < share)
 
 
 def _utility(model: MarketModel, idx: np.ndarray, price: np.ndarray, knowledge: np.ndarray, penalty: np.ndarray) -> np.ndarray:
     """Utility of each product for each consumer at the given prices after tax (k x P or 1 x P)."""
-    pop, cat, j = model.population, model.catalogue, model.scenario.journey
-    net_price = price - pop.owns_car[idx, None] * model.trade_in_subsidy[None, :]
+    pop, cat, j = model.population, model.catalogue, model.spec.journey
+    net_price = price - subsidy_eligible(model, idx)[:, None] * model.trade_in_subsidy[None, :]
     price_term = pop.price_sens[idx, None] * (net_price / 1e5) * (1.0 - (pop.nev_wtp[idx, None] + model.trend_wtp) * cat.is_nev)
-    nev_term = cat.is_nev * (j.knowledge_weight * (knowledge[:, None] - 0.5) + model.levers.nev_utility_shift)
+    nev_term = cat.is_nev * (j.knowledge_weight * (knowledge[:, None] - 0.5))
     wom_term = j.wom_weight * (model.wom - 80.0) / 10.0
-    return cat.appeal + wom_term + nev_term - price_term - penalty[:, None]
+    utility = cat.appeal + wom_term + nev_term - price_term - penalty[:, None]
+    if model.levers.utility_shift.any():  # tastes and local policy by the consumer's city tier
+        utility = utility + model.levers.utility_shift[pop.tier[idx]]
+    return utility
 
 
 def visit_store(model: MarketModel, idx: np.ndarray) -> None:
     """A store visit: a salesperson serves, a test drive may follow, else the consumer decides on the spot."""
-    pop, rec, net, j = model.population, model.recorder, model.network, model.scenario.journey
+    pop, rec, net, j = model.population, model.recorder, model.network, model.spec.journey
     rng = model.rng
     d = pop.dealer[idx]
     first = pop.visits_here[idx] == 0
@@ -299,7 +353,7 @@ def visit_store(model: MarketModel, idx: np.ndarray) -> None:
 
 def decide_after_test_drive(model: MarketModel, idx: np.ndarray) -> None:
     """Some days after a test drive: order one of the store's products or not."""
-    pop, j = model.population, model.scenario.journey
+    pop, j = model.population, model.spec.journey
     knowledge, _, _ = _salesperson_values(model, pop.salesperson[idx])
     penalty = j.repeat_question_penalty * pop.info_lost[idx]
     _decide(model, idx, knowledge, penalty, model.rng.random(len(idx)))
@@ -307,12 +361,13 @@ def decide_after_test_drive(model: MarketModel, idx: np.ndarray) -> None:
 
 def _decide(model: MarketModel, idx: np.ndarray, knowledge: np.ndarray, penalty: np.ndarray, u: np.ndarray) -> None:
     """Logit choice among the store's products and leaving; buyers order, the rest move on."""
-    pop, j = model.population, model.scenario.journey
+    pop, j = model.population, model.spec.journey
     if len(idx) == 0:
         return
     utility = product_utility(model, idx, knowledge, penalty)
     available = model.network.sells[pop.dealer[idx]]
-    choice = logit_choice(utility, available, np.full(len(idx), j.outside_utility), u)
+    outside = j.outside_utility + model.levers.outside_utility_shift[pop.dealer[idx]]
+    choice = logit_choice(utility, available, outside, u)
     buy = choice >= 0
     place_orders(model, idx[buy], choice[buy].astype(np.int64))
     rest = idx[~buy]
@@ -321,7 +376,7 @@ def _decide(model: MarketModel, idx: np.ndarray, knowledge: np.ndarray, penalty:
 
 def place_orders(model: MarketModel, idx: np.ndarray, products: np.ndarray) -> None:
     """Orders: served first-in-first-out from store stock, else ordered from the factory (or cancelled)."""
-    pop, rec, net, j = model.population, model.recorder, model.network, model.scenario.journey
+    pop, rec, net, j = model.population, model.recorder, model.network, model.spec.journey
     cat, sf = model.catalogue, model.salesforce
     rng = model.rng
     if len(idx) == 0:
@@ -342,7 +397,7 @@ def place_orders(model: MarketModel, idx: np.ndarray, products: np.ndarray) -> N
     taken, age_sum = net.take(served)
     _record_stock_out(model, taken, age_sum)
     u = rng.random((len(idx), 3))
-    cancel = ~in_stock & (u[:, 0] < j.backorder_cancel_prob * model.levers.delay_cancel_factor)
+    cancel = ~in_stock & (u[:, 0] < j.backorder_cancel_prob * model.levers.delay_cancel_factor[products])
     rec.add("backorders", (~in_stock).sum())
     rec.add("cancellations", cancel.sum())
     pop.log(idx[cancel], model.day, "cancel: not in stock")
@@ -364,18 +419,24 @@ def place_orders(model: MarketModel, idx: np.ndarray, products: np.ndarray) -> N
     sp = pop.salesperson[idx]
     if rec.recording:
         np.add.at(sf.units_sold, sp[sp >= 0], 1)
-    rec.add("commission_cost", len(idx) * model.scenario.salesforce.commission_per_unit)
+    rec.add("commission_cost", len(idx) * model.spec.salesforce.commission_per_unit)
     knowledge, volume, _ = _salesperson_values(model, sp)
-    o = model.scenario.ownership
+    o = model.spec.ownership
     pop.misdescribed[idx] = u[:, 1] < np.clip(o.misdescribe_base * volume * (1.0 - knowledge), 0, 1)
     explain = u[:, 2] < o.winter_explain_knowledge * knowledge
     pop.winter_unaware[idx] = cat.is_nev[products] & ~explain
-    price = cat.list_price[products] * (1.0 - net.discount[d, products])
+    list_price = model.list_price[d, products]
+    price = list_price * (1.0 - net.discount[d, products])
     pop.price_paid[idx] = price
-    rec.add("gross_margin", (cat.list_price[products] * (net.margin[d] - net.discount[d, products])).sum())
+    rec.add("gross_margin", (list_price * (net.margin[d] - net.discount[d, products])).sum())
+    if model.trade_in_subsidy.any():
+        eligible = subsidy_eligible(model, idx)
+        rec.add("trade_in_subsidies", (eligible * model.trade_in_subsidy[products]).sum())
+    if model.levers.trade_in_premium.any():
+        rec.add("strategy_cost", (pop.owns_car[idx] * model.levers.trade_in_premium[d]).sum())
     pop.product[idx] = products
     pop.order_day[idx] = model.day
-    wait = np.where(in_stock, j.delivery_days, j.delivery_days + net.replenish_days[d] * model.levers.delivery_delay_factor)
+    wait = np.where(in_stock, j.delivery_days, j.delivery_days + net.replenish_days[d] * model.levers.delivery_delay_factor[products])
     pop.promised_day[idx] = model.day + int(round(j.delivery_days))
     pop.log(idx, model.day, "order")
     _schedule(model, idx, State.ORDERED, wait)
@@ -384,6 +445,7 @@ def place_orders(model: MarketModel, idx: np.ndarray, products: np.ndarray) -> N
 def _record_stock_out(model: MarketModel, units: np.ndarray, age_sum: np.ndarray) -> None:
     nev = model.catalogue.is_nev
     rec = model.recorder
+    rec.add("stock_out_focal", units[model.network.focal].sum())
     rec.add("stock_out_NEV", units[:, nev].sum())
     rec.add("stock_out_ICE", units[:, ~nev].sum())
     rec.add("stock_age_sum_NEV", age_sum[:, nev].sum())
@@ -395,7 +457,7 @@ def _record_stock_out(model: MarketModel, units: np.ndarray, age_sum: np.ndarray
 
 def deliver(model: MarketModel, idx: np.ndarray) -> None:
     """Delivery: the sale is registered and satisfaction forms from what was told versus what is got."""
-    pop, rec, net, cat, o = model.population, model.recorder, model.network, model.catalogue, model.scenario.ownership
+    pop, rec, net, cat, o = model.population, model.recorder, model.network, model.catalogue, model.spec.ownership
     rng = model.rng
     d, p = pop.dealer[idx], pop.product[idx].astype(np.int64)
     pt = cat.powertrain[p]
@@ -410,6 +472,7 @@ def deliver(model: MarketModel, idx: np.ndarray) -> None:
     rec.add("deliveries_25_35", np.isin(pop.age_band[idx], BANDS_25_35).sum())
     rec.add("deliveries_genz", np.isin(pop.age_band[idx], BANDS_GENZ).sum())
     rec.add("revenue", pop.price_paid[idx].sum())
+    rec.add("focal_revenue", pop.price_paid[idx][net.focal[d]].sum())
     rec.add("nev_revenue", pop.price_paid[idx][cat.is_nev[p]].sum())
     rec.add("buyer_visits_sum", pop.visits[idx].sum())
     rec.add("cycle_days_sum", (model.day - pop.first_lead_day[idx]).sum())
@@ -418,7 +481,7 @@ def deliver(model: MarketModel, idx: np.ndarray) -> None:
     rec.add("repurchase_known", known.sum())
     rec.add("repurchase_same", (known & (pop.prev_group[idx] == net.group[d])).sum())
     late_weeks = np.maximum(model.day - pop.promised_day[idx], 0) / 7.0
-    repair_wait = o.repair_wait_days * model.levers.repair_wait_factor
+    repair_wait = o.repair_wait_days * model.levers.repair_wait_factor[d]
     nev = cat.is_nev[p]
     sat = (
         o.base_satisfaction
@@ -457,15 +520,18 @@ def owner_event(model: MarketModel, idx: np.ndarray) -> None:
 
 def first_service(model: MarketModel, idx: np.ndarray) -> None:
     """Satisfaction turns into complaints, loss of the customer, and referrals of new buyers."""
-    pop, rec, o = model.population, model.recorder, model.scenario.ownership
+    pop, rec, o = model.population, model.recorder, model.spec.ownership
     rng = model.rng
     if len(idx) == 0:
         return
     sat = pop.satisfaction[idx].astype(float)
     u = rng.random((len(idx), 3))
     complain = u[:, 0] < _sigmoid(_logit(o.complaint_base) + o.complaint_slope * (80.0 - sat))
-    churn = u[:, 1] < _sigmoid(_logit(o.churn_base) - o.churn_slope * (sat - 80.0))
-    refer = u[:, 2] < _sigmoid(_logit(o.referral_base) + o.referral_slope * (sat - 80.0)) * model.levers.referral_factor
+    seller = pop.dealer[idx]  # still the store that sold the car (-1: none)
+    churn_factor = np.append(model.levers.churn_factor, 1.0)[seller]
+    referral_factor = np.append(model.levers.referral_factor, 1.0)[seller]
+    churn = u[:, 1] < _sigmoid(_logit(o.churn_base) - o.churn_slope * (sat - 80.0)) * churn_factor
+    refer = u[:, 2] < _sigmoid(_logit(o.referral_base) + o.referral_slope * (sat - 80.0)) * referral_factor
     rec.add("first_services", len(idx))
     rec.add("complaints", complain.sum())
     rec.add("churned", churn.sum())

@@ -55,7 +55,7 @@ def _t(m: MarketModel, name: str) -> float:
 
 def _annual_millions(m: MarketModel, flow: str) -> float:
     days = len(m.recorder.window(flow))
-    scale = m.scenario.run.real_population / m.scenario.run.n_consumers
+    scale = m.spec.run.real_population / m.spec.run.n_consumers
     return _ratio(_t(m, flow) * scale * 365.0, days * 1e6)
 
 

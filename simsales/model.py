@@ -14,6 +14,7 @@ from simsales import journey
 from simsales.agents.consumers import ConsumerPopulation, State
 from simsales.agents.dealers import DAYS_PER_MONTH, Dealer, Network
 from simsales.agents.salespeople import Salesforce, Salesperson
+from simsales.events import Timeline
 from simsales.levers import Levers
 from simsales.market.catalogue import Catalogue
 from simsales.market.policy import PolicyState
@@ -42,7 +43,8 @@ class MarketModel(mesa.Model):
 
     All arguments are keyword-only with defaults, so Mesa's `batch_run` and visualisation can
     rebuild the model from keywords.  `scenario` is a `Scenario`, a path to a scenario file or
-    None for the shipped 2023 baseline; `params` overrides values by dotted path.
+    None for the shipped 2023 baseline; `params` overrides values by dotted path.  The resolved
+    scenario is `model.spec` (Mesa 3.5 reserves `model.scenario` for its own Scenario object).
     """
 
     def __init__(
@@ -58,6 +60,9 @@ class MarketModel(mesa.Model):
         rng: np.random.Generator | int | None = None,
         track: Sequence[int] = (),
     ) -> None:
+        mesa_scenario = None
+        if scenario is not None and not isinstance(scenario, (Scenario, str, Path)):
+            mesa_scenario, scenario = scenario, None  # Mesa >= 3.5 visualisation passes its own Scenario
         base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
         overrides = dict(params or {})
         for key, value in (
@@ -68,30 +73,35 @@ class MarketModel(mesa.Model):
         ):
             if value is not None:
                 overrides[key] = value
-        self.scenario: Scenario = base.replace(**overrides) if overrides else base
+        self.spec: Scenario = base.replace(**overrides) if overrides else base
         if rng is None:
-            rng = self.scenario.run.seed if seed is None else seed
-        super().__init__(rng=rng)
+            rng = self.spec.run.seed if seed is None else seed
+        if mesa_scenario is not None:
+            super().__init__(scenario=mesa_scenario)
+        else:
+            super().__init__(rng=rng)
         self.seed = seed if seed is not None else (rng if isinstance(rng, int) else None)
-        run = self.scenario.run
+        run = self.spec.run
         self.day = 0
         self.total_days = run.warmup_days + run.days
         self.first_date = run.start_date - timedelta(days=run.warmup_days)
-        self.catalogue = Catalogue.from_products(self.scenario.products)
-        self.policy = PolicyState.from_spec(self.scenario.policy)
+        self.catalogue = Catalogue.from_products(self.spec.products)
+        self.policy = PolicyState.from_spec(self.spec.policy)
+        self.timeline = Timeline(self.spec)  # shocks, strategies and risk rules (validated here)
         self._build_network()
         self.population = ConsumerPopulation(
             run.n_consumers,
-            self.scenario.population,
+            self.spec.population,
             self.rng,
-            self.scenario.network.groups,
-            np.bincount(self.network.group, minlength=self.scenario.network.groups).astype(float),
+            self.spec.network.groups,
+            np.bincount(self.network.group, minlength=self.spec.network.groups).astype(float),
         )
         self.population.track(list(track))
         self.entry_rate = self._entry_rates()
-        self.levers = Levers(self.network.n)
+        self.levers = Levers(self.network.n, len(self.catalogue))
         self.wom = np.full(len(self.catalogue), 80.0)
         self.recorder = Recorder(self.total_days, run.warmup_days, run.start_date, self.network.n)
+        self.timeline.bind(self)
         self._price_today()
         self._trends_today()
         expected_daily = self.entry_rate.sum() / 365.0 * INITIAL_CONVERSION_GUESS
@@ -115,20 +125,21 @@ class MarketModel(mesa.Model):
     # --- construction --------------------------------------------------------------------
 
     def _build_network(self) -> None:
-        net_spec, run = self.scenario.network, self.scenario.run
+        net_spec, run = self.spec.network, self.spec.run
         real_scale = net_spec.real_dealers * run.n_consumers / run.real_population
         n_dealers = max(net_spec.min_dealers, int(round(real_scale)))
-        self.network = Network(net_spec, self.catalogue, n_dealers, self.rng)
-        self.dealers = [Dealer(self, d) for d in range(n_dealers)]
+        self.network = Network(net_spec, self.catalogue, n_dealers, self.rng, self.timeline.extra_stores(net_spec))
+        self.network.is_open[:] = self.timeline.open_at_start(self.network.n)
+        self.dealers = [Dealer(self, d) for d in range(self.network.n)]
         staff_scale = min(real_scale / n_dealers, 1.0)
         positions = np.maximum(np.rint(self.network.staff * staff_scale), 1).astype(int)
-        self.salesforce = Salesforce(self, self.scenario.salesforce, positions)
+        self.salesforce = Salesforce(self, self.spec.salesforce, positions)
         self.dealer_weights = self._dealer_weights()
 
     def _dealer_weights(self) -> np.ndarray:
         """Store-choice weights per consumer tier: own tier with probability p, spread by format appeal."""
-        net, p_same = self.network, self.scenario.journey.same_tier_store_prob
-        appeal = np.exp(net.attractiveness)
+        net, p_same = self.network, self.spec.journey.same_tier_store_prob
+        appeal = np.exp(net.attractiveness) * net.is_open
         weights = np.zeros((len(TIERS), net.n))
         for t in range(len(TIERS)):
             same = net.tier == t
@@ -144,7 +155,7 @@ class MarketModel(mesa.Model):
 
     def _entry_rates(self) -> np.ndarray:
         """Yearly market-entry rate of each consumer while not in the market."""
-        spec, pop = self.scenario.population, self.population
+        spec, pop = self.spec.population, self.population
         rate = np.where(pop.owns_car, spec.entry_rate_owner, spec.entry_rate_nonowner)
         rate = rate * np.where(pop.young, spec.young_entry_mult, 1.0)
         rate = rate * np.where(pop.tier == TIERS.index("lower"), spec.lower_tier_entry_mult, 1.0)
@@ -159,16 +170,23 @@ class MarketModel(mesa.Model):
 
     def _price_today(self) -> None:
         """Transaction price plus purchase tax per dealer x product, and the trade-in subsidy per product."""
-        price = self.catalogue.list_price[None, :] * (1.0 - self.network.discount)
+        net, price_factor = self.network, self.levers.price_factor
+        self.list_price = self.catalogue.list_price[None, :] * price_factor  # dealer x product
+        price = self.list_price * (1.0 - net.discount)
         self.net_price = price + self.policy.purchase_tax(self.catalogue, price)
-        list_price = self.catalogue.list_price[None, :] * (1.0 - np.array([[f.base_discount] for f in self.network.formats]))
+        list_price = self.catalogue.list_price[None, :] * (1.0 - np.array([[f.base_discount] for f in net.formats]))
+        if np.any(price_factor != 1.0):  # store choice sees each format's mean list-price change
+            counts = np.bincount(net.fmt, minlength=len(net.formats))[:, None]
+            sums = np.zeros((len(net.formats), price_factor.shape[1]))
+            np.add.at(sums, net.fmt, price_factor)
+            list_price = list_price * np.where(counts > 0, sums / np.maximum(counts, 1), 1.0)
         self.format_net_price = list_price + self.policy.purchase_tax(self.catalogue, list_price)
         self.trade_in_subsidy = self.policy.trade_in_subsidy(self.catalogue)
 
     def _trends_today(self) -> None:
         """Secular trends relative to the start date: NEV taste shift and market-entry growth."""
-        spec = self.scenario.population
-        years = (self.date - self.scenario.run.start_date).days / 365.0
+        spec = self.spec.population
+        years = (self.date - self.spec.run.start_date).days / 365.0
         self.trend_wtp = spec.nev_wtp_trend_per_year * years
         self.trend_demand = (1.0 + spec.demand_trend_per_year) ** years
 
@@ -179,9 +197,10 @@ class MarketModel(mesa.Model):
             return
         rec, net, pop = self.recorder, self.network, self.population
         rec.day = self.day
+        self.timeline.start_of_day()
         net.age_one_day()
         rec.add("arrivals", net.receive(self.day).sum())
-        net.update_prices()
+        net.update_prices(self.levers)
         self._price_today()
         self._trends_today()
         due = np.flatnonzero(pop.next_day == self.day)
@@ -200,18 +219,22 @@ class MarketModel(mesa.Model):
 
     def _end_of_day(self) -> None:
         rec, net, sf = self.recorder, self.network, self.salesforce
-        inv = self.scenario.inventory
+        inv = self.spec.inventory
         net.update_forecast(inv.forecast_smoothing)
         if self.day % inv.order_every_days == 0:
-            net.order(self.day)
+            if self.levers.stock_pool.any():
+                rec.add("transfers", net.rebalance(self.levers.stock_pool > 0))
+            net.order(self.day, self.levers)
         stock = net.stock_total()
         nev = self.catalogue.is_nev
         rec.set("stock_ICE", stock[:, ~nev].sum())
         rec.set("stock_NEV", stock[:, nev].sum())
-        value = (stock * self.catalogue.list_price).sum(axis=1)
-        rec.add("financing_cost", (value * net.financing_rate).sum() / 365.0)
-        rec.add("salary_cost", sf.headcount() * self.scenario.salesforce.salary_month / DAYS_PER_MONTH)
-        rec.add("fixed_cost", net.fixed_cost_month.sum() / DAYS_PER_MONTH)
+        rec.set("stock_focal", stock[net.focal].sum())
+        rec.set("open_stores", net.is_open.sum())
+        value = (stock * self.list_price).sum(axis=1)
+        rec.add("financing_cost", (value * (net.financing_rate + self.levers.financing_rate_add)).sum() / 365.0)
+        rec.add("salary_cost", sf.headcount() * self.spec.salesforce.salary_month / DAYS_PER_MONTH)
+        rec.add("fixed_cost", (net.fixed_cost_month * net.is_open).sum() / DAYS_PER_MONTH)
         if (self.date + timedelta(days=1)).day == 1:
             leavers, hires = sf.month_end()
             rec.add("leavers", leavers)
@@ -221,6 +244,7 @@ class MarketModel(mesa.Model):
         state = self.population.state
         out = np.count_nonzero(state == State.OUT) + np.count_nonzero(state == State.OWNER)
         rec.set("in_market", self.population.n - out)
+        self.timeline.end_of_day()
 
     def update_word_of_mouth(self, products: np.ndarray, satisfaction: np.ndarray) -> None:
         """Move each product's word of mouth towards its new owners' satisfaction (2% per owner)."""
@@ -236,7 +260,7 @@ class MarketModel(mesa.Model):
         if progress:
             from tqdm.auto import tqdm
 
-            with tqdm(total=remaining, unit="day", desc=self.scenario.name) as bar:
+            with tqdm(total=remaining, unit="day", desc=self.spec.name) as bar:
                 while self.running and self.day < self.total_days:
                     self.step()
                     bar.update(1)

@@ -28,7 +28,7 @@ class RunResult:
     def from_model(cls, model: MarketModel) -> RunResult:
         """Collect the outputs of a model that has been stepped."""
         return cls(
-            scenario=model.scenario.name,
+            scenario=model.spec.name,
             seed=model.seed,
             kpis=kpi_table(model.kpis()),
             daily=model.recorder.daily(),

@@ -97,7 +97,7 @@ def test_researchers_reach_lead_or_visit(make_model: Factory) -> None:
     leads = idx[pop.state[idx] == State.LEAD]
     assert np.all(pop.online_lead[leads]) and np.all(pop.first_lead_day[leads] == model.day)
     assert np.all(pop.dealer[idx] >= 0)
-    p = model.scenario.journey.online_lead_prob
+    p = model.spec.journey.online_lead_prob
     assert len(leads) / len(idx) == pytest.approx(p, abs=5 * np.sqrt(p * (1 - p) / len(idx)))
     # the favourite store plus extra inquiries to other stores
     assert flow(model, "online_leads") >= len(leads)
@@ -127,7 +127,7 @@ def test_instant_response_leaves_only_the_cold_lead_floor(make_model: Factory) -
     model.population.dealer[idx] = np.arange(n) % model.network.n
     set_lever(model, "response_factor", 0.0)  # answered in 0 minutes
     journey.contact_leads(model, idx)
-    floor = model.scenario.journey.cold_lead_floor
+    floor = model.spec.journey.cold_lead_floor
     cold = flow(model, "leads_cold")
     assert cold / n == pytest.approx(floor, abs=5 * np.sqrt(floor * (1 - floor) / n) + EPS)
     assert_scheduled_in_future(model, idx)
@@ -212,7 +212,7 @@ def test_orders_are_served_from_stock_then_from_the_factory(make_model: Factory)
     assert flow(model, "backorders") == 7
     assert flow(model, "stock_out_ICE") + flow(model, "stock_out_NEV") == 12  # 5 from stock + 7 through it
     assert flow(model, "stock_age_sum_ICE") + flow(model, "stock_age_sum_NEV") == 5 * 30
-    j, net = model.scenario.journey, model.network
+    j, net = model.spec.journey, model.network
     wait = model.population.next_day[idx] - model.day - 1
     assert sorted(wait.tolist()) == [int(j.delivery_days)] * 5 + [int(j.delivery_days + net.replenish_days[d])] * 7
     assert np.all(model.population.product[idx] == p)
@@ -242,7 +242,7 @@ def delivered(make_model: Factory, **flags: bool) -> tuple[MarketModel, float]:
 
 def test_delivery_makes_an_owner_with_satisfaction(make_model: Factory) -> None:
     model, sat = delivered(make_model)
-    o = model.scenario.ownership
+    o = model.spec.ownership
     pop = model.population
     assert pop.state[0] == State.OWNER and pop.owns_sim_car[0] and pop.owns_car[0]
     assert sat == pytest.approx(min(o.base_satisfaction - o.repair_wait_penalty * o.repair_wait_days, 100.0))
@@ -253,7 +253,7 @@ def test_delivery_makes_an_owner_with_satisfaction(make_model: Factory) -> None:
 
 def test_satisfaction_falls_with_what_went_wrong(make_model: Factory) -> None:
     model, base = delivered(make_model)
-    o = model.scenario.ownership
+    o = model.spec.ownership
     loss = model.catalogue.winter_range_loss[np.flatnonzero(model.catalogue.is_nev)[0]]
     assert delivered(make_model, misdescribed=True)[1] == pytest.approx(base - o.misdescribe_penalty)
     assert delivered(make_model, winter_unaware=True)[1] == pytest.approx(base - o.winter_penalty * loss, abs=1e-4)
@@ -313,7 +313,7 @@ def test_after_too_many_visits_consumers_leave(make_model: Factory) -> None:
     model = model_with(make_model)
     idx = pick(model, 100, State.VISIT, dealer=0)
     pop = model.population
-    pop.visits[idx] = model.scenario.journey.max_visits
+    pop.visits[idx] = model.spec.journey.max_visits
     pop.owns_sim_car[idx[:50]] = True
     journey.after_no_order(model, idx, np.zeros(len(idx)))  # u = 0 would mean "come back" if allowed
     assert states(model, idx[:50]) == {"OWNER"}

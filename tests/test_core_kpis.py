@@ -58,9 +58,9 @@ def test_kpis_agree_with_the_daily_series(finished_model: MarketModel) -> None:
     values = compute_kpis(m)
     total = daily.sum(numeric_only=True)
     nev = total["deliveries_BEV"] + total["deliveries_PHEV"]
-    assert len(daily) == m.scenario.run.days
+    assert len(daily) == m.spec.run.days
     assert values["market.nev_share"] == pytest.approx(100 * nev / total["deliveries"])
-    scale = m.scenario.run.real_population / m.scenario.run.n_consumers
+    scale = m.spec.run.real_population / m.spec.run.n_consumers
     expected_sales = total["deliveries"] * scale * 365 / len(daily) / 1e6
     assert values["market.total_sales"] == pytest.approx(expected_sales)
     assert values["market.nev_sales"] == pytest.approx(values["market.bev_sales"] + values["market.phev_sales"])

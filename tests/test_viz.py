@@ -22,4 +22,4 @@ def test_solara_page_renders_and_model_rebuilds_from_its_parameters() -> None:
     kwargs = {k: v["value"] for k, v in MODEL_PARAMS.items()}
     kwargs.update(n_consumers=3_000, warmup_days=5, days=5, seed=int(kwargs["seed"]))
     rebuilt = MarketModel(**kwargs)
-    assert rebuilt.scenario.run.n_consumers == 3_000
+    assert rebuilt.spec.run.n_consumers == 3_000
