@@ -134,10 +134,13 @@ def machine() -> str:
 
 
 def commit() -> str:
-    """Short git commit of the checkout, if any."""
+    """Short git commit of the checkout, marked when the library code differs from it."""
     try:
         out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True)
-        return out.stdout.strip() or "unknown"
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "simsales"], cwd=HERE.parent, capture_output=True, text=True
+        ).stdout.strip()
+        return (out.stdout.strip() or "unknown") + (" with uncommitted changes in simsales/" if dirty else "")
     except OSError:
         return "unknown"
 
