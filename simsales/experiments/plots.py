@@ -1,21 +1,19 @@
 """Matplotlib figures of an experiment: forest plot, fan charts, tornado chart, breach heat map.
 
 Each function takes the tables an `ExperimentResult` produces and returns a Figure, so the
-same figures can be drawn from tables read back from a results directory.
+same figures can be drawn from tables read back from a results directory.  The backend is left
+to matplotlib (inline in notebooks, Agg on a headless machine).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from simsales.kpis import REGISTRY  # noqa: E402
+from simsales.kpis import REGISTRY
 
 
 def _unit(kpi: str) -> str:
