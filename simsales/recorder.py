@@ -24,8 +24,11 @@ FLOWS = (
     "repurchase_known", "repurchase_same", "stock_out_ICE", "stock_out_NEV", "stock_age_sum_ICE",
     "stock_age_sum_NEV", "arrivals", "financing_cost", "acquisition_cost", "salary_cost",
     "commission_cost", "fixed_cost", "gross_margin", "leavers", "hires", "focal_orders",
+    # timeline: shocks, strategies and risk rules (zero in the baseline)
+    "focal_revenue", "stock_out_focal", "online_decisions", "trade_in_subsidies", "transfers",
+    "strategy_cost", "risk_cost",
 )  # fmt: skip
-LEVELS = ("stock_ICE", "stock_NEV", "headcount", "positions", "in_market")
+LEVELS = ("stock_ICE", "stock_NEV", "headcount", "positions", "in_market", "stock_focal", "open_stores")
 
 
 class Recorder:

@@ -6,6 +6,7 @@ of aged stock and first-in-first-out sales are exact and vectorised over all dea
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import mesa
@@ -15,11 +16,13 @@ from simsales.market.catalogue import Catalogue
 from simsales.scenario.schema import TIERS, NetworkSpec, StoreFormat
 
 if TYPE_CHECKING:
+    from simsales.levers import Levers
     from simsales.model import MarketModel
 
 MAX_AGE_DAYS = 366  # stock older than a year is lumped into the last bucket
 PIPELINE_DAYS = 256  # ring buffer length; replenishment lead times must be shorter
 DAYS_PER_MONTH = 365.0 / 12.0
+MAX_DISCOUNT = 0.9  # discounts from levers are capped here
 
 
 def allocate(n: int, shares: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -35,7 +38,14 @@ def allocate(n: int, shares: np.ndarray, rng: np.random.Generator) -> np.ndarray
 class Network:
     """Array state of all stores: formats, tiers, groups, stock, pipeline and prices."""
 
-    def __init__(self, spec: NetworkSpec, catalogue: Catalogue, n_dealers: int, rng: np.random.Generator) -> None:
+    def __init__(
+        self,
+        spec: NetworkSpec,
+        catalogue: Catalogue,
+        n_dealers: int,
+        rng: np.random.Generator,
+        extra_stores: Sequence[tuple[int, int]] = (),
+    ) -> None:
         self.spec = spec
         self.formats: tuple[StoreFormat, ...] = spec.formats
         self.n = n_dealers
@@ -50,7 +60,13 @@ class Network:
         others = max(spec.groups - 1, 1)
         group[order[n_focal:]] = 1 + np.arange(n_dealers - n_focal) % others
         self.group = group
-        self.focal = group == 0
+        if extra_stores:  # stores a scenario opens for the focal firm: (format index, tier index), appended
+            self.fmt = np.concatenate([self.fmt, [f for f, _ in extra_stores]]).astype(self.fmt.dtype)
+            self.tier = np.concatenate([self.tier, [t for _, t in extra_stores]]).astype(self.tier.dtype)
+            self.group = np.concatenate([group, np.zeros(len(extra_stores), dtype=np.int8)])
+            n_dealers = self.n = len(self.fmt)
+        self.is_open = np.ones(n_dealers, dtype=bool)  # a scenario's new stores stay closed until their date
+        self.focal = self.group == 0
         self.sells = np.zeros((n_dealers, n_products), dtype=bool)
         for d in range(n_dealers):
             for pid in self.formats[self.fmt[d]].products:
@@ -103,10 +119,13 @@ class Network:
             self.stock[d, :, ages] = per_age.T
             self.stock[d, :, 0] += target[d] - per_age[:, 0] * len(ages)
 
-    def target_stock(self) -> np.ndarray:
+    def target_stock(self, levers: Levers | None = None) -> np.ndarray:
         """Order-up-to level: cover months (raised by manufacturer push) plus lead-time demand."""
-        push = np.where(self.direct, 1.0, self.push_ratio)
-        cover_days = self.stock_cover_months * push * DAYS_PER_MONTH + self.replenish_days
+        push, cover = self.push_ratio, self.stock_cover_months
+        if levers is not None:
+            push, cover = push * levers.push_factor, cover * levers.cover_factor
+        push = np.where(self.direct, 1.0, push)
+        cover_days = cover * push * DAYS_PER_MONTH + self.replenish_days
         return self.forecast * cover_days[:, None]
 
     def age_one_day(self) -> None:
@@ -139,25 +158,80 @@ class Network:
         age_sum[d, p] = take @ np.arange(MAX_AGE_DAYS - 1, -1, -1)
         return taken, age_sum
 
-    def update_prices(self) -> None:
-        """Today's discount: the base discount plus the markdown where aged stock is on hand."""
+    def update_prices(self, levers: Levers | None = None) -> None:
+        """Today's discount: the base discount plus the markdown where aged stock is on hand (plus lever discounts)."""
         aged = np.zeros(self.sells.shape, dtype=bool)
         for age in np.unique(self.markdown_age_days):
             rows = self.markdown_age_days == age
             aged[rows] = self.stock[rows, :, age:].any(axis=2)
         self.discount = self.base_discount[:, None] + self.markdown[:, None] * aged
+        if levers is not None:
+            extra = levers.discount_add
+            if levers.clearance_discount.any():  # a clearance sale on products with stock past an age
+                ages = np.minimum(levers.clearance_age_days, MAX_AGE_DAYS - 1).astype(int)
+                old = np.zeros(self.sells.shape, dtype=bool)
+                for age in np.unique(ages[levers.clearance_discount > 0]):
+                    rows = (ages == age) & (levers.clearance_discount > 0)
+                    old[rows] = self.stock[rows, :, age:].any(axis=2)
+                extra = extra + levers.clearance_discount[:, None] * old
+            if np.any(extra):
+                self.discount = np.clip(self.discount + extra, 0.0, MAX_DISCOUNT)
 
     def update_forecast(self, smoothing: float) -> None:
         """Exponential smoothing of each dealer x product's daily demand; resets today's demand."""
         self.forecast = (1 - smoothing) * self.forecast + smoothing * self.demand_today * self.sells
         self.demand_today[:] = 0
 
-    def order(self, day: int) -> np.ndarray:
-        """Order up to target stock; returns the units ordered."""
+    def order(self, day: int, levers: Levers | None = None) -> np.ndarray:
+        """Order up to target stock (the factory fills the supply share); returns the units that will arrive."""
         position = self.stock_total() + self.pipeline_total()
-        units = np.maximum(np.rint(self.target_stock() - position), 0).astype(np.int32) * self.sells
+        units = np.maximum(np.rint(self.target_stock(levers) - position), 0).astype(np.int32) * self.sells
+        if levers is not None and np.any(levers.supply_factor < 1.0):
+            units = self._allocate_supply(units, levers.supply_factor)
         self.schedule_arrivals(day, units)
         return units
+
+    def _allocate_supply(self, units: np.ndarray, supply: np.ndarray) -> np.ndarray:
+        """Fill a share of each order; fractions carry over to the next order, so no randomness is used."""
+        if not hasattr(self, "_supply_carry"):
+            self._supply_carry = np.zeros(units.shape)
+        wanted = units * supply[None, :] + self._supply_carry * (units > 0)
+        filled = np.floor(wanted).astype(np.int32)
+        self._supply_carry = np.where(units > 0, wanted - filled, self._supply_carry)
+        return filled
+
+    def rebalance(self, pooled: np.ndarray) -> int:
+        """Share stock among pooled open stores: move units, oldest first, towards each store's share of forecast demand.
+
+        Returns the units moved.  Received units keep the mean age of the units sent.
+        """
+        idx = np.flatnonzero(pooled & self.is_open)
+        if len(idx) < 2:
+            return 0
+        stock = self.stock_total()[idx].astype(float)
+        total = stock.sum(axis=0)
+        demand = self.forecast[idx]
+        has = demand.sum(axis=0) > 0
+        share = np.divide(demand, demand.sum(axis=0), out=np.zeros_like(demand), where=has[None, :])
+        target = total[None, :] * share
+        surplus = np.where(has[None, :], np.floor(np.maximum(stock - target, 0.0)), 0.0)
+        deficit = np.where(has[None, :], np.maximum(target - stock, 0.0), 0.0)
+        movable = np.minimum(surplus.sum(axis=0), np.floor(deficit.sum(axis=0)))
+        if movable.sum() < 1:
+            return 0
+        give = np.floor(surplus * np.divide(movable, surplus.sum(axis=0), out=np.zeros_like(movable), where=surplus.sum(axis=0) > 0))
+        sent = give.sum(axis=0)
+        units = np.zeros(self.sells.shape, dtype=np.int64)
+        units[idx] = give.astype(np.int64)
+        taken, age_sum = self.take(units)
+        mean_age = np.divide(age_sum.sum(axis=0), np.maximum(taken.sum(axis=0), 1)).astype(int)
+        for p in np.flatnonzero(sent > 0):
+            n = int(sent[p])
+            raw = deficit[:, p] / deficit[:, p].sum() * n
+            got = np.floor(raw).astype(int)
+            got[np.argsort(-(raw - got), kind="stable")[: n - got.sum()]] += 1
+            self.stock[idx, p, min(mean_age[p], MAX_AGE_DAYS - 1)] += got
+        return int(sent.sum())
 
     def schedule_arrivals(self, day: int, units: np.ndarray) -> None:
         """Units (dealer x product) arrive after each dealer's replenishment lead time."""

@@ -83,6 +83,7 @@ class Salesforce:
         self.learning_per_month = spec.learning_per_month
         self.onboarding_months = spec.onboarding_months
         self.units_sold = np.zeros(n, dtype=np.int64)
+        self.last_leavers = np.zeros(n, dtype=bool)  # slots whose holder left at the last month end
         self.agents: dict[int, Salesperson] = {}
         for slot in np.flatnonzero(self.filled):
             self.agents[int(slot)] = Salesperson(model, int(slot))
@@ -100,7 +101,9 @@ class Salesforce:
     def ramp(self) -> np.ndarray:
         """Onboarding productivity per slot: linear from 0.5 to 1 over the onboarding months."""
         months = self.tenure_days / DAYS_PER_MONTH
-        return 0.5 + 0.5 * np.minimum(months / self.onboarding_months, 1.0)
+        levers = getattr(self.model, "levers", None)  # None when used without a MarketModel
+        onboarding = self.onboarding_months * (levers.onboarding_factor[self.dealer] if levers else 1.0)
+        return 0.5 + 0.5 * np.minimum(months / onboarding, 1.0)
 
     def assign(self, dealers: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
         """A salesperson slot for each visitor at `dealers` (-1 where the store has nobody)."""
@@ -122,9 +125,13 @@ class Salesforce:
     def month_end(self) -> tuple[int, int]:
         """Attrition, hiring and a month of learning and tenure; returns (leavers, hires)."""
         rng = self.model.rng
+        lev = getattr(self.model, "levers", None)  # None when used without a MarketModel
+        attrition = self.monthly_attrition * (lev.attrition_factor[self.dealer] if lev else 1.0)
+        hiring = self.hire_prob_month * (lev.hire_factor[self.dealer] * self.model.network.is_open[self.dealer] if lev else 1.0)
         u = rng.random(self.n_slots)
-        leave = self.filled & (u < self.monthly_attrition)
-        hire = ~self.filled & (u < self.hire_prob_month)
+        leave = self.filled & (u < attrition)
+        hire = ~self.filled & (u < hiring)
+        self.last_leavers = leave
         for slot in np.flatnonzero(leave):
             self.agents.pop(int(slot)).remove()
         for slot in np.flatnonzero(hire):
@@ -133,6 +140,22 @@ class Salesforce:
         self.knowledge[hire] = self.new_hire_knowledge
         self.tenure_days[hire] = 0
         self.tenure_days[self.filled] += int(round(DAYS_PER_MONTH))
-        self.knowledge[self.filled] = np.minimum(self.knowledge[self.filled] + self.learning_per_month, 1.0)
+        learning = self.learning_per_month + (lev.training_per_month[self.dealer] if lev else np.zeros(self.n_slots))
+        self.knowledge[self.filled] = np.minimum(self.knowledge[self.filled] + learning[self.filled], 1.0)
         self._index()
         return int(leave.sum()), int(hire.sum())
+
+    def staff_store(self, dealer: int, staffed: bool) -> int:
+        """Fill every position of a store with new hires (a store opening) or empty them; returns slots changed."""
+        slots = np.flatnonzero((self.dealer == dealer) & (self.filled != staffed))
+        for slot in slots:
+            if staffed:
+                self.agents[int(slot)] = Salesperson(self.model, int(slot))
+            else:
+                self.agents.pop(int(slot)).remove()
+        self.filled[slots] = staffed
+        if staffed:
+            self.knowledge[slots] = self.new_hire_knowledge
+            self.tenure_days[slots] = 0
+        self._index()
+        return len(slots)

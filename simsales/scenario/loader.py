@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import tomllib
+import types
 import typing
 from datetime import date, datetime
 from pathlib import Path
@@ -17,12 +18,15 @@ from typing import Any
 
 from simsales._paths import default_scenario_path
 from simsales.scenario.errors import ScenarioError, did_you_mean
+from simsales.scenario.events import check_events
 from simsales.scenario.schema import Scenario
 
 #: Top-level keys of a scenario file that are not sections of `Scenario`.
 META_KEYS = ("extends", "fitted")
 #: Sections that may be given as a path to another TOML file holding that section.
 SECTION_FIELDS = tuple(f.name for f in dataclasses.fields(Scenario))
+#: List sections whose entries may name a spec file (`spec = "file.toml"`) holding their keys.
+EVENT_SECTIONS = ("shocks", "strategies")
 
 
 def load_scenario(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Scenario:
@@ -50,6 +54,9 @@ def read_scenario_dict(file: Path, _chain: tuple[Path, ...] = ()) -> dict[str, A
     for key in list(data):
         if key in SECTION_FIELDS and isinstance(data[key], str) and key not in ("name", "description"):
             data[key] = _section_from_file(_resolve(file, data[key], key), key)
+    for section in EVENT_SECTIONS:
+        if isinstance(data.get(section), list):
+            data[section] = [_event_from_spec(file, item, f"{section}[{i}]") for i, item in enumerate(data[section])]
     fitted = data.pop("fitted", None)
     merged = _deep_merge(base, data)
     if fitted is not None:
@@ -98,6 +105,7 @@ def check_cross_references(scenario: Scenario, file: str) -> None:
         raise ScenarioError(
             f"tier-1 and lower-tier store shares sum to {tiers:.3f} > 1", file=file, key="network"
         )
+    check_events(scenario, file)
 
 
 def apply_overrides(scenario: Scenario, overrides: dict[str, Any], source: str = "overrides") -> Scenario:
@@ -135,6 +143,17 @@ def _section_from_file(file: Path, section: str) -> Any:
     if section not in data:
         raise ScenarioError(f"has no [{section}] section", file=str(file), key=section)
     return data[section]
+
+
+def _event_from_spec(file: Path, item: Any, key: str) -> Any:
+    """An event table with `spec = "file.toml"`: the file's top-level keys, overridden by the table's own."""
+    if not isinstance(item, dict) or "spec" not in item:
+        return item
+    ref = item["spec"]
+    if not isinstance(ref, str):
+        raise ScenarioError("must be a file path string", file=str(file), key=f"{key}.spec")
+    base = _read_toml(_resolve(file, ref, f"{key}.spec"))
+    return {**base, **{k: v for k, v in item.items() if k != "spec"}}
 
 
 def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
@@ -187,8 +206,21 @@ def _list_item(items: list[Any], part: str, dotted: str, source: str) -> Any:
     )
 
 
+class _Converters:
+    """What event classes' `from_raw` use to convert their parts with the loader's rules."""
+
+    value = staticmethod(lambda tp, value, file, key: _convert(tp, value, file, key))
+    dataclass = staticmethod(lambda cls, value, file, key: _convert_dataclass(cls, value, file, key))
+    check = staticmethod(lambda meta, value, file, key: _check_metadata(meta, value, file, key))
+
+
 def _convert(tp: Any, value: Any, file: str, key: str) -> Any:
     origin = typing.get_origin(tp)
+    if isinstance(tp, type) and hasattr(tp, "from_raw"):
+        return tp.from_raw(value, file, key, _Converters)
+    if origin in (typing.Union, types.UnionType):  # only `X | None`: TOML has no null, absent keys keep defaults
+        arms = [a for a in typing.get_args(tp) if a is not type(None)]
+        return _convert(arms[0], value, file, key)
     if dataclasses.is_dataclass(tp):
         return _convert_dataclass(tp, value, file, key)
     if origin is typing.Literal:

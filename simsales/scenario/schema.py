@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
+from simsales.scenario.events import RiskRule, Shock, Strategy
+
 POWERTRAINS = ("BEV", "PHEV", "ICE")
 BRAND_TYPES = ("domestic", "jv")
 TIERS = ("tier1", "tier2", "lower")
@@ -240,6 +242,9 @@ class Scenario:
     inventory: InventoryParams
     policy: PolicySpec
     description: str = ""
+    shocks: tuple[Shock, ...] = ()  # timed market changes (simsales.scenario.events)
+    strategies: tuple[Strategy, ...] = ()  # the focal firm's levers, rolled out from a date
+    risk_rules: tuple[RiskRule, ...] = ()  # month-end condition -> action rules
 
     def replace(self, **dotted: Any) -> Scenario:
         """A copy with values changed by dotted path, e.g. replace(**{"journey.outside_utility": 1.0})."""
@@ -256,10 +261,14 @@ class Scenario:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain nested dict (dates as ISO strings), e.g. for hashing or printing."""
-        return _plain(dataclasses.asdict(self))
+        return _plain(self)
 
 
 def _plain(value: Any) -> Any:
+    if hasattr(value, "to_raw"):  # events serialise as their TOML tables
+        return _plain(value.to_raw())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

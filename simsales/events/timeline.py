@@ -1,0 +1,423 @@
+"""The timeline: a scenario's shocks, strategies and risk rules applied to the model's levers.
+
+The model calls `start_of_day()` once per day before the journey (levers for today, store
+openings, set-up costs) and `end_of_day()` after it (running costs, subsidy budgets and, at a
+month end, the risk rules).  Every lever an event touches is recomputed from its neutral value
+whenever an event starts, ramps, ends or a rule fires, so events compose (factors multiply,
+shifts add, a set wins) and end cleanly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from simsales.events import rules
+from simsales.events.effects import Effect, compile_kind, dealer_mask, neutral_value
+from simsales.scenario import events as ev
+from simsales.scenario.errors import ScenarioError
+from simsales.scenario.schema import TIERS
+
+if TYPE_CHECKING:
+    from simsales.model import MarketModel
+
+DAYS_PER_MONTH = 365.0 / 12.0
+OBJECT_SOURCE = "<scenario object>"
+
+
+@dataclass
+class Active:
+    """An event placed on the model's day axis: [start, end) with a linear ramp and its effects."""
+
+    label: str
+    source: str  # "shock", "strategy" or "rule:<name>"
+    kind: str
+    start: int
+    end: int  # exclusive
+    ramp_days: int
+    effects: list[Effect]
+    costs: ev.Costs | None = None
+    firm: str = "all"
+    programme: str | None = None
+    transfer_cost: float = 0.0
+    booked_setup: bool = False
+
+    def weight(self, day: int) -> float:
+        """Roll-out strength on `day`: 0 outside the period, then (k+1)/ramp_days up to 1."""
+        if day < self.start or day >= self.end:
+            return 0.0
+        if self.ramp_days <= 0:
+            return 1.0
+        return min(1.0, (day - self.start + 1) / self.ramp_days)
+
+
+@dataclass
+class Opening:
+    """A store the focal firm opens on `day` (index into the network)."""
+
+    dealer: int
+    day: int
+    setup_cost: float
+    label: str
+
+
+@dataclass
+class RuleState:
+    """Per-rule bookkeeping: consecutive month ends the condition held, and when its action ends."""
+
+    streak: int = 0
+    running_until: int = -1
+    firings: int = 0
+    log: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Timeline:
+    """Shocks, strategies and risk rules of one model run, placed on its days."""
+
+    def __init__(self, scenario: Any) -> None:
+        ev.check_events(scenario, OBJECT_SOURCE)  # files were checked on loading; objects built in Python here
+        self.spec = scenario
+        run = scenario.run
+        self.first_date = run.start_date - timedelta(days=run.warmup_days)
+        self.total_days = run.warmup_days + run.days
+        self.scale = run.n_consumers / run.real_population  # real yuan -> simulated yuan
+        self._planned: list[tuple[str, str, int, float, str]] = []  # (format, tier, day, setup cost, label)
+        for strategy in scenario.strategies:
+            if isinstance(strategy.params, ev.StoreNetwork):
+                self._plan_openings(strategy)
+        self.openings: list[Opening] = []
+        self.active: list[Active] = []
+        self.rule_states: dict[str, RuleState] = {}
+        self.model: MarketModel | None = None
+
+    # --- construction ----------------------------------------------------------------------
+
+    def day_of(self, when: date) -> int:
+        """Day index (0 = first simulated day, warm-up included) of a date."""
+        return (when - self.first_date).days
+
+    def _plan_openings(self, strategy: ev.Strategy) -> None:
+        start = self.day_of(strategy.start)
+        end = self.day_of(strategy.end) + 1 if strategy.end else self.total_days
+        stores = [s for s in strategy.params.stores for _ in range(s.count)]
+        for i, store in enumerate(stores):
+            day = start + (round(i * strategy.ramp_days / len(stores)) if strategy.ramp_days else 0)
+            if day < end:
+                self._planned.append((store.format, store.tier, day, store.setup_cost, strategy.label))
+
+    def extra_stores(self, network_spec: Any) -> list[tuple[int, int]]:
+        """(format index, tier index) of every store the scenario opens, in opening order."""
+        names = [f.name for f in network_spec.formats]
+        return [(names.index(fmt), TIERS.index(tier)) for fmt, tier, *_ in self._planned]
+
+    def open_at_start(self, n_dealers: int) -> np.ndarray:
+        """Which stores are open on day 0: the original network and stores opening on the first day."""
+        is_open = np.ones(n_dealers, dtype=bool)
+        first_new = n_dealers - len(self._planned)
+        for i, (_, _, day, _, _) in enumerate(self._planned):
+            is_open[first_new + i] = day <= 0
+        return is_open
+
+    def bind(self, model: MarketModel) -> None:
+        """Compile every event against the built model (its stores, products and base values)."""
+        self.model = model
+        first_new = model.network.n - len(self._planned)
+        for i, (_, _, day, cost, label) in enumerate(self._planned):
+            self.openings.append(Opening(first_new + i, day, cost, label))
+            if day > 0:
+                model.salesforce.staff_store(first_new + i, False)
+        for shock in self.spec.shocks:
+            self.active += self._compile(shock, "shock")
+        for strategy in self.spec.strategies:
+            self.active += self._compile(strategy, "strategy")
+        self.rule_states = {rule.name: RuleState() for rule in self.spec.risk_rules}
+        self._touched: set[str] = {e.lever for a in self.active for e in a.effects}
+        self._weights: tuple[float, ...] | None = None
+        self._exhausted: set[str] = set()
+        self._spent: dict[str, float] = {}
+        self._month_start = 0
+        self._prev_month_start: int | None = None
+        self._check_demand_limit()
+
+    def _compile(self, event: Any, source: str, start: int | None = None, end: int | None = None) -> list[Active]:
+        scope = ev.default_scope(event)
+        if start is None:
+            start = self.day_of(event.start)
+            end = self.day_of(event.end) + 1 if event.end else self.total_days
+        assert end is not None
+        params = event.params
+        programme = None
+        if isinstance(params, ev.TradeInSubsidy):
+            programme = params.programme or event.label
+        effects = compile_kind(params, scope, self.model)  # type: ignore[arg-type]
+        common = dict(
+            label=event.label,
+            source=source,
+            kind=event.kind,
+            ramp_days=event.ramp_days,
+            costs=getattr(event, "costs", None),
+            firm=scope.get("firm", "all"),
+            programme=programme,
+            transfer_cost=getattr(params, "transfer_cost", 0.0),
+        )
+        if isinstance(params, ev.DataPlatformOutage):
+            return self._compile_outage(event, scope, effects, start, end, common)
+        return [Active(start=start, end=end, effects=effects, **common)]
+
+    def _compile_outage(self, event: Any, scope: dict[str, Any], effects: list[Effect], start: int, end: int, common: dict[str, Any]) -> list[Active]:
+        """Stores covered by a business-continuity plan in force at the outage's start recover after its recovery days."""
+        model = self.model
+        assert model is not None
+        covered = np.zeros(model.network.n, dtype=bool)
+        recovery = end - start
+        for strategy in self.spec.strategies:
+            if isinstance(strategy.params, ev.BusinessContinuity):
+                s0 = self.day_of(strategy.start)
+                s1 = self.day_of(strategy.end) + 1 if strategy.end else self.total_days
+                if s0 <= start < s1:
+                    covered |= dealer_mask(ev.default_scope(strategy), model)
+                    recovery = min(recovery, strategy.params.recovery_days)
+        if not covered.any() or recovery >= end - start:
+            return [Active(start=start, end=end, effects=effects, **common)]
+
+        def masked(keep: np.ndarray) -> list[Effect]:
+            return [Effect(e.lever, e.op, e.value, e.mask & keep.reshape([-1] + [1] * (e.mask.ndim - 1))) for e in effects]
+
+        return [
+            Active(start=start, end=end, effects=masked(~covered), **common),
+            Active(start=start, end=start + recovery, effects=masked(covered), **{**common, "label": f"{event.label} (recovered)"}),
+        ]
+
+    def _check_demand_limit(self) -> None:
+        """Market-entry multipliers above the journey's ceiling would be silently capped: refuse them."""
+        from simsales.journey import MAX_DEMAND_MULTIPLIER
+
+        demand = [a for a in self.active if any(e.lever == "demand_multiplier" for e in a.effects)]
+        if not demand:
+            return
+        trend_rate = getattr(self.spec.population, "demand_trend_per_year", 0.0)
+        for day in sorted({d for a in demand for d in (a.start, a.end - 1, a.start + a.ramp_days)}):
+            if not 0 <= day < self.total_days:
+                continue
+            value = np.asarray(neutral_value("demand_multiplier", self.model))  # type: ignore[arg-type]
+            for a in demand:
+                w = a.weight(day)
+                for e in a.effects:
+                    if w > 0 and e.lever == "demand_multiplier":
+                        value = e.apply(value, w)
+            years = (self.first_date + timedelta(days=day) - self.spec.run.start_date).days / 365.0
+            peak = float(np.max(value)) * (1.0 + trend_rate) ** years
+            if peak > MAX_DEMAND_MULTIPLIER + 1e-9:
+                raise ScenarioError(
+                    f"demand shocks raise market entry to {peak:.2f} x the base on {self.first_date + timedelta(days=day)}; "
+                    f"at most {MAX_DEMAND_MULTIPLIER} is possible (simsales.journey.MAX_DEMAND_MULTIPLIER, trend included)",
+                    file=OBJECT_SOURCE,
+                    key="shocks",
+                )
+
+    # --- the day ---------------------------------------------------------------------------
+
+    def start_of_day(self) -> None:
+        """Open today's stores, book set-up costs and set today's lever values."""
+        model = self.model
+        assert model is not None
+        day = model.day
+        for opening in self.openings:
+            if opening.day == day and day > 0:
+                self._open_store(opening)
+        for a in self.active:
+            if a.start == day and a.costs is not None and not a.booked_setup:
+                a.booked_setup = True
+                model.recorder.add(self._cost_flow(a), a.costs.setup_cost * self.scale)
+        weights = tuple(0.0 if a.programme in self._exhausted else a.weight(day) for a in self.active)
+        if weights != self._weights:
+            self._weights = weights
+            self._set_levers(weights)
+
+    def _set_levers(self, weights: tuple[float, ...]) -> None:
+        model = self.model
+        assert model is not None
+        for lever in sorted(self._touched):
+            value = neutral_value(lever, model)
+            for op in ("mul", "add", "set"):  # factors and shifts compose; a set wins
+                for a, w in zip(self.active, weights, strict=True):
+                    if w <= 0:
+                        continue
+                    for e in a.effects:
+                        if e.lever == lever and e.op == op:
+                            value = e.apply(value, w)
+            if lever.startswith("policy."):
+                setattr(model.policy, lever.split(".", 1)[1], float(value))
+            elif np.ndim(value) == 0:
+                setattr(model.levers, lever, float(value))
+            else:
+                setattr(model.levers, lever, value)
+
+    def _open_store(self, opening: Opening) -> None:
+        model = self.model
+        assert model is not None
+        net, d = model.network, opening.dealer
+        net.is_open[d] = True
+        model.salesforce.staff_store(d, True)
+        peers = net.is_open & (net.fmt == net.fmt[d]) & (np.arange(net.n) != d)
+        if not peers.any():
+            peers = net.is_open & net.focal & (np.arange(net.n) != d)
+        if peers.any():  # start from what comparable stores sell; the store's own sales take over
+            net.forecast[d] = net.forecast[peers].mean(axis=0) * net.sells[d]
+        model.dealer_weights = model._dealer_weights()
+        model.recorder.add("strategy_cost", opening.setup_cost)
+
+    def end_of_day(self) -> None:
+        """Running costs, subsidy budgets and, at a month end, the risk rules."""
+        model = self.model
+        assert model is not None
+        day, rec = model.day, model.recorder
+        for a in self.active:
+            if a.costs is not None and a.start <= day < a.end:
+                rec.add(self._cost_flow(a), self._running_cost(a.costs, a.firm, day, day))
+        sharing = [a.transfer_cost for a in self.active if a.kind == "inventory_sharing" and a.start <= day < a.end]
+        if sharing:
+            rec.add("strategy_cost", rec.flows["transfers"][day] * max(sharing))
+        self._track_budgets(day)
+        tomorrow = model.date + timedelta(days=1)
+        if tomorrow.day == 1:
+            self._month_end(day)
+            self._prev_month_start, self._month_start = self._month_start, day + 1
+
+    @staticmethod
+    def _cost_flow(a: Active) -> str:
+        return "risk_cost" if a.source.startswith("rule") else "strategy_cost"
+
+    def _running_cost(self, costs: ev.Costs, firm: str, d0: int, d1: int) -> float:
+        """Cost of days d0..d1 (inclusive): monthly cost plus shares of the firm's sales and pay."""
+        model = self.model
+        assert model is not None
+        rec, days = model.recorder, d1 - d0 + 1
+        cost = costs.cost_month * self.scale * days / DAYS_PER_MONTH
+        if costs.cost_share_of_sales:
+            revenue = rec.flows["revenue"][d0 : d1 + 1].sum()
+            focal = rec.flows["focal_revenue"][d0 : d1 + 1].sum()
+            cost += costs.cost_share_of_sales * {"focal": focal, "others": revenue - focal}.get(firm, revenue)
+        if costs.cost_share_of_payroll:
+            sf = model.salesforce
+            in_firm = dealer_mask({"firm": firm}, model)[sf.dealer] & sf.filled
+            cost += costs.cost_share_of_payroll * in_firm.sum() * model.spec.salesforce.salary_month * days / DAYS_PER_MONTH
+        return float(cost)
+
+    def _track_budgets(self, day: int) -> None:
+        """A subsidy programme stops the day after its spending (in real yuan) reaches its budget."""
+        paid = self.model.recorder.flows["trade_in_subsidies"][day] / self.scale  # type: ignore[union-attr]
+        if not paid:
+            return
+        running = {a.programme for a, w in zip(self.active, self._weights or (), strict=False) if a.programme and w > 0}
+        for programme in running:  # spending is attributed to the programme in force (one at a time)
+            self._spent[programme] = self._spent.get(programme, 0.0) + paid
+            budget = self._budget(programme)
+            if budget is not None and self._spent[programme] >= budget:
+                self._exhausted.add(programme)
+
+    def _budget(self, programme: str) -> float | None:
+        for shock in self.spec.shocks:
+            if isinstance(shock.params, ev.TradeInSubsidy) and (shock.params.programme or shock.label) == programme:
+                if shock.params.budget is not None:
+                    return shock.params.budget
+        return None
+
+    # --- risk rules ------------------------------------------------------------------------
+
+    def _month_end(self, day: int) -> None:
+        model = self.model
+        assert model is not None
+        today = model.date
+        for rule in self.spec.risk_rules:
+            start = rule.start or self.spec.run.start_date
+            if today < start or (rule.end is not None and today > rule.end):
+                continue
+            state = self.rule_states[rule.name]
+            value = rules.metric(model, rule, self._month_start, day, self._prev_month_start)
+            holds = rule.holds(value)
+            state.streak = state.streak + 1 if holds else 0
+            running = state.running_until > day + 1
+            fire = holds and state.streak >= rule.months and not running
+            row = {
+                "date": pd.Timestamp(today),
+                "rule": rule.name,
+                "metric": rule.metric,
+                "scope": rule.scope,
+                "value": value,
+                "threshold": rule.above if rule.above is not None else rule.below,
+                "condition": holds,
+                "streak": state.streak,
+                "fired": fire,
+                "action": rule.action.kind,
+                "action_until": pd.NaT,
+                "cost": 0.0,
+            }
+            if fire:
+                state.streak = 0
+                state.firings += 1
+                row.update(self._fire(rule, day))
+                state.running_until = day + 1 + rule.action.days
+            state.log.append(row)
+
+    def _fire(self, rule: ev.RiskRule, day: int) -> dict[str, Any]:
+        """Start a rule's action tomorrow (or book a one-off provision now)."""
+        model = self.model
+        assert model is not None
+        action = rule.action
+        firm = ev.default_scope(action).get("firm", "focal")
+        if action.days == 0:
+            shares = dataclasses.replace(action.costs, cost_month=0.0)  # shares of the month just ended
+            cost = (action.costs.setup_cost + action.costs.cost_month) * self.scale
+            cost += self._running_cost(shares, firm, self._month_start, day)
+            model.recorder.add("risk_cost", cost)
+            return {"cost": cost}
+        start, end = day + 1, min(day + 1 + action.days, self.total_days)
+        new = self._compile(action, f"rule:{rule.name}", start, end)
+        for a in new:
+            a.label = f"{rule.name}: {action.label}"
+        self.active += new
+        self._touched |= {e.lever for a in new for e in a.effects}
+        self._weights = None  # recompute tomorrow
+        return {"action_until": pd.Timestamp(model.date + timedelta(days=action.days))}
+
+    # --- outputs ---------------------------------------------------------------------------
+
+    def rule_log(self) -> pd.DataFrame:
+        """One row per rule and month end checked: metric value, condition, whether the rule fired."""
+        rows = [row for state in self.rule_states.values() for row in state.log]
+        columns = ["date", "rule", "metric", "scope", "value", "threshold", "condition", "streak", "fired", "action", "action_until", "cost"]
+        return pd.DataFrame(rows, columns=columns).sort_values(["date", "rule"], kind="stable").reset_index(drop=True)
+
+    def events(self) -> pd.DataFrame:
+        """One row per event placed on the timeline (risk-rule actions included as they fire)."""
+        rows = [
+            {
+                "label": a.label,
+                "source": a.source,
+                "kind": a.kind,
+                "start": self.first_date + timedelta(days=a.start),
+                "end": self.first_date + timedelta(days=a.end - 1),
+                "ramp_days": a.ramp_days,
+                "levers": ", ".join(sorted({e.lever for e in a.effects})),
+            }
+            for a in self.active
+        ]
+        rows += [
+            {
+                "label": o.label,
+                "source": "strategy",
+                "kind": "store_opening",
+                "start": self.first_date + timedelta(days=o.day),
+                "end": pd.NaT,
+                "ramp_days": 0,
+                "levers": f"opens store {o.dealer}",
+            }
+            for o in self.openings
+        ]
+        return pd.DataFrame(rows, columns=["label", "source", "kind", "start", "end", "ramp_days", "levers"])
