@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import simsales
+
 from simsales.experiments import (
     Adaptive,
     Arm,
@@ -222,6 +224,7 @@ def test_failed_run_is_recorded_and_the_rest_go_on(tmp_path: Path) -> None:
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["runs"]["bad/r00001"]["status"] == "failed"
     assert "boom in the model" in manifest["runs"]["bad/r00001"]["error"]
+    assert manifest["runs"]["good/r00000"]["version"] == simsales.__version__ and manifest["runs"]["good/r00000"]["file"]
     assert manifest["status"] == {"done": 4, "failed": 2}
     # re-running retries only the failed runs (still failing here); finished files are not rewritten
     before = {p: p.stat().st_mtime_ns for p in (tmp_path / "runs").rglob("*.parquet")}

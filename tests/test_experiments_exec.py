@@ -90,9 +90,11 @@ def test_dask_local_cluster_gives_identical_results(serial, experiment: Experime
         env = client.run(lambda: os.environ.get("OMP_NUM_THREADS"))
         assert set(env.values()) == {"1"}  # NumPy single-threaded on every worker
         on_dask = run_experiment(experiment, scheduler=client, progress=False)
+        by_address = run_experiment(experiment.with_size(replicates=1), scheduler=cluster.scheduler_address, progress=False)
     assert on_dask.meta["executor"] == "DaskExecutor" and on_dask.meta["workers"] == 2
     _same(serial.runs, on_dask.runs)
     _same(serial.monthly, on_dask.monthly)
+    _same(serial.runs[serial.runs["replicate"] == 0].reset_index(drop=True), by_address.runs)
 
 
 KILLABLE = """

@@ -239,7 +239,13 @@ def _same_run(stored: dict[str, Any], task: RunTask) -> bool:
 
 
 def _status(output: RunOutput) -> dict[str, Any]:
-    return {"status": output.status, "error": output.error, "seconds": round(output.seconds, 3)}
+    return {"status": output.status, "error": output.error, "seconds": round(output.seconds, 3), "version": _version()}
+
+
+def _version() -> str:
+    from simsales import __version__
+
+    return __version__
 
 
 def _atomic(path: Path, write: Any) -> None:
