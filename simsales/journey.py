@@ -126,6 +126,7 @@ def send_online_leads(model: MarketModel, idx: np.ndarray, favourite: np.ndarray
 def _count_leads(model: MarketModel, dealers: np.ndarray, online: bool) -> None:
     rec, net = model.recorder, model.network
     rec.add("acquisition_cost", net.acquisition_per_lead[dealers].sum())
+    rec.add("focal_operating_cost", net.acquisition_per_lead[dealers][net.focal[dealers]].sum())
     rec.per_dealer(rec.dealer_leads, dealers)
     if online:
         rec.per_dealer(rec.dealer_online_leads, dealers)
@@ -420,6 +421,7 @@ def place_orders(model: MarketModel, idx: np.ndarray, products: np.ndarray) -> N
     if rec.recording:
         np.add.at(sf.units_sold, sp[sp >= 0], 1)
     rec.add("commission_cost", len(idx) * model.spec.salesforce.commission_per_unit)
+    rec.add("focal_operating_cost", net.focal[d].sum() * model.spec.salesforce.commission_per_unit)
     knowledge, volume, _ = _salesperson_values(model, sp)
     o = model.spec.ownership
     pop.misdescribed[idx] = u[:, 1] < np.clip(o.misdescribe_base * volume * (1.0 - knowledge), 0, 1)
@@ -428,7 +430,9 @@ def place_orders(model: MarketModel, idx: np.ndarray, products: np.ndarray) -> N
     list_price = model.list_price[d, products]
     price = list_price * (1.0 - net.discount[d, products])
     pop.price_paid[idx] = price
-    rec.add("gross_margin", (list_price * (net.margin[d] - net.discount[d, products])).sum())
+    margin = list_price * (net.margin[d] - net.discount[d, products])
+    rec.add("gross_margin", margin.sum())
+    rec.add("focal_gross_margin", margin[net.focal[d]].sum())
     if model.trade_in_subsidy.any():
         eligible = subsidy_eligible(model, idx)
         rec.add("trade_in_subsidies", (eligible * model.trade_in_subsidy[products]).sum())

@@ -150,6 +150,23 @@ def _focal_share(m: MarketModel) -> float:
     return _ratio(_t(m, "deliveries_focal"), _t(m, "deliveries"), 100)
 
 
+def _annual_billions_yuan(m: MarketModel, total: float) -> float:
+    days = len(m.recorder.window("revenue"))
+    scale = m.spec.run.real_population / m.spec.run.n_consumers
+    return _ratio(total * scale * 365.0, days * 1e9)
+
+
+@kpi("focal.gross_margin", "billion yuan", "focal firm's gross margin on its orders per year (list price x (margin - discount))")
+def _focal_margin(m: MarketModel) -> float:
+    return _annual_billions_yuan(m, _t(m, "focal_gross_margin"))
+
+
+@kpi("focal.profit", "billion yuan", "focal firm's gross margin less its stores' operating, strategy and risk-plan costs, per year")
+def _focal_profit(m: MarketModel) -> float:
+    costs = _t(m, "focal_operating_cost") + _t(m, "strategy_cost") + _t(m, "risk_cost")
+    return _annual_billions_yuan(m, _t(m, "focal_gross_margin") - costs)
+
+
 # --- journey ---------------------------------------------------------------------------------
 
 

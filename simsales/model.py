@@ -232,9 +232,16 @@ class MarketModel(mesa.Model):
         rec.set("stock_focal", stock[net.focal].sum())
         rec.set("open_stores", net.is_open.sum())
         value = (stock * self.list_price).sum(axis=1)
-        rec.add("financing_cost", (value * (net.financing_rate + self.levers.financing_rate_add)).sum() / 365.0)
+        financing = value * (net.financing_rate + self.levers.financing_rate_add)
+        fixed = net.fixed_cost_month * net.is_open
+        rec.add("financing_cost", financing.sum() / 365.0)
         rec.add("salary_cost", sf.headcount() * self.spec.salesforce.salary_month / DAYS_PER_MONTH)
-        rec.add("fixed_cost", (net.fixed_cost_month * net.is_open).sum() / DAYS_PER_MONTH)
+        rec.add("fixed_cost", fixed.sum() / DAYS_PER_MONTH)
+        focal_staff = np.count_nonzero(sf.filled & net.focal[sf.dealer])
+        rec.add(
+            "focal_operating_cost",
+            financing[net.focal].sum() / 365.0 + (fixed[net.focal].sum() + focal_staff * self.spec.salesforce.salary_month) / DAYS_PER_MONTH,
+        )
         if (self.date + timedelta(days=1)).day == 1:
             leavers, hires = sf.month_end()
             rec.add("leavers", leavers)

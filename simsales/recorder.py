@@ -27,6 +27,8 @@ FLOWS = (
     # timeline: shocks, strategies and risk rules (zero in the baseline)
     "focal_revenue", "stock_out_focal", "online_decisions", "trade_in_subsidies", "transfers",
     "strategy_cost", "risk_cost",
+    # the focal firm's own margin and operating costs (focal.gross_margin, focal.profit)
+    "focal_gross_margin", "focal_operating_cost",
 )  # fmt: skip
 LEVELS = ("stock_ICE", "stock_NEV", "headcount", "positions", "in_market", "stock_focal", "open_stores")
 

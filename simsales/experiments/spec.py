@@ -27,6 +27,8 @@ HEADLINE_KPIS: tuple[str, ...] = (
     "market.total_sales",
     "market.nev_share",
     "focal.market_share",
+    "focal.gross_margin",
+    "focal.profit",
     "inventory.stock_coefficient",
     "consumer.satisfaction",
     "journey.lead_conversion",

@@ -81,11 +81,15 @@ def execute_task(task: RunTask) -> RunOutput:
 
 
 def normalise_monthly(monthly: pd.DataFrame) -> pd.DataFrame:
-    """Monthly series with fixed dtypes (month as datetime64[ns], numbers as float64), as stored on disk."""
+    """Monthly series with fixed dtypes (month as datetime64[ns], numbers as float64), as stored on disk,
+    plus the focal firm's monthly profit (margin less operating, strategy and risk-plan costs, agent scale)."""
     out = monthly.copy()
     if "month" in out.columns:
         out["month"] = pd.to_datetime(out["month"]).astype("datetime64[ns]")
     for col in out.columns:
         if col != "month" and pd.api.types.is_numeric_dtype(out[col]):
             out[col] = out[col].astype(np.float64)
+    parts = ("focal_gross_margin", "focal_operating_cost", "strategy_cost", "risk_cost")
+    if all(p in out.columns for p in parts) and "focal_profit" not in out.columns:
+        out["focal_profit"] = out[parts[0]] - out[parts[1]] - out[parts[2]] - out[parts[3]]
     return out.reset_index(drop=True)
