@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from simsales.scenario import ScenarioError
 
-COMMANDS = ("simsales.commands.run", "simsales.commands.experiment")
+COMMANDS = ("simsales.commands.run", "simsales.commands.experiment", "simsales.commands.scenario")
 
 
 def build_parser() -> argparse.ArgumentParser:
