@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from simsales.scenario import ScenarioError
 
-COMMANDS = ("simsales.commands.run", "simsales.commands.experiment", "simsales.commands.scenario")
+COMMANDS = ("simsales.commands.run", "simsales.commands.experiment", "simsales.commands.calibrate", "simsales.commands.scenario")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,163 @@
+"""`calibrate()`: search, ensemble, identification, final check and conflicts in one call.
+
+Every simulation goes through one checkpoint store, so the whole pipeline - not only the
+search - resumes after an interruption.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simsales.calibration import conflicts as conflict_mod
+from simsales.calibration.engine import Runner, SearchPlan, SearchResult, Setup, search
+from simsales.calibration.ensemble import ensemble_frame
+from simsales.calibration.fitted import load_unfitted_scenario
+from simsales.calibration.objective import make_loss
+from simsales.calibration.parameters import ParameterSpace, load_parameters
+from simsales.calibration.samplers import SAMPLERS, SobolSampler, SurrogateSampler
+from simsales.calibration.sensitivity import Sensitivity, finite_differences
+from simsales.calibration.storage import CheckpointStore
+from simsales.calibration.targets import TargetSet, load_target_set
+from simsales.scenario import Scenario
+
+DEFAULT_SEEDS = (1, 2, 3)
+DEFAULT_REPORT_SEEDS = tuple(range(1001, 1011))
+
+
+@dataclass
+class Calibration:
+    """Everything a calibration produced (before it is written to files)."""
+
+    setup: Setup
+    result: SearchResult
+    ensemble: pd.DataFrame
+    sensitivity: Sensitivity | None
+    check: pd.DataFrame
+    start_check: pd.DataFrame | None
+    report_seeds: tuple[int, ...]
+    report_n: int
+    conflicts: dict[str, pd.DataFrame]
+    timings: dict[str, float] = field(default_factory=dict)
+    store: CheckpointStore | None = None
+
+    @property
+    def fitted(self) -> dict[str, float]:
+        """Fitted parameter values {dotted key: value}."""
+        return self.result.overrides(self.result.best)
+
+
+def build_setup(
+    *,
+    scenario: Scenario | str | Path | None = None,
+    parameters: ParameterSpace | str | Path | None = None,
+    targets: TargetSet | str | Path | None = None,
+    holdout: tuple[str, ...] = (),
+    seeds: tuple[int, ...] = DEFAULT_SEEDS,
+    n_consumers: int | None = None,
+    budget: int = 96,
+    explore: int | None = None,
+    batch: int = 8,
+    explorer: str = "sobol",
+    refiner: str = "surrogate",
+    loss: str = "huber",
+    seed: int = 0,
+) -> Setup:
+    """A validated calibration set-up; scenario files are read without their fitted values."""
+    base = scenario if isinstance(scenario, Scenario) else load_unfitted_scenario(scenario)
+    space = parameters if isinstance(parameters, ParameterSpace) else load_parameters(parameters)
+    space.validate(base)
+    target_set = targets if isinstance(targets, TargetSet) else load_target_set(targets)
+    if explore is None:
+        explore = max(budget // 3, min(budget - 1, space.dim + 2))
+    for name in (explorer, refiner):
+        if name not in SAMPLERS:
+            raise ValueError(f"unknown sampler '{name}'; allowed: {', '.join(SAMPLERS)}")
+    explorer_obj = SAMPLERS[explorer](seed=seed) if explorer in ("sobol", "lhs") else SAMPLERS[explorer]()
+    refiner_obj = SAMPLERS[refiner](seed=seed) if refiner in ("sobol", "lhs") else SAMPLERS[refiner]()
+    plan = SearchPlan(budget=budget, explore=explore, batch=batch, explorer=explorer_obj, refiner=refiner_obj)
+    return Setup(
+        scenario=base, space=space, targets=target_set, seeds=tuple(seeds),
+        n_consumers=int(n_consumers or base.run.n_consumers), plan=plan, loss=make_loss(loss),
+        holdout=tuple(holdout), seed=seed,
+    )
+
+
+def calibrate(
+    setup: Setup,
+    checkpoint: str | Path,
+    *,
+    jobs: int = 1,
+    report_seeds: tuple[int, ...] = DEFAULT_REPORT_SEEDS,
+    report_n: int | None = None,
+    sensitivity_seeds: int = 2,
+    check_start: bool = True,
+    stop_after: int | None = None,
+    progress: bool = False,
+) -> Calibration:
+    """Run (or resume) a calibration: search, ensemble, sensitivity, final check, conflicts."""
+    store = CheckpointStore(checkpoint, setup.describe())
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    runner = Runner(setup, store, jobs, stop_after)
+    result = search(setup, runner, progress=progress)
+    timings["search"] = time.perf_counter() - t0
+    ensemble = ensemble_frame(result.candidates, setup.space.keys)
+    sens = None
+    t1 = time.perf_counter()
+    if sensitivity_seeds > 0:
+        sens = finite_differences(result, runner, setup.seeds[:sensitivity_seeds])
+    timings["sensitivity"] = time.perf_counter() - t1
+    t2 = time.perf_counter()
+    n_report = int(report_n or setup.scenario.run.n_consumers)
+    best_x = result.x(result.best)
+    check = runner.evaluate([("fit", best_x, {"stage": "check"})], tuple(report_seeds), n_report)["fit"]
+    start_check = None
+    if check_start:
+        start_check = runner.evaluate([("start", setup.start, {"stage": "check"})], tuple(report_seeds), n_report)["start"]
+    timings["check"] = time.perf_counter() - t2
+    found = _conflicts(setup, result, sens, best_x)
+    timings["total"] = time.perf_counter() - t0
+    timings["new_runs"] = runner.new_runs
+    return Calibration(setup, result, ensemble, sens, check, start_check, tuple(report_seeds), n_report, found, timings, store)
+
+
+def _conflicts(setup: Setup, result: SearchResult, sens: Sensitivity | None, best_x: np.ndarray) -> dict[str, pd.DataFrame]:
+    obj = setup.objective
+    means = np.array([obj.mean_kpis(result.per_seed_kpis[c].reindex(columns=obj.targets.kpis).to_numpy(dtype=float))
+                      for c in result.candidates.index])
+    z = pd.DataFrame(obj.residuals(means), index=result.candidates.index, columns=obj.targets.ids)
+    found = {
+        "documented": conflict_mod.documented(setup.targets),
+        "never_jointly": conflict_mod.never_jointly(z),
+    }
+    if sens is not None:
+        found["local"] = conflict_mod.local_tradeoffs(z.loc[result.best], sens.jacobian, best_x)
+    return found
+
+
+def target_table(calib: Calibration, kpis: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every target with its value, simulated mean, 95% seed interval, relative error and pass/miss."""
+    kpis = calib.check if kpis is None else kpis
+    targets = calib.setup.targets
+    rows = []
+    for tid, row in targets.frame.iterrows():
+        sims = kpis[row["kpi"]].to_numpy(dtype=float) if row["kpi"] in kpis else np.array([np.nan])
+        sims = sims[np.isfinite(sims)]
+        mean = float(sims.mean()) if len(sims) else np.nan
+        lo, hi = (np.percentile(sims, [2.5, 97.5]) if len(sims) else (np.nan, np.nan))
+        rel = (mean - row["value"]) / abs(row["value"]) if np.isfinite(mean) else np.nan
+        rows.append({
+            "id": tid, "unit": row["unit"], "target": float(row["value"]), "simulated": mean,
+            "low95": float(lo), "high95": float(hi), "sd": float(sims.std(ddof=1)) if len(sims) > 1 else np.nan,
+            "rel_error": rel, "tolerance": float(row["tolerance"]),
+            "within": bool(np.isfinite(rel) and abs(rel) <= row["tolerance"]),
+            "role": "holdout" if tid in calib.setup.holdout else "fit",
+            "weight": float(row["weight"]),
+        })
+    return pd.DataFrame(rows).set_index("id")

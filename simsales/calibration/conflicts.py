@@ -1,0 +1,78 @@
+"""Targets that cannot be met together: documented ones and ones found in the evaluated candidates.
+
+Three kinds of evidence, reported side by side:
+- documented: pairs listed in the targets file (`[[conflicts]]`), e.g. definitional ties;
+- never jointly: each target of the pair is within tolerance in some evaluated candidates, but
+  never both in the same candidate;
+- local trade-off: on the local linear model at the fit (the sensitivity Jacobian), each target
+  alone can be brought within tolerance inside the search box, but not both at once (a small
+  linear programme minimising the larger of the two residuals).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linprog
+
+from simsales.calibration.targets import TargetSet
+
+#: Minimum number of candidates in which each target alone is met before "never jointly" is claimed.
+MIN_SUPPORT = 3
+
+
+def never_jointly(z: pd.DataFrame, min_support: int = MIN_SUPPORT) -> pd.DataFrame:
+    """Pairs each met alone in >= min_support candidates but never together (z: candidates x targets)."""
+    within = (z.abs() <= 1.0) & z.notna()
+    counts = within.sum()
+    rows = []
+    cols = [c for c in z.columns if counts[c] >= min_support]
+    for a, b in itertools.combinations(cols, 2):
+        both = int((within[a] & within[b]).sum())
+        if both == 0:
+            corr = z[a].corr(z[b])
+            rows.append({"a": a, "b": b, "met_a": int(counts[a]), "met_b": int(counts[b]), "met_both": 0,
+                         "residual_corr": float(corr), "candidates": len(z)})
+    return pd.DataFrame(rows, columns=["a", "b", "met_a", "met_b", "met_both", "residual_corr", "candidates"])
+
+
+def _min_max_residual(z0: np.ndarray, jac: np.ndarray, x0: np.ndarray, rows: list[int]) -> float:
+    """min over x in [0,1]^d of max_i |z0_i + J_i (x - x0)| for i in rows (a linear programme)."""
+    d = len(x0)
+    c = np.zeros(d + 1)
+    c[-1] = 1.0
+    a_ub, b_ub = [], []
+    for i in rows:
+        # z0 + J(x - x0) <= t  and  -(z0 + J(x - x0)) <= t
+        a_ub.append(np.append(jac[i], -1.0))
+        b_ub.append(-z0[i] + jac[i] @ x0)
+        a_ub.append(np.append(-jac[i], -1.0))
+        b_ub.append(z0[i] - jac[i] @ x0)
+    bounds = [(0.0, 1.0)] * d + [(0.0, None)]
+    res = linprog(c, A_ub=np.array(a_ub), b_ub=np.array(b_ub), bounds=bounds, method="highs")
+    return float(res.fun) if res.success else np.inf
+
+
+def local_tradeoffs(z0: pd.Series, jacobian: pd.DataFrame, x0: np.ndarray) -> pd.DataFrame:
+    """Pairs each reachable alone (|z| <= 1) on the local linear model but not jointly."""
+    ids = list(z0.index)
+    zv = z0.to_numpy(dtype=float)
+    jac = jacobian.loc[ids].to_numpy(dtype=float)
+    finite = np.isfinite(zv)
+    alone = {i: _min_max_residual(zv, jac, x0, [i]) for i in range(len(ids)) if finite[i]}
+    rows = []
+    for i, j in itertools.combinations([k for k, v in alone.items() if v <= 1.0], 2):
+        if abs(zv[i]) <= 1 and abs(zv[j]) <= 1:
+            continue
+        joint = _min_max_residual(zv, jac, x0, [i, j])
+        if joint > 1.0:
+            rows.append({"a": ids[i], "b": ids[j], "best_alone_a": alone[i], "best_alone_b": alone[j], "best_joint": joint})
+    return pd.DataFrame(rows, columns=["a", "b", "best_alone_a", "best_alone_b", "best_joint"])
+
+
+def documented(targets: TargetSet) -> pd.DataFrame:
+    """The conflicts listed in the targets file."""
+    return pd.DataFrame([{"a": c.a, "b": c.b, "kind": c.kind, "reason": c.reason} for c in targets.conflicts],
+                        columns=["a", "b", "kind", "reason"])

@@ -1,0 +1,264 @@
+"""The calibration loop: propose candidates, run them on common seeds, store every run, repeat.
+
+The engine owns no randomness of its own beyond the samplers' generators (seeded by the
+calibration seed and the batch number) and keeps nothing in memory that is not in the store,
+so a killed calibration restarted with the same set-up replays the same proposals and only runs
+what is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simsales.calibration.evaluate import Job, run_jobs
+from simsales.calibration.objective import HuberLoss, Loss, Objective
+from simsales.calibration.parameters import ParameterSpace
+from simsales.calibration.samplers import History, Sampler, SobolSampler, SurrogateSampler
+from simsales.calibration.storage import CheckpointStore
+from simsales.calibration.targets import TargetSet
+from simsales.scenario import Scenario
+
+
+#: Parts of the package whose code determines a run's KPIs (the checkpoint is keyed on them).
+SIMULATION_PACKAGES = ("agents/", "market/", "scenario/")
+SIMULATION_MODULES = ("model.py", "journey.py", "kpis.py", "levers.py", "recorder.py", "run.py")
+
+
+class CalibrationInterrupted(RuntimeError):
+    """Raised when a calibration stops early on purpose (`stop_after`); everything run so far is stored."""
+
+
+@dataclass
+class SearchPlan:
+    """How the budget is spent: the start point, an exploration stage, then refinement batches."""
+
+    budget: int = 96
+    explore: int = 32
+    batch: int = 8
+    explorer: Sampler = field(default_factory=SobolSampler)
+    refiner: Sampler = field(default_factory=SurrogateSampler)
+    include_start: bool = True
+
+    def stages(self) -> list[tuple[str, int]]:
+        """(stage name, number of candidates) in order, summing to the budget."""
+        start = 1 if self.include_start else 0
+        explore = max(0, min(self.explore, self.budget - start))
+        return [("start", start), (self.explorer.name, explore), (self.refiner.name, self.budget - start - explore)]
+
+    def describe(self) -> dict[str, Any]:
+        """Plain description (for fingerprints and metadata)."""
+        return {"budget": self.budget, "explore": self.explore, "batch": self.batch, "include_start": self.include_start,
+                "explorer": repr(self.explorer), "refiner": repr(self.refiner)}
+
+
+@dataclass
+class Setup:
+    """Everything that determines a calibration's results."""
+
+    scenario: Scenario
+    space: ParameterSpace
+    targets: TargetSet
+    seeds: tuple[int, ...]
+    n_consumers: int
+    plan: SearchPlan = field(default_factory=SearchPlan)
+    loss: Loss = field(default_factory=HuberLoss)
+    holdout: tuple[str, ...] = ()
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        self.fit_targets, self.held_targets = self.targets.split(self.holdout)
+        self.objective = Objective(self.fit_targets, self.loss)
+        self.start = self.space.current_unit(self.scenario)
+
+    def describe(self) -> dict[str, Any]:
+        """Plain description: the checkpoint fingerprint's input."""
+        return {
+            "scenario": self.scenario.to_dict(),
+            "parameters": self.space.describe(),
+            "targets": self.fit_targets.describe(),
+            "seeds": list(self.seeds),
+            "n_consumers": self.n_consumers,
+            "plan": self.plan.describe(),
+            "loss": repr(self.loss),
+            "seed": self.seed,
+            "start": [float(v) for v in self.start],
+            "code": model_code_hash(),
+        }
+
+
+def model_code_hash() -> str:
+    """Hash of the simulation code: the modules a run executes (model, journey, agents, market, scenario, KPIs)."""
+    import hashlib
+
+    import simsales
+
+    root = Path(simsales.__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        if not (rel.startswith(SIMULATION_PACKAGES) or rel in SIMULATION_MODULES):
+            continue
+        digest.update(rel.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def candidate_key(index: int) -> str:
+    """Key of a search candidate."""
+    return f"c{index:04d}"
+
+
+def run_key(candidate: str, seed: int, n_consumers: int) -> str:
+    """Key of one run of a candidate."""
+    return f"{candidate}/s{seed}/n{n_consumers}"
+
+
+class Runner:
+    """Runs candidates on seeds through the store: stored runs are reused, missing ones run in parallel."""
+
+    def __init__(
+        self, setup: Setup, store: CheckpointStore, n_jobs: int = 1, stop_after: int | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        self.setup, self.store, self.n_jobs = setup, store, n_jobs
+        self.stop_after, self.new_runs = stop_after, 0
+        self.progress = progress
+
+    def evaluate(self, candidates: list[tuple[str, np.ndarray, dict[str, Any]]], seeds: tuple[int, ...], n_consumers: int) -> dict[str, pd.DataFrame]:
+        """KPIs (seeds x KPI ids) of each candidate (name, unit point, metadata), running only what is missing."""
+        jobs = []
+        for name, x, meta in candidates:
+            overrides = self.setup.space.overrides(x)
+            for seed in seeds:
+                key = run_key(name, seed, n_consumers)
+                if key in self.store:
+                    if self.store.get(key)["params"] != overrides:
+                        raise RuntimeError(f"checkpoint run {key} has other parameters than replayed: delete {self.store.path}")
+                    continue
+                jobs.append(Job(key, overrides, seed, n_consumers, {**meta, "candidate": name, "x": [float(v) for v in x]}))
+        if self.stop_after is not None and self.new_runs + len(jobs) > self.stop_after:
+            jobs = jobs[: max(self.stop_after - self.new_runs, 0)]
+            interrupted = True
+        else:
+            interrupted = False
+        for record in run_jobs(self.setup.scenario, jobs, self.n_jobs):
+            self.store.append(record)
+            self.new_runs += 1
+            if self.progress is not None:
+                self.progress(1)
+        if interrupted:
+            raise CalibrationInterrupted(f"stopped after {self.new_runs} new runs (stop_after)")
+        out = {}
+        for name, _, _ in candidates:
+            rows = {seed: self.store.get(run_key(name, seed, n_consumers))["kpis"] for seed in seeds}
+            out[name] = pd.DataFrame.from_dict(rows, orient="index").astype(float)
+        return out
+
+
+@dataclass
+class SearchResult:
+    """Every search candidate: unit point, values, objective, per-seed objectives and seed-mean KPIs."""
+
+    setup: Setup
+    candidates: pd.DataFrame
+    per_seed_kpis: dict[str, pd.DataFrame]
+
+    @property
+    def best(self) -> str:
+        """Name of the candidate with the lowest objective."""
+        return str(self.candidates["objective"].idxmin())
+
+    def x(self, name: str) -> np.ndarray:
+        """Unit point of a candidate."""
+        return np.array(self.candidates.loc[name, "x"], dtype=float)
+
+    def overrides(self, name: str) -> dict[str, float]:
+        """Parameter values of a candidate."""
+        return self.setup.space.overrides(self.x(name))
+
+
+def search(setup: Setup, runner: Runner, progress: bool = False) -> SearchResult:
+    """Run (or resume) the search stage by stage and return every candidate's fit."""
+    plan = setup.plan
+    stored = sum(1 for r in runner.store.records.values() if r.get("stage") not in ("sensitivity", "check"))
+    bar = _bar(progress, plan.budget * len(setup.seeds), stored, "search runs")
+    runner.progress = bar.update if bar else None
+    names: list[str] = []
+    xs: list[np.ndarray] = []
+    batches: list[int] = []
+    stages: list[str] = []
+    kpis: dict[str, pd.DataFrame] = {}
+    samplers = {plan.explorer.name: plan.explorer, plan.refiner.name: plan.refiner}
+    batch = 0
+    try:
+        for stage, size in plan.stages():
+            done = 0
+            while done < size:
+                if stage == "start":
+                    proposal = setup.start[None, :]
+                else:
+                    n = size if stage == plan.explorer.name else min(plan.batch, size - done)
+                    history = _history(setup, xs, batches, stages, kpis, names)
+                    rng = np.random.default_rng([setup.seed, batch])
+                    proposal = samplers[stage].propose(n, history, rng=rng, offset=done, size=size)
+                batch_names = [candidate_key(len(names) + i) for i in range(len(proposal))]
+                meta = {"stage": stage, "batch": batch}
+                kpis.update(runner.evaluate(
+                    [(nm, x, meta) for nm, x in zip(batch_names, proposal, strict=True)], setup.seeds, setup.n_consumers))
+                names += batch_names
+                xs += list(proposal)
+                batches += [batch] * len(proposal)
+                stages += [stage] * len(proposal)
+                done += len(proposal)
+                batch += 1
+    finally:
+        runner.progress = None
+        if bar:
+            bar.close()
+    return SearchResult(setup, _candidate_frame(setup, names, xs, batches, stages, kpis), kpis)
+
+
+def _history(setup: Setup, xs: list[np.ndarray], batches: list[int], stages: list[str], kpis: dict[str, pd.DataFrame], names: list[str]) -> History:
+    obj = setup.objective
+    if not names:
+        return History(np.empty((0, setup.space.dim)), np.empty(0), np.empty((0, len(obj.targets))), np.empty(0, int), [], obj,
+                       setup.space.prior_penalty)
+    means = np.array([obj.mean_kpis(_matrix(kpis[n], obj.targets.kpis)) for n in names])
+    z = obj.residuals(means)
+    loss = obj.from_residuals(z) + np.array([setup.space.prior_penalty(x) for x in xs])
+    return History(np.array(xs), loss, z, np.array(batches), list(stages), obj, setup.space.prior_penalty)
+
+
+def _matrix(frame: pd.DataFrame, kpi_ids: list[str]) -> np.ndarray:
+    """Seeds x targets matrix of KPI values (NaN where a KPI is missing)."""
+    return frame.reindex(columns=kpi_ids).to_numpy(dtype=float)
+
+
+def _candidate_frame(setup: Setup, names: list[str], xs: list[np.ndarray], batches: list[int], stages: list[str],
+                     kpis: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    obj = setup.objective
+    rows = []
+    for name, x, b, s in zip(names, xs, batches, stages, strict=True):
+        m = _matrix(kpis[name], obj.targets.kpis)
+        penalty = setup.space.prior_penalty(x)
+        rows.append({
+            "candidate": name, "stage": s, "batch": b, "x": [float(v) for v in x],
+            "objective": obj(m) + penalty,
+            "seed_objectives": [float(v) + penalty for v in obj.per_seed(m)],
+            **setup.space.overrides(x),
+        })
+    return pd.DataFrame(rows).set_index("candidate")
+
+
+def _bar(progress: bool, total: int, initial: int, desc: str) -> Any:
+    if not progress:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=min(initial, total), desc=desc, unit="run")

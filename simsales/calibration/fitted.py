@@ -1,0 +1,93 @@
+"""Reading and writing fitted-parameter files: [parameters] of dotted keys plus [calibration] metadata.
+
+The scenario loader applies the [parameters] table of the file a scenario names with
+`fitted = "..."`; the [calibration] table records how the values were obtained.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import tomllib
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import simsales
+from simsales._paths import default_file
+from simsales.calibration.storage import atomic_write_text
+from simsales.scenario.loader import SECTION_FIELDS, _deep_merge, _read_toml, _resolve, _section_from_file, build_scenario, read_scenario_dict
+from simsales.scenario.schema import Scenario
+
+
+
+def code_version() -> dict[str, str]:
+    """simsales version and, in a git checkout, the commit (with '+dirty' for uncommitted changes)."""
+    info = {"simsales": simsales.__version__, "git_commit": ""}
+    root = Path(simsales.__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
+        if commit.returncode == 0:
+            dirty = subprocess.run(["git", "status", "--porcelain", "--", "simsales", "agents", "experiments"],
+                                   cwd=root, capture_output=True, text=True, timeout=10)
+            info["git_commit"] = commit.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return info
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return '"nan"'
+        return repr(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+    return f'"{text}"'
+
+
+def write_fitted(path: str | Path, parameters: dict[str, float], metadata: dict[str, Any], header: str = "") -> Path:
+    """Write a fitted file atomically: comment header, [parameters] then [calibration] metadata."""
+    lines = [f"# {line}".rstrip() for line in header.splitlines()] if header else []
+    lines += ["", "[parameters]"]
+    lines += [f'"{key}" = {_toml_value(value)}' for key, value in parameters.items()]
+    lines += ["", "[calibration]"]
+    lines += [f"{key} = {_toml_value(value)}" for key, value in metadata.items()]
+    text = "\n".join(lines) + "\n"
+    tomllib.loads(text)  # never write a file the loader cannot read
+    atomic_write_text(path, text)
+    return Path(path)
+
+
+def load_fitted(path: str | Path | None = None) -> dict[str, Any]:
+    """A fitted file as {'parameters': {...}, 'calibration': {...}} (default: the shipped 2023 fit)."""
+    file = Path(path) if path is not None else default_file("calibration/fitted_2023.toml")
+    with open(file, "rb") as fh:
+        data = tomllib.load(fh)
+    return {"parameters": data.get("parameters", {}), "calibration": data.get("calibration", {})}
+
+
+def load_unfitted_scenario(path: str | Path | None = None) -> Scenario:
+    """A scenario file read *without* its `fitted` parameters: the hand-set values a calibration starts from.
+
+    Parents named by `extends` are read as usual (with their own fitted values, if any).
+    """
+    from simsales._paths import default_scenario_path
+
+    file = Path(path).resolve() if path is not None else default_scenario_path()
+    data = _read_toml(file)
+    data.pop("fitted", None)
+    parent = data.pop("extends", None)
+    base = read_scenario_dict(_resolve(file, parent, "extends")) if isinstance(parent, str) else {}
+    for key in list(data):
+        if key in SECTION_FIELDS and isinstance(data[key], str) and key not in ("name", "description"):
+            data[key] = _section_from_file(_resolve(file, data[key], key), key)
+    merged = _deep_merge(base, data)
+    return build_scenario(merged, str(file))

@@ -1,0 +1,79 @@
+"""Writing a calibration's results: fitted parameters, ensemble, figures and the report."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from simsales.calibration import figures as figs
+from simsales.calibration.api import Calibration, target_table
+from simsales.calibration.fitted import code_version, write_fitted
+from simsales.calibration.report import render
+from simsales.calibration.storage import atomic_write_text
+
+FITTED_HEADER = """Fitted parameters applied on top of experiments/baseline_2023.toml (via its `fitted` key).
+Written by `simsales calibrate`; do not edit by hand - re-run the command (see calibration/report.md).
+[calibration] records how these values were obtained."""
+
+
+def write_outputs(calib: Calibration, out: str | Path, meta: dict[str, Any], *, fitted_name: str = "fitted_2023.toml",
+                  ensemble_name: str = "ensemble_2023.parquet") -> dict[str, Path]:
+    """Write fitted file, ensemble, figures and report.md into `out`; returns the paths."""
+    folder = Path(out)
+    (folder / "figures").mkdir(parents=True, exist_ok=True)
+    setup, result = calib.setup, calib.result
+    table = target_table(calib)
+    version = code_version()
+    records = list(calib.store.records.values()) if calib.store is not None else []
+    seconds = [r["seconds"] for r in records if "seconds" in r]
+    info = {
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        **version,
+        "runs_total": len(records),
+        "mean_run_seconds": sum(seconds) / len(seconds) if seconds else float("nan"),
+        **meta,
+    }
+    paths: dict[str, Path] = {}
+    ensemble = calib.ensemble
+    paths["ensemble"] = folder / ensemble_name
+    tmp = paths["ensemble"].with_name(f".{ensemble_name}.tmp")
+    ensemble.to_parquet(tmp, index=False)
+    tmp.replace(paths["ensemble"])
+    fig_files = {
+        "target vs simulated": figs.fit_dotplot(table, folder / "figures" / "fit_dotplot.png"),
+        "convergence": figs.convergence(result.candidates, folder / "figures" / "convergence.png"),
+        "ensemble": figs.ensemble_spread(ensemble, result.candidates, setup.space, folder / "figures" / "ensemble.png"),
+    }
+    if calib.sensitivity is not None:
+        fig_files["identification"] = figs.identification(
+            calib.sensitivity.jacobian, calib.sensitivity.summary, folder / "figures" / "identification.png")
+    paths.update({f"figure:{k}": v for k, v in fig_files.items()})
+    report = render(calib, info, {k: f"figures/{v.name}" for k, v in fig_files.items()})
+    paths["report"] = folder / "report.md"
+    atomic_write_text(paths["report"], report)
+    metadata = {
+        "date": info["date"],
+        "simsales": info["simsales"],
+        "git_commit": info["git_commit"],
+        "objective": float(result.candidates["objective"].min()),
+        "loss": setup.loss.name,
+        "candidate": result.best,
+        "seeds": list(setup.seeds),
+        "n_consumers": setup.n_consumers,
+        "budget": setup.plan.budget,
+        "runs": len(records),
+        "report_seeds": list(calib.report_seeds),
+        "report_n_consumers": calib.report_n,
+        "targets_within": int(table["within"].sum()),
+        "targets_total": len(table),
+        "holdout": list(setup.holdout),
+        "ensemble_size": len(ensemble),
+        "parameters_file": str(meta.get("parameters", "")),
+        "targets_file": str(meta.get("targets", "")),
+        "wall_minutes": round(float(meta.get("wall_minutes", 0.0)), 2),
+        "checkpoint": calib.store.id if calib.store is not None else "",
+    }
+    paths["fitted"] = write_fitted(folder / fitted_name, calib.fitted, metadata, FITTED_HEADER)
+    table.to_csv(folder / "report_targets.csv")
+    return paths

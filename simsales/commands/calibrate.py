@@ -1,0 +1,97 @@
+"""`simsales calibrate`: fit the free parameters to the 2023 targets and write fit, ensemble and report."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+from simsales._paths import default_file
+
+DEFAULT_BUDGET = 72
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `calibrate` subcommand."""
+    p = sub.add_parser(
+        "calibrate",
+        help="calibrate the baseline to the 2023 targets (resumes from its checkpoint)",
+        description="Search the free parameters (calibration/parameters_2023.toml) so the baseline meets the 2023 "
+        "targets; write fitted_2023.toml, ensemble_2023.parquet, report.md and figures/.  An interrupted run "
+        "resumes from its checkpoint when started again with the same options.",
+    )
+    p.add_argument("--budget", type=int, default=DEFAULT_BUDGET, help=f"candidate parameter sets to evaluate (default {DEFAULT_BUDGET})")
+    p.add_argument("--jobs", type=int, default=min(os.cpu_count() or 1, 2), help="parallel simulations (default: 2 or the CPU count)")
+    p.add_argument("--holdout", default="", help="comma-separated target ids left out of the fit and reported as predictions")
+    p.add_argument("--seeds", type=int, default=3, help="common seeds per candidate in the search (default 3)")
+    p.add_argument("--consumers", type=int, default=None, help="consumers per search run (default: the scenario's, 200,000)")
+    p.add_argument("--report-seeds", type=int, default=10, help="seeds of the final check at default size (default 10)")
+    p.add_argument("--sensitivity-seeds", type=int, default=2, help="seeds for the finite-difference identification (0: skip)")
+    p.add_argument("--explore", type=int, default=None, help="candidates in the exploration stage (default: a third of the budget)")
+    p.add_argument("--batch", type=int, default=8, help="candidates per refinement batch (default 8)")
+    p.add_argument("--explorer", default="sobol", choices=("sobol", "lhs"), help="exploration sampler")
+    p.add_argument("--refiner", default="surrogate", choices=("surrogate", "local"), help="refinement sampler")
+    p.add_argument("--loss", default="huber", choices=("huber", "quadratic"), help="loss of tolerance-scaled residuals")
+    p.add_argument("--scenario", default=None, help="scenario file (default: shipped 2023 baseline, read without its fit)")
+    p.add_argument("--parameters", default=None, help="free-parameter file (default: calibration/parameters_2023.toml)")
+    p.add_argument("--targets", default=None, help="targets file (default: calibration/targets_2023.toml)")
+    p.add_argument("--out", type=Path, default=None, help="output folder (default: calibration/, or calibration/holdout/ with --holdout)")
+    p.add_argument("--checkpoint", type=Path, default=None, help="checkpoint folder (default: <out>/checkpoint)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the samplers (default 0)")
+    p.add_argument("--stop-after", type=int, default=None, help=argparse.SUPPRESS)
+    p.set_defaults(func=execute)
+
+
+def execute(args: argparse.Namespace) -> int:
+    """Run or resume the calibration, then write its outputs."""
+    from simsales.calibration import CalibrationInterrupted, build_setup, calibrate, target_table, write_outputs
+
+    started = time.perf_counter()
+    holdout = tuple(h.strip() for h in args.holdout.split(",") if h.strip())
+    out = args.out if args.out is not None else default_file("calibration/holdout" if holdout else "calibration")
+    checkpoint = args.checkpoint if args.checkpoint is not None else Path(out) / "checkpoint"
+    setup = build_setup(
+        scenario=args.scenario, parameters=args.parameters, targets=args.targets, holdout=holdout,
+        seeds=tuple(range(1, args.seeds + 1)), n_consumers=args.consumers, budget=args.budget,
+        explore=args.explore, batch=args.batch, explorer=args.explorer, refiner=args.refiner, loss=args.loss, seed=args.seed,
+    )
+    report_seeds = tuple(range(1001, 1001 + args.report_seeds))
+    print(f"calibrating {setup.space.dim} parameters to {len(setup.fit_targets)} targets "
+          f"({len(setup.held_targets)} held out): {setup.plan.budget} candidates x {len(setup.seeds)} seeds "
+          f"at {setup.n_consumers:,} consumers, {args.jobs} jobs; checkpoint {checkpoint}")
+    try:
+        calib = calibrate(setup, checkpoint, jobs=args.jobs, report_seeds=report_seeds,
+                          sensitivity_seeds=args.sensitivity_seeds, stop_after=args.stop_after, progress=True)
+    except CalibrationInterrupted as exc:
+        print(f"interrupted: {exc}; run the same command again to resume")
+        return 3
+    wall = (time.perf_counter() - started) / 60
+    meta = {
+        "command": "simsales calibrate" + _options(args),
+        "jobs": args.jobs,
+        "wall_minutes": wall,
+        "new_runs": calib.timings.get("new_runs", 0),
+        "scenario": args.scenario or "experiments/baseline_2023.toml",
+        "parameters": args.parameters or "calibration/parameters_2023.toml",
+        "targets": args.targets or "calibration/targets_2023.toml",
+        "checkpoint": str(checkpoint),
+        "sensitivity_seeds": args.sensitivity_seeds,
+    }
+    paths = write_outputs(calib, out, meta)
+    table = target_table(calib)
+    print(f"\n{int(table['within'].sum())}/{len(table)} targets within tolerance over {len(report_seeds)} seeds "
+          f"at {calib.report_n:,} consumers; best objective {calib.result.candidates['objective'].min():.3f}; "
+          f"{wall:.1f} min")
+    for key, path in paths.items():
+        print(f"wrote {path}  ({key})")
+    return 0
+
+
+def _options(args: argparse.Namespace) -> str:
+    parts = []
+    for name in ("budget", "jobs", "holdout", "seeds", "consumers", "report_seeds"):
+        value = getattr(args, name)
+        if value not in (None, ""):
+            parts.append(f" --{name.replace('_', '-')} {value}")
+    return "".join(parts)
