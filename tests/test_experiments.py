@@ -317,7 +317,7 @@ def test_sobol_and_morris_rank_parameters_of_a_known_function() -> None:
         "journey.outside_utility": (0.0, 1.0),  # effect 1
         "journey.research_dropout": (0.0, 0.5),  # no effect
     }
-    for method, n in (("sobol", 64), ("morris", 10)):
+    for method, n in (("sobol", 32), ("morris", 8)):
         design = SensitivityDesign(method, params, n=n, seed=3)
         exp = Experiment(f"sa_{method}", arms=tuple(design.arms()), replicates=1, sensitivity=design, runner=fake_runner, **SMALL)
         assert len(exp.arms) == design.n_points
@@ -328,6 +328,28 @@ def test_sobol_and_morris_rank_parameters_of_a_known_function() -> None:
         if method == "sobol":
             st_ = indices.set_index("parameter")["ST"]
             assert st_["population.nev_wtp_mean"] > 0.9 and st_["journey.research_dropout"] < 0.02
+
+
+def test_spec_ensemble_from_the_calibration_loader_or_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import simsales.calibration
+
+    members = pd.DataFrame({"candidate": [4, 9], "objective": [1.0, 1.2], "journey.outside_utility": [1.1, 1.4], "weight": [0.5, 0.5]})
+    monkeypatch.setattr(simsales.calibration, "load_ensemble", lambda: members)
+    head = 'name = "ens"\nreplicates = 3\n[[arms]]\nname = "a"\n[ensemble]\n'
+    exp = load_experiment(_write(tmp_path, head + 'source = "calibration"\n'))
+    pd.testing.assert_frame_equal(exp.ensemble, members)
+    assert {t.scenario.journey.outside_utility for t in plan(exp)} <= {1.1, 1.4}
+    members.to_csv(tmp_path / "members.csv", index=False)
+    from_file = load_experiment(_write(tmp_path, head + 'source = "members.csv"\n'))
+    assert [t.scenario_hash for t in plan(from_file)] == [t.scenario_hash for t in plan(exp)]
+
+    def missing() -> pd.DataFrame:
+        raise FileNotFoundError(2, "No such file", "calibration/ensemble_2023.parquet")
+
+    monkeypatch.setattr(simsales.calibration, "load_ensemble", missing)
+    with pytest.raises(ScenarioError, match="no calibration ensemble found") as err:
+        load_experiment(_write(tmp_path, head + 'source = "calibration"\n'))
+    assert err.value.key == "ensemble.source"
 
 
 # --- spec files ------------------------------------------------------------------------------

@@ -74,7 +74,14 @@ def load_ensemble_source(source: str | Path, where: str | None = None) -> pd.Dat
                 file=where,
                 key="ensemble.source",
             ) from exc
-        return loader()
+        try:
+            return loader()
+        except FileNotFoundError as exc:
+            raise ScenarioError(
+                f"no calibration ensemble found ({exc.filename}); run `simsales calibrate` or give a file",
+                file=where,
+                key="ensemble.source",
+            ) from exc
     path = Path(source)
     if not path.is_file():
         raise ScenarioError(f"ensemble file not found: {path}", file=where, key="ensemble.source")
