@@ -252,9 +252,11 @@ def _gen_z(m: MarketModel) -> float:
     return _ratio(_t(m, "deliveries_genz"), _t(m, "deliveries"), 100)
 
 
-@kpi("consumer.nev_premium_willing", "%", "consumers who would pay at least a 10% premium for an NEV")
+@kpi("consumer.nev_premium_willing", "%", "consumers who would pay at least a 10% premium for an NEV (mid-window)")
 def _premium(m: MarketModel) -> float:
-    return float((m.population.nev_wtp >= 0.10).mean() * 100)
+    mid_years = len(m.recorder.window("deliveries")) / 2.0 / 365.0
+    trend = m.spec.population.nev_wtp_trend_per_year * mid_years
+    return float((m.population.nev_wtp + trend >= 0.10).mean() * 100)
 
 
 @kpi("consumer.winter_range_unaware", "%", "NEV buyers not told about winter range loss")
@@ -334,14 +336,15 @@ def _attrition(m: MarketModel) -> float:
 
 
 def _stock_coefficient(m: MarketModel, segments: tuple[str, ...]) -> float:
+    """Month-end stock over the month's sales, pooled over full months (a ratio of sums, so thin
+    months at small population sizes do not bias it upwards)."""
     monthly = m.recorder.monthly()
     full = monthly[monthly["days"] >= 28]
     if full.empty:
         return float("nan")
-    stock = sum(full[f"stock_{s}"] for s in segments)
-    sold = sum(full[f"stock_out_{s}"] for s in segments)
-    ratio = (stock / sold.where(sold > 0)).dropna()
-    return float(ratio.mean()) if len(ratio) else float("nan")
+    stock = sum(full[f"stock_{s}"].sum() for s in segments)
+    sold = sum(full[f"stock_out_{s}"].sum() for s in segments)
+    return _ratio(stock, sold)
 
 
 def _turnover(m: MarketModel, segments: tuple[str, ...]) -> float:

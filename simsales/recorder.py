@@ -100,8 +100,8 @@ class Recorder:
         out["stock_coefficient"] = (out["stock_ICE"] + out["stock_NEV"]) / (sold_ice + sold_nev).where(lambda s: s > 0)
         out["stock_coefficient_ICE"] = out["stock_ICE"] / sold_ice.where(sold_ice > 0)
         out["stock_coefficient_NEV"] = out["stock_NEV"] / sold_nev.where(sold_nev > 0)
-        out["nev_share"] = (out["deliveries_BEV"] + out["deliveries_PHEV"]) / out["deliveries"].where(out["deliveries"] > 0)
-        out["focal_share"] = out["deliveries_focal"] / out["deliveries"].where(out["deliveries"] > 0)
+        out["nev_share"] = 100 * (out["deliveries_BEV"] + out["deliveries_PHEV"]) / out["deliveries"].where(out["deliveries"] > 0)
+        out["focal_share"] = 100 * out["deliveries_focal"] / out["deliveries"].where(out["deliveries"] > 0)
         out["attrition"] = out["leavers"] / out["headcount"].where(out["headcount"] > 0)
         out["days"] = days
         out.index = out.index.to_timestamp()

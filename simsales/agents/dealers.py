@@ -16,6 +16,7 @@ from simsales.market.catalogue import Catalogue
 from simsales.scenario.schema import TIERS, NetworkSpec, StoreFormat
 
 if TYPE_CHECKING:
+    from simsales.agents.salespeople import Salesperson
     from simsales.levers import Levers
     from simsales.model import MarketModel
 
@@ -278,7 +279,7 @@ class Dealer(mesa.Agent):
         return {ids[p]: int(total[p]) for p in np.flatnonzero(self.network.sells[self.index])}
 
     @property
-    def salespeople(self) -> mesa.agent.AgentSet:
+    def salespeople(self) -> list[Salesperson]:
         """This store's salespeople."""
         return self.model.salesforce.at_dealer(self.index)
 

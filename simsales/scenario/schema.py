@@ -161,7 +161,7 @@ class JourneyParams:
     visit_delay_days: float = positive("mean days from lead or decision to the store visit")
     test_drive_base: float = free("logit of test-drive probability at neutral push")
     test_drive_push: float = free("logit shift of test drives per unit of volume weight")
-    test_drive_nev_knowledge: float = free("logit shift of NEV test drives per unit of knowledge")
+    test_drive_nev_knowledge: float = free("logit shift of test drives per unit of the salesperson's product knowledge")
     no_test_drive_penalty: float = nonneg("utility lost when ordering without a test drive")
     outside_utility: float = free("utility of leaving the store without ordering")
     repeat_visit_prob: float = prob("non-buyers who come back to the same store")
