@@ -215,16 +215,17 @@ def choose_dealer(model: MarketModel, idx: np.ndarray, exclude: np.ndarray | Non
 
 def _format_logsums(model: MarketModel, idx: np.ndarray) -> np.ndarray:
     """Expected value (log-sum of product utilities) of each store format for each consumer, max-centred."""
-    net = model.network
-    sells = np.zeros((len(net.formats), len(model.catalogue)), dtype=bool)
+    net, n_products = model.network, len(model.catalogue)
+    sells = np.zeros((len(net.formats), n_products), dtype=bool)
     sells[net.fmt] = net.sells
-    values = np.full((len(idx), len(net.formats)), -np.inf)
     neutral = np.full(len(idx), 0.5)
-    no_penalty = np.zeros(len(idx))
-    for f in np.unique(net.fmt):
-        utility = _utility(model, idx, model.format_net_price[f][None, :], neutral, no_penalty)
-        top = utility[:, sells[f]].max(axis=1)
-        values[:, f] = top + np.log(np.exp(utility[:, sells[f]] - top[:, None]).sum(axis=1))
+    at_zero_price = _utility(model, idx, np.zeros((1, n_products)), neutral, np.zeros(len(idx)))
+    utility = at_zero_price[:, None, :] - _price_weight(model, idx)[:, None, :] * model.format_net_price[None, :, :]
+    utility = np.where(sells[None, :, :], utility, -np.inf)  # consumers x formats x products
+    top = utility.max(axis=2, keepdims=True)
+    with np.errstate(invalid="ignore"):
+        values = (top + np.log(np.exp(utility - top).sum(axis=2, keepdims=True)))[:, :, 0]
+    values = np.where(sells.any(axis=1)[None, :], values, -np.inf)
     return values - values.max(axis=1, keepdims=True)
 
 
@@ -298,11 +299,17 @@ def subsidy_eligible(model: MarketModel, idx: np.ndarray) -> np.ndarray:
     return owns & ((idx * 0.6180339887498949) % 1.0 < share)
 
 
+def _price_weight(model: MarketModel, idx: np.ndarray) -> np.ndarray:
+    """Utility lost per yuan of net price (consumers x products): NEVs are discounted by the NEV premium."""
+    pop, cat = model.population, model.catalogue
+    return pop.price_sens[idx, None] / 1e5 * (1.0 - (pop.nev_wtp[idx, None] + model.trend_wtp) * cat.is_nev)
+
+
 def _utility(model: MarketModel, idx: np.ndarray, price: np.ndarray, knowledge: np.ndarray, penalty: np.ndarray) -> np.ndarray:
     """Utility of each product for each consumer at the given prices after tax (k x P or 1 x P)."""
     pop, cat, j = model.population, model.catalogue, model.spec.journey
     net_price = price - subsidy_eligible(model, idx)[:, None] * model.trade_in_subsidy[None, :]
-    price_term = pop.price_sens[idx, None] * (net_price / 1e5) * (1.0 - (pop.nev_wtp[idx, None] + model.trend_wtp) * cat.is_nev)
+    price_term = _price_weight(model, idx) * net_price
     nev_term = cat.is_nev * (j.knowledge_weight * (knowledge[:, None] - 0.5))
     wom_term = j.wom_weight * (model.wom - 80.0) / 10.0
     utility = cat.appeal + wom_term + nev_term - price_term - penalty[:, None]
