@@ -132,6 +132,46 @@ def test_sampled_designs_cover_ranges_and_are_seeded() -> None:
     assert dict(qmc_arms[0].factors) == dict(qmc_arms[0].params)
 
 
+def test_factor_levels_layer_scenario_files_and_add_inline_events(tmp_path: Path) -> None:
+    from simsales._paths import default_file
+
+    war, market, inventory = (default_file(f"experiments/{n}.toml") for n in ("shock_price_war_nev", "riskplan_market", "riskplan_inventory"))
+    arms = full_factorial(
+        {
+            "tax": {"full": {}, "halved": {"shocks": [{"kind": "purchase_tax", "start": "2024-01-01", "exemption": 0.5, "name": "tax_halved"}]}},
+            "war": {"off": {}, "on": {"scenario": war}},
+            "plan": {"none": {}, "with": {"scenario": [market, inventory]}},
+        }
+    )
+    exp = Experiment("stress", arms=tuple(arms), replicates=1, n_consumers=5_000, days=800, warmup_days=30)
+    tasks = {t.arm: t.scenario for t in plan(exp)}
+    worst = tasks["tax=halved,war=on,plan=with"]
+    assert [s.name for s in worst.shocks] == ["list_price", "tax_halved"]  # the file's shock, then the inline one
+    assert {r.name for r in worst.risk_rules} == {"market_reserve", "sales_drop_lean_stock", "overstock_clearance", "aged_stock_transfers"}
+    assert worst.run.days == 800  # the experiment's horizon, whatever the files say (731)
+    assert not tasks["tax=full,war=off,plan=none"].shocks and not tasks["tax=full,war=off,plan=none"].risk_rules
+    assert [s.name for s in tasks["tax=halved,war=off,plan=none"].shocks] == ["tax_halved"]
+    # two layered files that disagree on a value are refused, naming the value
+    for name, value in (("a", 1.1), ("b", 1.3)):
+        (tmp_path / f"{name}.toml").write_text(f'extends = "{default_file("experiments/baseline_2023.toml")}"\nname = "{name}"\n[journey]\noutside_utility = {value}\n')
+    clash = Experiment("clash", arms=(Arm("x", scenario=(tmp_path / "a.toml", tmp_path / "b.toml")),), replicates=1)
+    with pytest.raises(ScenarioError, match="must not disagree") as err:
+        plan(clash)
+    assert err.value.key == "journey.outside_utility"
+
+
+def test_window_differences_average_monthly_series_over_the_window() -> None:
+    months = pd.date_range("2023-01-01", periods=4, freq="MS")
+    rows = []
+    for rep, noise in enumerate((0.0, 1.0, 2.0)):
+        for m, base, treat in zip(months, (10, 10, 10, 10), (10, 10, 12, 14), strict=True):
+            rows.append({"arm": "b", "replicate": rep, "month": m, "x": base + noise})
+            rows.append({"arm": "t", "replicate": rep, "month": m, "x": treat + noise})
+    table = stats.window_differences(pd.DataFrame(rows), ["x"], "b", start="2023-03-01").iloc[0]
+    assert table["months"] == 2 and table["diff"] == pytest.approx(3.0) and table["ci_high"] - table["ci_low"] < 1e-9
+    assert stats.window_differences(pd.DataFrame(rows), ["x"], "b").iloc[0]["diff"] == pytest.approx(1.5)
+
+
 # --- statistics ------------------------------------------------------------------------------
 
 

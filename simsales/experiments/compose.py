@@ -5,7 +5,8 @@ first file is the starting point; every later file contributes what it changes r
 reference scenario (the shipped baseline): its events (`shocks`, `strategies`, `risk_rules`)
 are appended, and any other value it sets differently from the reference is applied.  Two files
 setting the same value differently is an error, so the order of factors never silently decides
-an outcome.
+an outcome.  The `run` section (horizon, size, seed) is the first file's: an experiment sets one
+horizon for all its arms anyway.
 """
 
 from __future__ import annotations
@@ -14,10 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from simsales.experiments.spec import EVENT_SECTIONS
 from simsales.scenario import Scenario, ScenarioError, load_scenario
-
-#: Scenario sections that are lists of events: layered by concatenation.
-EVENT_SECTIONS = ("shocks", "strategies", "risk_rules")
 
 
 def _leaves(raw: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -52,7 +51,7 @@ def compose_files(files: Sequence[str | Path], reference: Scenario | None = None
             if layer.get(section):
                 raw[section] = [*(raw.get(section) or []), *layer[section]]
         for path, value in _leaves(_without_events(layer)).items():
-            if path in ("name", "description") or ref.get(path) == value:
+            if path in ("name", "description") or path.startswith("run.") or ref.get(path) == value:
                 continue
             if path in changed and changed[path][0] != value:
                 raise ScenarioError(

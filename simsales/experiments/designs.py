@@ -1,7 +1,8 @@
 """Experimental designs that produce arms: full factorials over named factors, LHS and Sobol samples.
 
-A factor maps level names to a level: a table of dotted overrides, optionally with a
-`scenario` key naming a scenario file.  A factorial arm takes one level of every factor; its
+A factor maps level names to a level: a table of dotted overrides (and/or inline `shocks`,
+`strategies`, `risk_rules` lists), optionally with a `scenario` key naming a scenario file or a
+list of files.  A factorial arm takes one level of every factor; its
 overrides are merged in factor order and its scenario files are layered in factor order.
 Sampled designs (scipy.stats.qmc) give one arm per point, labelled by its parameter values.
 """
@@ -46,7 +47,9 @@ def full_factorial(
             labels[name] = level
             spec = dict(spec or {})
             file = spec.pop("scenario", None)
-            if file is not None:
+            if isinstance(file, (list, tuple)):
+                files.extend(file)
+            elif file is not None:
                 files.append(file)
             params.update(spec)
         ref: Any = scenario

@@ -14,18 +14,20 @@ Layout (every key optional unless noted; paths are relative to the spec file)::
     recovery_series = "focal_gross_margin"  # monthly series for months-to-recover
 
     [run]    n_consumers / days / warmup_days      # override every arm's size
-    [smoke]  replicates / n_consumers / days / warmup_days / sensitivity_n / max_replicates
-             # the reduced size used by `--smoke` (CI)
+    [smoke]  replicates / n_consumers / days / warmup_days / sensitivity_n / max_replicates / arms
+             # the reduced size used by `--smoke` (CI); arms = [names] keeps only those arms
 
     # one design: [[arms]], [factors.*], [sample] or [sensitivity]
     [[arms]]  name, scenario, params = { "dotted.path" = value }
-    [factors.NAME.LEVEL]  dotted overrides, optional scenario = "file.toml"
+    [factors.NAME.LEVEL]  dotted overrides, optional scenario = "file.toml" or ["a.toml", "b.toml"]
+                          (layered), optional shocks / strategies / risk_rules = [{...}] (added)
     [sample]  method = "lhs" | "sobol", n, seed, [sample.parameters] "dotted.path" = [low, high]
     [sensitivity]  method = "sobol" | "morris", n, seed, second_order, num_levels, [sensitivity.parameters]
 
     [[thresholds]]  kpi, above | below | at_least | at_most, relative = false, label
     [ensemble]  source = "calibration" | "file.parquet" | "file.csv"
     [adaptive]  max_replicates, batch, target_rel_width, [adaptive.target_width] "kpi" = width
+    [window]    start = 2025-01-01, end, series = [...]   # monthly series compared over a window
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from simsales._paths import default_file
 from simsales.experiments.designs import full_factorial, latin_hypercube, sobol_points
 from simsales.experiments.ensemble import load_ensemble_source
 from simsales.experiments.sensitivity import SensitivityDesign
-from simsales.experiments.spec import HEADLINE_KPIS, Adaptive, Arm, Experiment, thresholds_from
+from simsales.experiments.spec import HEADLINE_KPIS, WINDOW_SERIES, Adaptive, Arm, Experiment, thresholds_from
 from simsales.kpis import REGISTRY
 from simsales.scenario import ScenarioError
 from simsales.scenario.errors import did_you_mean
@@ -47,10 +49,11 @@ from simsales.scenario.errors import did_you_mean
 TOP_KEYS = {
     "name", "question", "description", "replicates", "root_seed", "baseline", "scenario", "kpis",
     "shortfall_kpi", "shortfall_alpha", "recovery_series",
-    "run", "smoke", "arms", "factors", "sample", "sensitivity", "thresholds", "ensemble", "adaptive",
+    "run", "smoke", "arms", "factors", "sample", "sensitivity", "thresholds", "ensemble", "adaptive", "window",
 }  # fmt: skip
+WINDOW_KEYS = {"start", "end", "series"}
 RUN_KEYS = {"n_consumers", "days", "warmup_days"}
-SMOKE_KEYS = {"replicates", "n_consumers", "days", "warmup_days", "sensitivity_n", "max_replicates"}
+SMOKE_KEYS = {"replicates", "n_consumers", "days", "warmup_days", "sensitivity_n", "max_replicates", "arms"}
 ARM_KEYS = {"name", "scenario", "params"}
 SAMPLE_KEYS = {"method", "n", "seed", "parameters"}
 SENSITIVITY_KEYS = {"method", "n", "seed", "second_order", "num_levels", "num_resamples", "parameters"}
@@ -86,6 +89,12 @@ def load_experiment(path: str | Path, *, smoke: bool = False) -> Experiment:
     folder = file.parent
     default = _path(data.get("scenario"), folder, where, "scenario")
     arms, design = _arms(data, folder, default, where, smoke_table if smoke else {})
+    if smoke and "arms" in smoke_table:
+        names = [a.name for a in arms]
+        for i, name in enumerate(smoke_table["arms"]):
+            if name not in names:
+                raise ScenarioError(f"unknown arm {name!r}{did_you_mean(str(name), names)}", file=where, key=f"smoke.arms[{i}]")
+        arms = [a for a in arms if a.name in set(smoke_table["arms"])]
     kpis = tuple(data.get("kpis", HEADLINE_KPIS))
     for i, kpi in enumerate(kpis):
         if kpi not in REGISTRY:
@@ -113,6 +122,7 @@ def load_experiment(path: str | Path, *, smoke: bool = False) -> Experiment:
             target_width={str(k): float(v) for k, v in dict(table.get("target_width", {})).items()},
             target_rel_width=float(table["target_rel_width"]) if "target_rel_width" in table else None,
         )
+    window = _table(data, "window", WINDOW_KEYS, where)
     size = {**run, **({k: smoke_table[k] for k in RUN_KEYS if k in smoke_table} if smoke else {})}
     replicates = int(smoke_table.get("replicates", data.get("replicates", 10)) if smoke else data.get("replicates", 10))
     if adaptive is not None and adaptive.max_replicates < replicates:
@@ -132,6 +142,9 @@ def load_experiment(path: str | Path, *, smoke: bool = False) -> Experiment:
         shortfall_kpi=str(data.get("shortfall_kpi", "focal.profit")),
         shortfall_alpha=float(data.get("shortfall_alpha", 0.1)),
         recovery_series=str(data.get("recovery_series", "focal_gross_margin")),
+        window_start=str(window["start"]) if "start" in window else None,
+        window_end=str(window["end"]) if "end" in window else None,
+        window_series=tuple(window.get("series", WINDOW_SERIES)),
         ensemble=ensemble,
         adaptive=adaptive,
         sensitivity=design,
@@ -166,7 +179,11 @@ def _arms(data: dict[str, Any], folder: Path, default: Any, where: str, smoke: d
                 if not isinstance(spec, dict):
                     raise ScenarioError("a level is a table of overrides", file=where, key=f"factors.{fname}.{level}")
                 spec = dict(spec)
-                if "scenario" in spec:
+                if isinstance(spec.get("scenario"), list):
+                    spec["scenario"] = [
+                        _path(f, folder, where, f"factors.{fname}.{level}.scenario[{i}]") for i, f in enumerate(spec["scenario"])
+                    ]
+                elif "scenario" in spec:
                     spec["scenario"] = _path(spec["scenario"], folder, where, f"factors.{fname}.{level}.scenario")
                 factors[fname][str(level)] = spec
         return full_factorial(factors, default, where), None

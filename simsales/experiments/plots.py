@@ -96,7 +96,10 @@ def tornado_chart(indices: pd.DataFrame, kpi: str, top: int = 10) -> plt.Figure:
 def breach_heatmap(breaches: pd.DataFrame, threshold: str, rows: Sequence[str], column: str) -> plt.Figure:
     """P(breach) of one threshold as a grid: combinations of `rows` factors (e.g. shocks) x levels of `column` (e.g. plan)."""
     sub = breaches[breaches["threshold"] == threshold].copy()
-    sub["_row"] = sub[list(rows)].astype(str).agg(", ".join, axis=1) if rows else "all"
+    if rows:
+        sub["_row"] = [", ".join(f"{r}={v}" for r, v in zip(rows, vals, strict=True)) for vals in sub[list(rows)].astype(str).itertuples(index=False)]
+    else:
+        sub["_row"] = "all"
     grid = sub.pivot_table(index="_row", columns=column, values="probability", aggfunc="mean", sort=False)
     fig, ax = plt.subplots(figsize=(1.8 * grid.shape[1] + 3, 0.6 * grid.shape[0] + 1.8))
     im = ax.imshow(grid.to_numpy(dtype=float), vmin=0, vmax=1, cmap="Reds", aspect="auto")

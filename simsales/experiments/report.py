@@ -39,6 +39,26 @@ def _interval(mean: float, lo: float, hi: float, sign: str = "+") -> str:
     return f"{mean:{sign}.4g} [{lo:{sign}.4g}, {hi:{sign}.4g}]"
 
 
+def _files(ref: Any) -> str:
+    """Scenario file name(s) of an arm."""
+    if not ref:
+        return ""
+    refs = ref if isinstance(ref, (list, tuple)) else [ref]
+    return " + ".join(Path(str(r)).name for r in refs)
+
+
+def _changes(params: dict[str, Any]) -> str:
+    """Overrides and inline events of an arm, briefly."""
+    parts = []
+    for key, value in (params or {}).items():
+        if isinstance(value, (list, tuple)) and value and isinstance(value[0], dict):
+            events = ", ".join(f"{e.get('name') or e.get('kind')} ({e.get('kind')} from {e.get('start')})" for e in value)
+            parts.append(f"{key}: {events}")
+        else:
+            parts.append(f"{key} = {value}")
+    return "; ".join(parts)
+
+
 def _save(fig: plt.Figure, folder: Path, name: str) -> str:
     fig.savefig(folder / name, dpi=100)
     plt.close(fig)
@@ -70,7 +90,7 @@ def write_report(result: ExperimentResult, folder: str | Path) -> Path:
         lines += [f"Each replicate draws its parameters from a calibration ensemble of {len(exp.ensemble)} members (the same draw in every arm).", ""]
     if exp.sensitivity is None and len(exp.arms) <= 40:
         arms = pd.DataFrame(
-            [{"arm": a["name"], "scenario": Path(str(a["scenario"])).name if a["scenario"] else "", "overrides": a["params"] or ""} for a in meta.get("arms", [])]
+            [{"arm": a["name"], "scenario": _files(a["scenario"]), "changes": _changes(a["params"])} for a in meta.get("arms", [])]
         )
         lines += [markdown_table(arms), ""]
     elif exp.sensitivity is not None:
@@ -91,6 +111,26 @@ def write_report(result: ExperimentResult, folder: str | Path) -> Path:
             )[["arm", "kpi", "n", "baseline_mean", "difference", "relative"]]
             lines += ["## Headline differences to the baseline (mean [95% CI])", "", markdown_table(table), ""]
             figures.append(("Effects with 95% intervals", _save(plots.forest_plot(diffs, exp.kpis, result.baseline), out, "forest.png")))
+    if exp.window_start or exp.window_end:
+        window = result.window_differences()
+        if not window.empty:
+            span = f"{exp.window_start or 'start'} to {exp.window_end or 'end'}"
+            table = window.assign(
+                difference=[_interval(m, lo, hi) for m, lo, hi in zip(window["diff"], window["ci_low"], window["ci_high"], strict=True)],
+                relative=[
+                    _interval(100 * m, 100 * lo, 100 * hi) + " %" if math.isfinite(m) else ""
+                    for m, lo, hi in zip(window["rel_diff"], window["rel_ci_low"], window["rel_ci_high"], strict=True)
+                ],
+            )[["arm", "series", "months", "n", "baseline_mean", "difference", "relative"]]
+            lines += [
+                f"## Monthly series over {span} (mean per month, paired difference [95% CI])",
+                "",
+                "KPIs above cover the whole horizon; this window shows the effect once the arms' changes are in force "
+                "(flows in simulated agents' units, so relative differences are the ones to read).",
+                "",
+                markdown_table(table),
+                "",
+            ]
     summary = result.summary()
     if not summary.empty and exp.sensitivity is None:
         wide = summary.assign(value=[_interval(m, lo, hi, "") for m, lo, hi in zip(summary["mean"], summary["ci_low"], summary["ci_high"], strict=True)])

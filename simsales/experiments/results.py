@@ -123,6 +123,20 @@ class ExperimentResult:
         """Paired difference of every arm to the baseline (same seeds) with 95% CIs, absolute and relative."""
         return stats.differences(self.runs, self._kpis(kpis), baseline or self.baseline, self.experiment.arm_names)
 
+    def window_differences(
+        self, series: Sequence[str] | None = None, start: str | None = None, end: str | None = None
+    ) -> pd.DataFrame:
+        """Paired differences of monthly series averaged over a date window (default: the experiment's window)."""
+        exp = self.experiment
+        return stats.window_differences(
+            self.monthly,
+            list(series) if series is not None else list(exp.window_series),
+            self.baseline,
+            start if start is not None else exp.window_start,
+            end if end is not None else exp.window_end,
+            exp.arm_names,
+        )
+
     def breach_probabilities(self, thresholds: Sequence[Threshold] | None = None) -> pd.DataFrame:
         """P(breach) per arm and threshold (the experiment's thresholds by default), with Wilson 95% intervals."""
         chosen = self.experiment.thresholds if thresholds is None else tuple(thresholds)

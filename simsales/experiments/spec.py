@@ -34,7 +34,13 @@ HEADLINE_KPIS: tuple[str, ...] = (
     "journey.lead_conversion",
 )
 
+#: Monthly series compared over a date window (`Experiment.window_start`): volumes, margin, profit, stock.
+WINDOW_SERIES: tuple[str, ...] = ("deliveries", "deliveries_focal", "focal_gross_margin", "focal_profit", "stock_coefficient")
+
 ARM_NAME = re.compile(r"^[A-Za-z0-9_.=,+-]+$")
+
+#: Scenario sections holding lists of events; an arm's params may add to them (appended, not replaced).
+EVENT_SECTIONS = ("shocks", "strategies", "risk_rules")
 
 ScenarioRef = Scenario | str | Path | None
 
@@ -44,8 +50,9 @@ class Arm:
     """One treatment: a scenario (file, object or None = 2023 baseline) plus dotted parameter overrides.
 
     `scenario` may also be a tuple of files layered in order (e.g. a shock file and a risk-plan
-    file, see `simsales.experiments.compose`); `factors` labels the arm in result tables
-    (factor name -> level or parameter value).
+    file, see `simsales.experiments.compose`).  `params` keys are dotted paths, or one of
+    `shocks`, `strategies`, `risk_rules` with a list of event tables added to the scenario's own.
+    `factors` labels the arm in result tables (factor name -> level or parameter value).
     """
 
     name: str
@@ -106,6 +113,8 @@ class Experiment:
     `ensemble`, when given, is a DataFrame whose dotted-name columns are parameter values (one
     row per accepted parameter set, optional `weight` column); replicate i draws one row, the same
     for every arm.  `runner` replaces `simsales.run` (a picklable callable with the same signature).
+    KPIs cover each run's whole recorded horizon; `window_start`/`window_end` (ISO dates) add
+    paired differences of monthly series over a window, e.g. after a strategy's roll-out.
     """
 
     name: str
@@ -122,6 +131,9 @@ class Experiment:
     shortfall_kpi: str = "focal.profit"
     shortfall_alpha: float = 0.1
     recovery_series: str = "focal_gross_margin"
+    window_start: str | None = None
+    window_end: str | None = None
+    window_series: tuple[str, ...] = WINDOW_SERIES
     ensemble: pd.DataFrame | None = field(default=None, compare=False)
     adaptive: Adaptive | None = None
     sensitivity: SensitivityDesign | None = None
@@ -221,6 +233,13 @@ def resolve_arm(
     """The validated scenario one run of `arm` uses: background (ensemble) values, then arm overrides, then size."""
     scenario = base if base is not None else load_arm_scenario(arm, where)
     overrides: dict[str, Any] = {**dict(background or {}), **dict(arm.params), **dict(size)}
+    events = {k: overrides.pop(k) for k in EVENT_SECTIONS if k in overrides}
+    if events:  # inline shocks / strategies / risk rules are added to the scenario's own
+        raw = scenario.to_dict()
+        for section, items in events.items():
+            if not isinstance(items, (list, tuple)):
+                raise ScenarioError("must be a list of event tables", file=where, key=f"arms.{arm.name}.{section}")
+            overrides[section] = [*(raw.get(section) or []), *items]
     for key, value in list(overrides.items()):
         if isinstance(value, float):
             current = _current(scenario, key)

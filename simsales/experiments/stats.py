@@ -128,6 +128,31 @@ def differences(runs: pd.DataFrame, kpis: Sequence[str], baseline: str, arms: Se
     return pd.DataFrame(rows)
 
 
+def window_differences(
+    monthly: pd.DataFrame,
+    series: Sequence[str],
+    baseline: str,
+    start: str | None = None,
+    end: str | None = None,
+    arms: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Per arm and monthly series: the series' mean over months in [start, end], paired with the baseline
+    replicate by replicate, as a mean difference with its 95% CI (absolute and relative)."""
+    m = monthly
+    if start is not None:
+        m = m[m["month"] >= pd.Timestamp(start)]
+    if end is not None:
+        m = m[m["month"] <= pd.Timestamp(end)]
+    present = [s for s in series if s in m.columns]
+    per_run = m.groupby(["arm", "replicate"], sort=False)[present].mean().reset_index()
+    per_run["status"] = "done"
+    out = differences(per_run, present, baseline, arms)
+    if not out.empty:
+        out = out.rename(columns={"kpi": "series"})
+        out.insert(2, "months", int(m["month"].nunique()))
+    return out
+
+
 def breach_probabilities(
     runs: pd.DataFrame, thresholds: Sequence[Threshold], baseline: str, arms: Sequence[str] | None = None
 ) -> pd.DataFrame:
