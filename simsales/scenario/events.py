@@ -606,8 +606,12 @@ class _Event:
 
     @property
     def label(self) -> str:
-        """The name, or the kind when unnamed."""
+        """The name (the kind when none was given)."""
         return self.name or self.kind
+
+    def __post_init__(self) -> None:
+        if not self.name:  # unnamed events are called by their kind (names address events in dotted overrides)
+            object.__setattr__(self, "name", self.params.KIND)
 
     @classmethod
     def _split(cls, value: Any, file: str, key: str, conv: Any) -> tuple[Kind, dict[str, Any]]:
