@@ -110,4 +110,4 @@ def test_run_command_prints_kpis_and_the_difference_from_the_baseline(capsys: py
     sales = next(r for r in rows if r.startswith("market.total_sales "))
     _, base, scenario, change, _ = sales.split()
     assert float(change) == pytest.approx(float(scenario) - float(base), abs=0.01)  # printed to 4 digits
-    assert "Timeline:" in diff and "2023-07-01" in diff
+    assert "By year (baseline -> scenario):" in diff and "Timeline:" in diff and "2023-07-01" in diff

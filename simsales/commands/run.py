@@ -41,8 +41,11 @@ def execute(args: argparse.Namespace) -> int:
     if base_spec is not None:
         base = MarketModel(scenario=base_spec, seed=model.seed)
         base.run_model(progress=True)
+        base_result = RunResult.from_model(base)
         print(f"\nDifferences from {base_spec.name} (same seed, horizon and size):")
-        print(format_diff_table(RunResult.from_model(base).kpis, result.kpis))
+        print(format_diff_table(base_result.kpis, result.kpis))
+        print("\nBy year (baseline -> scenario):")
+        print(format_yearly_table(base_result.monthly, result.monthly))
         print_timeline(model)
     if args.out is not None:
         folder = result.save(args.out)
@@ -96,6 +99,30 @@ def format_diff_table(base: pd.DataFrame, scenario: pd.DataFrame) -> str:
         rel = change / abs(row.value_base) if row.value_base and pd.notna(row.value_base) else float("nan")
         rel_text = "" if pd.isna(rel) else f"{rel:+8.1%}"
         lines.append(f"{row.id:44s} {row.value_base:12.4g} {row.value_scn:12.4g} {change:+12.4g} {rel_text:>8s}")
+    return "\n".join(lines)
+
+
+def format_yearly_table(base: pd.DataFrame, scenario: pd.DataFrame) -> str:
+    """Deliveries, NEV share, focal share and plan costs per calendar year, baseline -> scenario."""
+
+    def yearly(monthly: pd.DataFrame) -> pd.DataFrame:
+        sums = monthly.groupby(monthly["month"].dt.year)[
+            ["deliveries", "deliveries_BEV", "deliveries_PHEV", "deliveries_focal", "focal_revenue", "strategy_cost", "risk_cost"]
+        ].sum()
+        return pd.DataFrame(
+            {
+                "deliveries": sums["deliveries"],
+                "nev_share_%": 100 * (sums["deliveries_BEV"] + sums["deliveries_PHEV"]) / sums["deliveries"],
+                "focal_share_%": 100 * sums["deliveries_focal"] / sums["deliveries"],
+                "plan_cost_%_focal_sales": 100 * (sums["strategy_cost"] + sums["risk_cost"]) / sums["focal_revenue"],
+            }
+        )
+
+    b, s = yearly(base), yearly(scenario)
+    lines = [f"{'year':6s}" + "".join(f"{c:>30s}" for c in b.columns)]
+    for year in b.index:
+        cells = "".join(f"{b.at[year, c]:>13.4g} -> {s.at[year, c]:<13.4g}" for c in b.columns)
+        lines.append(f"{year:<6d}{cells}")
     return "\n".join(lines)
 
 
