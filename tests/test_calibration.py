@@ -84,7 +84,7 @@ def truth_kpis(small: object) -> pd.Series:
 def fit(small: object, params_file: str, targets: TargetSet, folder: object, budget: int = 17) -> tuple[object, object]:
     setup = build_setup(scenario=small, parameters=params_file, targets=targets, seeds=SEEDS, n_consumers=N,
                         budget=budget, explore=8, batch=4)
-    store = CheckpointStore(folder, setup.describe())
+    store = CheckpointStore(folder, setup.simulation_identity())
     return setup, search(setup, Runner(setup, store, n_jobs=1))
 
 
@@ -96,7 +96,7 @@ def test_objective_is_zero_when_targets_are_a_runs_kpis(small: object, params_fi
     targets = synthetic_targets(truth_kpis)
     setup = build_setup(scenario=small, parameters=params_file, targets=targets, seeds=SEEDS, n_consumers=N, budget=1)
     setup.start = setup.space.to_unit(np.array([TRUTH[k] for k in setup.space.keys]))
-    result = search(setup, Runner(setup, CheckpointStore(tmp_path, setup.describe())))
+    result = search(setup, Runner(setup, CheckpointStore(tmp_path, setup.simulation_identity())))
     assert result.candidates["objective"].iloc[0] == 0.0
     other = mean_kpis(small, {"journey.outside_utility": 1.2, "population.entry_rate_nonowner": 0.22})
     z = setup.objective.residuals(other[FIT_KPIS].to_numpy())
@@ -168,7 +168,7 @@ def test_interrupted_search_resumes_without_losing_or_repeating_runs(small: obje
     def make(stop: int | None, folder: object) -> tuple[object, CheckpointStore, Runner]:
         setup = build_setup(scenario=small, parameters=params_file, targets=targets, seeds=(1, 2), n_consumers=5000,
                             budget=8, explore=4, batch=3)
-        store = CheckpointStore(folder, setup.describe())
+        store = CheckpointStore(folder, setup.simulation_identity())
         return setup, store, Runner(setup, store, n_jobs=1, stop_after=stop)
 
     setup, store, runner = make(None, tmp_path / "straight")
@@ -246,3 +246,46 @@ def test_bad_targets_and_holdout_are_rejected(tmp_path: object) -> None:
         load_target_set().split(("no.such",))
     fit_set, held = load_target_set().split(("journey.store_visits",))
     assert "journey.store_visits" not in fit_set.ids and held.ids == ["journey.store_visits"]
+
+
+# --- the command -------------------------------------------------------------------------------
+
+
+def test_calibrate_command_writes_a_fit_the_loader_applies(tmp_path: object, params_file: str) -> None:
+    """`simsales calibrate` end to end on a tiny model: interrupted, resumed, outputs written and loadable."""
+    from simsales.calibration import load_ensemble, load_fitted
+    from simsales.cli import main
+    from simsales.scenario import load_scenario
+
+    baseline = load_unfitted_scenario()
+    tiny = tmp_path / "tiny.toml"
+    tiny.write_text(f'extends = "{_baseline_path()}"\n[run]\nwarmup_days = 60\ndays = 60\nn_consumers = 5000\n')
+    out = tmp_path / "out"
+    args = ["calibrate", "--scenario", str(tiny), "--parameters", params_file, "--budget", "5", "--explore", "3",
+            "--batch", "2", "--seeds", "2", "--report-seeds", "2", "--sensitivity-seeds", "1", "--jobs", "1",
+            "--holdout", "journey.store_visits", "--out", str(out)]
+    assert main([*args, "--stop-after", "3"]) == 3
+    assert main(args) == 0
+    for path in (out / "checkpoint").glob("runs-*.jsonl"):
+        keys = [json.loads(line)["key"] for line in path.read_text().splitlines()]
+        assert len(keys) == len(set(keys))
+    fitted = load_fitted(out / "fitted_2023.toml")
+    assert set(fitted["parameters"]) == {"journey.outside_utility", "population.entry_rate_nonowner"}
+    assert fitted["calibration"]["holdout"] == ["journey.store_visits"]
+    assert fitted["calibration"]["seeds"] == [1, 2]
+    ensemble = load_ensemble(out / "ensemble_2023.parquet")
+    assert ensemble.loc[0, "journey.outside_utility"] == fitted["parameters"]["journey.outside_utility"]
+    report = (out / "report.md").read_text()
+    assert "journey.store_visits" in report and "(holdout)" in report
+    assert all((out / "figures" / f).exists() for f in ("fit_dotplot.png", "convergence.png", "identification.png"))
+    scenario_file = tmp_path / "fitted.toml"
+    scenario_file.write_text(f'extends = "{tiny}"\nfitted = "{out / "fitted_2023.toml"}"\n')
+    applied = load_scenario(scenario_file)
+    assert applied.journey.outside_utility == fitted["parameters"]["journey.outside_utility"]
+    assert baseline.journey.outside_utility != applied.journey.outside_utility
+
+
+def _baseline_path() -> str:
+    from simsales._paths import default_scenario_path
+
+    return str(default_scenario_path())

@@ -101,7 +101,7 @@ def calibrate(
     progress: bool = False,
 ) -> Calibration:
     """Run (or resume) a calibration: search, ensemble, sensitivity, final check, conflicts."""
-    store = CheckpointStore(checkpoint, setup.describe())
+    store = CheckpointStore(checkpoint, setup.simulation_identity())
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     runner = Runner(setup, store, jobs, stop_after)

@@ -9,6 +9,8 @@ what is missing.
 from __future__ import annotations
 
 from collections.abc import Callable
+import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,8 +78,12 @@ class Setup:
         self.objective = Objective(self.fit_targets, self.loss)
         self.start = self.space.current_unit(self.scenario)
 
+    def simulation_identity(self) -> dict[str, Any]:
+        """What, besides parameter values, seed and size, determines a run's KPIs: the checkpoint's identity."""
+        return {"scenario": self.scenario.to_dict(), "code": model_code_hash()}
+
     def describe(self) -> dict[str, Any]:
-        """Plain description: the checkpoint fingerprint's input."""
+        """Plain description of the whole set-up (for metadata)."""
         return {
             "scenario": self.scenario.to_dict(),
             "parameters": self.space.describe(),
@@ -94,8 +100,6 @@ class Setup:
 
 def model_code_hash() -> str:
     """Hash of the simulation code: the modules a run executes (model, journey, agents, market, scenario, KPIs)."""
-    import hashlib
-
     import simsales
 
     root = Path(simsales.__file__).resolve().parent
@@ -114,9 +118,10 @@ def candidate_key(index: int) -> str:
     return f"c{index:04d}"
 
 
-def run_key(candidate: str, seed: int, n_consumers: int) -> str:
-    """Key of one run of a candidate."""
-    return f"{candidate}/s{seed}/n{n_consumers}"
+def run_key(overrides: dict[str, Any], seed: int, n_consumers: int) -> str:
+    """Key of one run: a hash of the parameter values, the seed and the model size (what determines its KPIs)."""
+    text = json.dumps(overrides, sort_keys=True)
+    return f"{hashlib.sha256(text.encode()).hexdigest()[:16]}/s{seed}/n{n_consumers}"
 
 
 class Runner:
@@ -133,14 +138,14 @@ class Runner:
     def evaluate(self, candidates: list[tuple[str, np.ndarray, dict[str, Any]]], seeds: tuple[int, ...], n_consumers: int) -> dict[str, pd.DataFrame]:
         """KPIs (seeds x KPI ids) of each candidate (name, unit point, metadata), running only what is missing."""
         jobs = []
+        queued: set[str] = set()
         for name, x, meta in candidates:
             overrides = self.setup.space.overrides(x)
             for seed in seeds:
-                key = run_key(name, seed, n_consumers)
-                if key in self.store:
-                    if self.store.get(key)["params"] != overrides:
-                        raise RuntimeError(f"checkpoint run {key} has other parameters than replayed: delete {self.store.path}")
+                key = run_key(overrides, seed, n_consumers)
+                if key in self.store or key in queued:
                     continue
+                queued.add(key)
                 jobs.append(Job(key, overrides, seed, n_consumers, {**meta, "candidate": name, "x": [float(v) for v in x]}))
         if self.stop_after is not None and self.new_runs + len(jobs) > self.stop_after:
             jobs = jobs[: max(self.stop_after - self.new_runs, 0)]
@@ -155,10 +160,14 @@ class Runner:
         if interrupted:
             raise CalibrationInterrupted(f"stopped after {self.new_runs} new runs (stop_after)")
         out = {}
-        for name, _, _ in candidates:
-            rows = {seed: self.store.get(run_key(name, seed, n_consumers))["kpis"] for seed in seeds}
-            out[name] = pd.DataFrame.from_dict(rows, orient="index").astype(float)
+        for name, x, _ in candidates:
+            out[name] = self.kpis(self.setup.space.overrides(x), seeds, n_consumers)
         return out
+
+    def kpis(self, overrides: dict[str, Any], seeds: tuple[int, ...], n_consumers: int) -> pd.DataFrame:
+        """Stored KPIs (seeds x KPI ids) of one parameter set."""
+        rows = {seed: self.store.get(run_key(overrides, seed, n_consumers))["kpis"] for seed in seeds}
+        return pd.DataFrame.from_dict(rows, orient="index").astype(float)
 
 
 @dataclass
@@ -196,8 +205,10 @@ def search(setup: Setup, runner: Runner, progress: bool = False) -> SearchResult
     kpis: dict[str, pd.DataFrame] = {}
     samplers = {plan.explorer.name: plan.explorer, plan.refiner.name: plan.refiner}
     batch = 0
+    pending: list[tuple[str, np.ndarray]] = []  # the start point waits to share the exploration batch
+    stage_sizes = [(st, sz) for st, sz in plan.stages() if sz > 0]
     try:
-        for stage, size in plan.stages():
+        for k, (stage, size) in enumerate(stage_sizes):
             done = 0
             while done < size:
                 if stage == "start":
@@ -207,15 +218,20 @@ def search(setup: Setup, runner: Runner, progress: bool = False) -> SearchResult
                     history = _history(setup, xs, batches, stages, kpis, names)
                     rng = np.random.default_rng([setup.seed, batch])
                     proposal = samplers[stage].propose(n, history, rng=rng, offset=done, size=size)
-                batch_names = [candidate_key(len(names) + i) for i in range(len(proposal))]
-                meta = {"stage": stage, "batch": batch}
-                kpis.update(runner.evaluate(
-                    [(nm, x, meta) for nm, x in zip(batch_names, proposal, strict=True)], setup.seeds, setup.n_consumers))
-                names += batch_names
-                xs += list(proposal)
-                batches += [batch] * len(proposal)
-                stages += [stage] * len(proposal)
                 done += len(proposal)
+                pending += [(stage, x) for x in proposal]
+                next_stage = stage_sizes[k + 1][0] if k + 1 < len(stage_sizes) else ""
+                if stage == "start" and next_stage == plan.explorer.name:
+                    continue
+                batch_names = [candidate_key(len(names) + i) for i in range(len(pending))]
+                kpis.update(runner.evaluate(
+                    [(nm, x, {"stage": st, "batch": batch}) for nm, (st, x) in zip(batch_names, pending, strict=True)],
+                    setup.seeds, setup.n_consumers))
+                names += batch_names
+                xs += [x for _, x in pending]
+                batches += [batch] * len(pending)
+                stages += [st for st, _ in pending]
+                pending = []
                 batch += 1
     finally:
         runner.progress = None

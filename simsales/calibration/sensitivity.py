@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from simsales.calibration.engine import Runner, SearchResult, run_key
+from simsales.calibration.engine import Runner, SearchResult
 
 #: Finite-difference step in unit coordinates (a tenth of each parameter's range).
 STEP = 0.1
@@ -58,17 +58,12 @@ def finite_differences(result: SearchResult, runner: Runner, seeds: tuple[int, .
         jac[:, k] = dk / obj.targets.scales
     jac = np.nan_to_num(jac)
     kjac = np.nan_to_num(kjac)
-    centre = np.array([_kpi_mean(runner, best, s, setup.n_consumers, kpi_ids) for s in seeds]).mean(axis=0)
+    centre = runner.kpis(result.overrides(best), seeds, setup.n_consumers).reindex(columns=kpi_ids).mean(axis=0).to_numpy()
     return Sensitivity(
         pd.DataFrame(jac, index=ids, columns=space.keys),
         pd.DataFrame(kjac, index=ids, columns=space.keys),
         _summary(result, jac, kjac, centre, x0),
     )
-
-
-def _kpi_mean(runner: Runner, name: str, seed: int, n: int, kpi_ids: list[str]) -> np.ndarray:
-    kpis = runner.store.get(run_key(name, seed, n))["kpis"]
-    return np.array([np.nan if kpis.get(k) is None else kpis[k] for k in kpi_ids], dtype=float)
 
 
 def _summary(result: SearchResult, jac: np.ndarray, kjac: np.ndarray, centre: np.ndarray, x0: np.ndarray) -> pd.DataFrame:

@@ -1,9 +1,10 @@
 """Checkpoint storage, kept apart from the search: every finished simulation, appended as it ends.
 
-One JSON line per (job key) = one run of one candidate on one seed.  The file is named by a
-fingerprint of everything that determines the results (scenario, parameters, targets, seeds,
-model size, search plan, model code), so a changed set-up never resumes from stale runs and an
-unchanged one resumes exactly.  Lines are flushed and fsync'ed one by one; a line cut short by a
+One JSON line per run, keyed by a hash of its parameter values, its seed and its model size.
+The file is named by a fingerprint of everything else that determines a run's KPIs (the base
+scenario and the simulation code), so a changed model never reuses stale runs, while any search
+over the same model - a resumed one, a larger budget, other targets or a holdout - reuses every
+run it proposes again.  It is a cache of simulations; the search algorithm is replayed on top.  Lines are flushed and fsync'ed one by one; a line cut short by a
 kill is dropped on reading (and the file rewritten atomically without it).
 """
 
