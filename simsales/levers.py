@@ -38,8 +38,8 @@ LEVERS: dict[str, LeverSpec] = {
     for s in (
         # --- consumers and the market -----------------------------------------------------
         LeverSpec("demand_multiplier", ("tier",), 1.0, "market-entry hazard (consumer confidence)", "journey.enter_market"),
-        LeverSpec("utility_shift", ("tier", "product"), 0.0, "taste for products (NEV affinity, licence plates)", "journey.product_utility"),
-        LeverSpec("trade_in_eligible_share", (), 1.0, "owners whose old car qualifies for the trade-in subsidy", "journey.product_utility"),
+        LeverSpec("utility_shift", ("tier", "product"), 0.0, "taste for products (NEV affinity, licence plates)", "journey._utility"),
+        LeverSpec("trade_in_eligible_share", (), 1.0, "owners whose old car qualifies for the trade-in subsidy", "journey.subsidy_eligible"),
         # --- prices and stock ---------------------------------------------------------------
         LeverSpec("price_factor", ("dealer", "product"), 1.0, "manufacturer list price at the store", "MarketModel._price_today"),
         LeverSpec("discount_add", ("dealer", "product"), 0.0, "dealer discount on list price, added", "Network.update_prices"),
@@ -58,8 +58,8 @@ LEVERS: dict[str, LeverSpec] = {
         LeverSpec("trade_in_premium", ("dealer",), 0.0, "yuan added to the old car's value for owners trading in", "journey.product_utility"),
         # --- online channel ------------------------------------------------------------------
         LeverSpec("online_lead_factor", ("dealer",), 1.0, "researchers' propensity to send the store an online lead", "journey.finish_research"),
-        LeverSpec("online_order_share", ("dealer",), 0.0, "answered online leads who decide online without a visit", "journey.contact_leads"),
-        LeverSpec("virtual_test_drive", ("dealer",), 0.0, "share of the no-test-drive penalty a VR test drive removes online", "journey.contact_leads"),
+        LeverSpec("online_order_share", ("dealer",), 0.0, "answered online leads who decide online without a visit", "journey.decide_online"),
+        LeverSpec("virtual_test_drive", ("dealer",), 0.0, "share of the no-test-drive penalty a VR test drive removes online", "journey.decide_online"),
         LeverSpec("response_factor", ("dealer",), 1.0, "minutes until the store answers an online lead", "journey.contact_leads"),
         LeverSpec("ai_handled_share", ("dealer",), 0.0, "online leads answered by an AI agent", "journey.contact_leads"),
         LeverSpec("ai_response_minutes", ("dealer",), 3.0, "minutes until the AI agent answers", "journey.contact_leads"),

@@ -111,3 +111,25 @@ def test_run_command_prints_kpis_and_the_difference_from_the_baseline(capsys: py
     _, base, scenario, change, _ = sales.split()
     assert float(change) == pytest.approx(float(scenario) - float(base), abs=0.01)  # printed to 4 digits
     assert "By year (baseline -> scenario):" in diff and "Timeline:" in diff and "2023-07-01" in diff
+
+
+def test_the_odd_lists_every_lever_kind_and_metric() -> None:
+    from simsales.levers import LEVERS, POLICY_LEVERS
+    from simsales.scenario.events import METRICS
+
+    text = (Path(__file__).parents[1] / "docs" / "ODD.md").read_text()
+    section = text.split("## Shocks, strategies and risk plans", 1)[1].split("\n## ", 1)[0]
+    names = [*LEVERS, *(f"policy.{p}" for p in POLICY_LEVERS), *SHOCK_KINDS, *STRATEGY_KINDS, *METRICS]
+    missing = [n for n in names if f"`{n}`" not in section]
+    assert not missing
+
+
+def test_the_readme_example_validates(tmp_path: Path) -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    section = readme.split("## Scenario files: shocks, strategies and risk plans", 1)[1]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    baseline = (EXPERIMENTS / "baseline_2023.toml").as_posix()
+    file = tmp_path / "example.toml"
+    file.write_text(example.replace('"baseline_2023.toml"', f'"{baseline}"'))
+    scenario = load_scenario(file)
+    assert [s.kind for s in scenario.shocks] == ["list_price"] and scenario.risk_rules[0].action.kind == "clearance"
