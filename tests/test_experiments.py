@@ -218,9 +218,9 @@ def test_expected_shortfall_is_mean_of_the_worst_tail() -> None:
 
 def test_months_to_recover_from_monthly_series() -> None:
     months = pd.date_range("2023-01-01", periods=6, freq="MS")
-    base = [100.0] * 6
-    shocked = [100.0, 70.0, 80.0, 90.0, 99.0, 101.0]  # out of ±5% in Feb-Apr, back from May
-    never = [100.0, 100.0, 60.0, 60.0, 60.0, 60.0]
+    base = [0.0] + [100.0] * 5  # an empty first month: equal zeros are inside the band
+    shocked = [0.0, 70.0, 80.0, 90.0, 99.0, 101.0]  # out of ±5% in Feb-Apr, back from May
+    never = [0.0, 100.0, 60.0, 60.0, 60.0, 60.0]
     rows = []
     for arm, series in (("b", base), ("s", shocked), ("n", never)):
         rows += [{"arm": arm, "replicate": 0, "month": m, "x": v} for m, v in zip(months, series, strict=True)]

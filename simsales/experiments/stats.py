@@ -241,7 +241,9 @@ def months_to_recover(
             if rep not in base.index.get_level_values(0):
                 continue
             b = base.loc[rep].reindex(s.index)
-            gap = ((s - b) / b.abs()).to_numpy(dtype=float)
+            diff = (s - b).to_numpy(dtype=float)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                gap = np.where(diff == 0, 0.0, diff / b.abs().to_numpy(dtype=float))  # equal months are in band, 0/0 too
             outside = ~(np.abs(gap) <= tolerance)
             months = list(s.index)
             if not outside.any():
