@@ -401,10 +401,15 @@ def _marketing_ratio(m: MarketModel) -> float:
     return _ratio(_t(m, "acquisition_cost"), _t(m, "revenue"), 100)
 
 
-@kpi("cost.sales_cost_ratio", "%", "salaries, commissions, stores and stock financing over revenue")
+@kpi("cost.sales_cost_ratio", "%", "salaries, commissions, stores, stock financing and strategy/risk-plan costs over revenue")
 def _sales_cost_ratio(m: MarketModel) -> float:
-    cost = sum(_t(m, c) for c in ("salary_cost", "commission_cost", "fixed_cost", "financing_cost"))
-    return _ratio(cost, _t(m, "revenue"), 100)
+    costs = ("salary_cost", "commission_cost", "fixed_cost", "financing_cost", "strategy_cost", "risk_cost")
+    return _ratio(sum(_t(m, c) for c in costs), _t(m, "revenue"), 100)
+
+
+@kpi("cost.plan_cost_ratio", "%", "the focal firm's strategy and risk-plan costs over its revenue (0 in the baseline)")
+def _plan_cost_ratio(m: MarketModel) -> float:
+    return _ratio(_t(m, "strategy_cost") + _t(m, "risk_cost"), _t(m, "focal_revenue"), 100)
 
 
 @kpi("pricing.nev_avg_price", "yuan", "mean transaction price of NEVs")

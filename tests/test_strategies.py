@@ -251,7 +251,10 @@ def test_costs_enter_the_cost_flows() -> None:
     extra = daily.loc[after, "strategy_cost"] - expected[after]
     extra[start] -= 20e6 * scale
     assert (extra >= 0).all() and (extra <= 0.1 * focal_slots.sum() * salary + 1e-9).all() and (extra > 0).all()
-    assert model.kpis()["focal.profit"] < run(scenario(days=60), 1).kpis()["focal.profit"]
+    kpis, base = model.kpis(), run(scenario(days=60), 1).kpis()
+    assert kpis["focal.profit"] < base["focal.profit"]
+    assert kpis["cost.sales_cost_ratio"] > base["cost.sales_cost_ratio"]
+    assert kpis["cost.plan_cost_ratio"] > 0 == base["cost.plan_cost_ratio"]
 
 
 def test_the_plans_phases_switch_levers_on_their_dates() -> None:
