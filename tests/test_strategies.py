@@ -151,6 +151,17 @@ def test_store_network_opens_staffed_stores_on_their_dates_with_their_costs() ->
     assert total(model, "fixed_cost") > total(base, "fixed_cost")
 
 
+def test_stores_opening_on_the_first_day_are_part_of_the_built_network() -> None:
+    stores = [{"format": "community", "tier": "lower", "count": 2}]
+    spec = scenario(strategies=[strategy("store_network", start="2022-11-02", stores=stores)], days=30)  # first simulated day
+    model = MarketModel(scenario=spec, seed=3)
+    new = np.arange(model.network.n - 2, model.network.n)
+    assert model.network.is_open[new].all()
+    assert model.network.stock[new].sum() > 0  # initial stock like every other store
+    assert model.salesforce.filled[np.isin(model.salesforce.dealer, new)].any()
+    assert (model.dealer_weights[:, new] > 0).all()
+
+
 def test_demand_forecasting_lowers_the_focal_firms_stock() -> None:
     # -12% to -17% focal stock over the last month per seed when written
     base, treated = outcome(strategies=[strategy("demand_forecasting", cover_factor=0.5)])

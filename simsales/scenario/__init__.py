@@ -1,6 +1,7 @@
 """Scenarios: typed objects and the TOML files that describe them."""
 
 from simsales.scenario.errors import ScenarioError
+from simsales.scenario.events import Action, Costs, RiskRule, Scope, Shock, Strategy
 from simsales.scenario.loader import apply_overrides, load_scenario
 from simsales.scenario.schema import (
     InventoryParams,
@@ -17,6 +18,12 @@ from simsales.scenario.schema import (
 )
 
 __all__ = [
+    "Action",
+    "Costs",
+    "RiskRule",
+    "Scope",
+    "Shock",
+    "Strategy",
     "InventoryParams",
     "JourneyParams",
     "NetworkSpec",
