@@ -133,7 +133,8 @@ def _wants_more(experiment: Experiment, tasks: list[RunTask], outputs: dict[str,
     adaptive = experiment.adaptive
     if adaptive is None or n >= adaptive.max_replicates or len(experiment.arms) < 2:
         return False
-    return bool(too_wide(experiment, *build_tables(experiment, tasks, outputs)[:1]))
+    runs, _ = build_tables(experiment, tasks, outputs)
+    return bool(too_wide(experiment, runs))
 
 
 def too_wide(experiment: Experiment, runs: pd.DataFrame) -> list[tuple[str, str, float, float]]:

@@ -22,7 +22,6 @@ import json
 import os
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -269,8 +268,3 @@ def _alive(pid: int) -> bool:
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def iter_done(outputs: Iterable[RunOutput]) -> Iterable[RunOutput]:
-    """Only the finished outputs."""
-    return (o for o in outputs if o.status == STATUS_DONE)
