@@ -26,24 +26,28 @@ def forest_plot(differences: pd.DataFrame, kpis: Sequence[str] | None = None, ba
     kpis = [k for k in kpis if k in set(differences["kpi"])]
     arms = list(dict.fromkeys(differences["arm"]))
     n = max(len(kpis), 1)
-    cols = 2 if n > 1 else 1
+    cols = min(n, 4)
     rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(6 * cols, 0.45 * len(arms) * rows + 1.6 * rows), squeeze=False)
+    label = 0.075 * max((len(a) for a in arms), default=10)  # inches for the arm names
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(label + 2.8 * cols, (0.28 * len(arms) + 1.3) * rows + 0.6), squeeze=False, sharey=True
+    )
+    y = np.arange(len(arms))[::-1]
     for ax, kpi in zip(axes.flat, kpis, strict=False):
         sub = differences[differences["kpi"] == kpi].set_index("arm").reindex(arms)
-        y = np.arange(len(arms))[::-1]
         for yi, row in zip(y, sub.itertuples(), strict=True):
             colour = "#c0392b" if row.significant is True else "#555555"
             if np.isfinite(row.ci_low):
                 ax.plot([row.ci_low, row.ci_high], [yi, yi], color=colour, lw=2)
-            ax.plot([row.diff], [yi], "o", color=colour)
+            ax.plot([row.diff], [yi], "o", color=colour, ms=4)
         ax.axvline(0, color="#999999", lw=1)
-        ax.set_yticks(y, arms)
-        ax.set_title(kpi, fontsize=10)
-        ax.set_xlabel(f"difference to {baseline} ({_unit(kpi)})")
+        ax.set_yticks(y, arms, fontsize=8)
+        ax.set_title(kpi, fontsize=9)
+        ax.set_xlabel(_unit(kpi), fontsize=8)
+        ax.tick_params(axis="x", labelsize=8)
     for ax in list(axes.flat)[len(kpis) :]:
         ax.set_visible(False)
-    fig.suptitle("Effects against the baseline (paired, 95% CI; red: CI excludes 0)")
+    fig.suptitle(f"Difference to {baseline} (paired over replicates, 95% CI; red: CI excludes 0)", fontsize=10)
     fig.tight_layout()
     return fig
 
