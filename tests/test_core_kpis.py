@@ -78,7 +78,8 @@ def test_stock_coefficient_from_monthly_series(finished_model: MarketModel) -> N
     monthly = finished_model.recorder.monthly()
     full = monthly[monthly["days"] >= 28]
     assert len(full) == 6  # 180 days from 1 January: January to June complete, 27 days of July dropped
-    expected = ((full["stock_ICE"] + full["stock_NEV"]) / (full["stock_out_ICE"] + full["stock_out_NEV"])).mean()
+    # pooled: month-end stock summed over full months, over those months' sales
+    expected = (full["stock_ICE"] + full["stock_NEV"]).sum() / (full["stock_out_ICE"] + full["stock_out_NEV"]).sum()
     assert compute_kpis(finished_model)["inventory.stock_coefficient"] == pytest.approx(expected)
 
 
