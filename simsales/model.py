@@ -224,7 +224,7 @@ class MarketModel(mesa.Model):
         if self.day % inv.order_every_days == 0:
             if self.levers.stock_pool.any():
                 rec.add("transfers", net.rebalance(self.levers.stock_pool > 0))
-            net.order(self.day, self.levers)
+            net.order(self.day, self.levers, self.rng)
         stock = net.stock_total()
         nev = self.catalogue.is_nev
         rec.set("stock_ICE", stock[:, ~nev].sum())

@@ -116,6 +116,19 @@ def test_receive_moves_todays_pipeline_into_new_stock(network: Network) -> None:
     assert network.pipeline_total()[4, 2] == 9
 
 
+def test_stochastic_rounding_orders_the_target_on_average(network: Network) -> None:
+    network.forecast = np.where(network.sells, 0.004, 0.0)  # a car every 250 days: target well below one unit
+    target = network.target_stock()[network.sells]
+    assert target.max() < 1.0
+    rng = np.random.default_rng(7)
+    orders = []
+    for _ in range(400):
+        network.pipeline[:] = 0  # each draw from the same empty position
+        orders.append(network.order(day=10, rng=rng)[network.sells])
+    # 400 Bernoulli(target) draws per cell: standard error <= 0.025; rint would give 0 or 1 instead
+    np.testing.assert_allclose(np.mean(orders, axis=0), target, atol=0.1)
+
+
 def test_order_arrives_after_the_lead_time(network: Network) -> None:
     network.forecast = np.where(network.sells, 2.0, 0.0)  # two units a day of everything sold
     ordered = network.order(day=10)
