@@ -68,3 +68,9 @@ def test_sobol_sensitivity_smoke(tmp_path: Path) -> None:
     assert spec.sensitivity is not None and len(spec.sensitivity.parameters) == 10
     assert "Sensitivity indices" in report and "Parameter ranking" in report
     assert list(tmp_path.glob("tornado_*.png"))
+
+
+def test_shipped_specs_are_found_by_name() -> None:
+    by_name = load_experiment("exp_stress_policy")
+    assert by_name == load_experiment(EXPERIMENTS / "exp_stress_policy.toml")
+    assert Path(by_name.source).name == "exp_stress_policy.toml"
