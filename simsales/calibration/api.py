@@ -7,6 +7,8 @@ search - resumes after an interruption.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,8 @@ from simsales.scenario import Scenario
 
 DEFAULT_SEEDS = (1, 2, 3)
 DEFAULT_REPORT_SEEDS = tuple(range(1001, 1011))
+#: Candidates of the default search: about 300 runs of the default model with identification and checks.
+DEFAULT_BUDGET = 72
 
 
 @dataclass
@@ -60,7 +64,7 @@ def build_setup(
     holdout: tuple[str, ...] = (),
     seeds: tuple[int, ...] = DEFAULT_SEEDS,
     n_consumers: int | None = None,
-    budget: int = 96,
+    budget: int = DEFAULT_BUDGET,
     explore: int | None = None,
     batch: int = 8,
     explorer: str = "sobol",
@@ -74,7 +78,7 @@ def build_setup(
     space.validate(base)
     target_set = targets if isinstance(targets, TargetSet) else load_target_set(targets)
     if explore is None:
-        explore = max(budget // 3, min(budget - 1, space.dim + 2))
+        explore = min(budget - 1, max(space.dim + 2, budget // 4))
     for name in (explorer, refiner):
         if name not in SAMPLERS:
             raise ValueError(f"unknown sampler '{name}'; allowed: {', '.join(SAMPLERS)}")
@@ -111,20 +115,39 @@ def calibrate(
     sens = None
     t1 = time.perf_counter()
     if sensitivity_seeds > 0:
-        sens = finite_differences(result, runner, setup.seeds[:sensitivity_seeds])
+        with _phase(runner, progress, 2 * setup.space.dim * sensitivity_seeds, "sensitivity runs"):
+            sens = finite_differences(result, runner, setup.seeds[:sensitivity_seeds])
     timings["sensitivity"] = time.perf_counter() - t1
     t2 = time.perf_counter()
     n_report = int(report_n or setup.scenario.run.n_consumers)
     best_x = result.x(result.best)
-    check = runner.evaluate([("fit", best_x, {"stage": "check"})], tuple(report_seeds), n_report)["fit"]
-    start_check = None
+    checks = [("fit", best_x, {"stage": "check"})]
     if check_start:
-        start_check = runner.evaluate([("start", setup.start, {"stage": "check"})], tuple(report_seeds), n_report)["start"]
+        checks.append(("start", setup.start, {"stage": "check"}))
+    with _phase(runner, progress, len(checks) * len(report_seeds), "check runs"):
+        checked = runner.evaluate(checks, tuple(report_seeds), n_report)
+    check, start_check = checked["fit"], checked.get("start")
     timings["check"] = time.perf_counter() - t2
     found = _conflicts(setup, result, sens, best_x)
     timings["total"] = time.perf_counter() - t0
     timings["new_runs"] = runner.new_runs
     return Calibration(setup, result, ensemble, sens, check, start_check, tuple(report_seeds), n_report, found, timings, store)
+
+
+@contextmanager
+def _phase(runner: Runner, progress: bool, total: int, desc: str) -> Iterator[None]:
+    """A progress bar over the new runs of one phase (runs found in the checkpoint are skipped quickly)."""
+    if not progress:
+        yield
+        return
+    from tqdm.auto import tqdm
+
+    with tqdm(total=total, desc=desc, unit="run") as bar:
+        runner.progress = bar.update
+        try:
+            yield
+        finally:
+            runner.progress = None
 
 
 def _conflicts(setup: Setup, result: SearchResult, sens: Sensitivity | None, best_x: np.ndarray) -> dict[str, pd.DataFrame]:

@@ -3,7 +3,8 @@
 Three kinds of evidence, reported side by side:
 - documented: pairs listed in the targets file (`[[conflicts]]`), e.g. definitional ties;
 - never jointly: each target of the pair is within tolerance in some evaluated candidates, but
-  never both in the same candidate;
+  never both in the same candidate, and that is unlikely by chance (hypergeometric p < 5% given
+  how often each is met);
 - local trade-off: on the local linear model at the fit (the sensitivity Jacobian), each target
   alone can be brought within tolerance inside the search box, but not both at once (a small
   linear programme minimising the larger of the two residuals).
@@ -16,26 +17,33 @@ import itertools
 import numpy as np
 import pandas as pd
 from scipy.optimize import linprog
+from scipy.stats import hypergeom
 
 from simsales.calibration.targets import TargetSet
 
 #: Minimum number of candidates in which each target alone is met before "never jointly" is claimed.
 MIN_SUPPORT = 3
+#: Largest chance probability of never meeting both, given how often each is met, that is reported.
+ALPHA = 0.05
 
 
-def never_jointly(z: pd.DataFrame, min_support: int = MIN_SUPPORT) -> pd.DataFrame:
-    """Pairs each met alone in >= min_support candidates but never together (z: candidates x targets)."""
+def never_jointly(z: pd.DataFrame, min_support: int = MIN_SUPPORT, alpha: float = ALPHA) -> pd.DataFrame:
+    """Pairs each met in >= min_support candidates but never together, unlikely by chance (z: candidates x targets)."""
     within = (z.abs() <= 1.0) & z.notna()
     counts = within.sum()
+    n = len(z)
     rows = []
     cols = [c for c in z.columns if counts[c] >= min_support]
     for a, b in itertools.combinations(cols, 2):
         both = int((within[a] & within[b]).sum())
-        if both == 0:
-            corr = z[a].corr(z[b])
+        if both:
+            continue
+        p_chance = float(hypergeom.pmf(0, n, int(counts[a]), int(counts[b])))
+        if p_chance < alpha:
             rows.append({"a": a, "b": b, "met_a": int(counts[a]), "met_b": int(counts[b]), "met_both": 0,
-                         "residual_corr": float(corr), "candidates": len(z)})
-    return pd.DataFrame(rows, columns=["a", "b", "met_a", "met_b", "met_both", "residual_corr", "candidates"])
+                         "p_chance": p_chance, "residual_corr": float(z[a].corr(z[b])), "candidates": n})
+    columns = ["a", "b", "met_a", "met_b", "met_both", "p_chance", "residual_corr", "candidates"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def _min_max_residual(z0: np.ndarray, jac: np.ndarray, x0: np.ndarray, rows: list[int]) -> float:

@@ -40,8 +40,8 @@ class CalibrationInterrupted(RuntimeError):
 class SearchPlan:
     """How the budget is spent: the start point, an exploration stage, then refinement batches."""
 
-    budget: int = 96
-    explore: int = 32
+    budget: int = 72
+    explore: int = 18
     batch: int = 8
     explorer: Sampler = field(default_factory=SobolSampler)
     refiner: Sampler = field(default_factory=SurrogateSampler)

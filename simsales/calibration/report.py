@@ -179,10 +179,14 @@ def render(calib: Calibration, meta: dict[str, Any], figures: dict[str, str]) ->
     nj = calib.conflicts["never_jointly"]
     if len(nj):
         out.append(f"Each target of the pair is met in some of the {int(nj['candidates'].iloc[0])} search candidates, "
-                   "never both in the same one (residual correlation across candidates in brackets):")
+                   "never both in the same one, and chance alone would rarely produce that (p: probability of no "
+                   "overlap given how often each is met; r: correlation of the two residuals across candidates - "
+                   "r > 0 with residuals of opposite sign at the fit, or r < 0 with the same sign, means fixing one "
+                   "worsens the other):")
         out.append("")
         for _, c in nj.iterrows():
-            out.append(f"- `{c['a']}` ({c['met_a']} candidates) vs `{c['b']}` ({c['met_b']}) [r = {c['residual_corr']:+.2f}]")
+            out.append(f"- `{c['a']}` ({c['met_a']} candidates) vs `{c['b']}` ({c['met_b']}): p = {c['p_chance']:.3f}, "
+                       f"r = {c['residual_corr']:+.2f}")
     else:
         out.append("None found: every pair met separately was also met together in some candidate.")
     out += ["", "### Local trade-offs at the fit", ""]

@@ -8,8 +8,7 @@ import time
 from pathlib import Path
 
 from simsales._paths import default_file
-
-DEFAULT_BUDGET = 72
+from simsales.calibration.api import DEFAULT_BUDGET
 
 
 def register(sub: argparse._SubParsersAction) -> None:
