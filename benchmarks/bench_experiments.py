@@ -38,13 +38,17 @@ def experiment(runs: int, consumers: int | None, days: int | None, name: str = "
 
 
 def measure(workers: int, runs: int, consumers: int | None, days: int | None) -> dict:
-    """Time `runs` runs on `workers` local workers (after a small warm-up on the same pool)."""
-    from simsales.experiments import run_experiment
+    """Time `runs` runs on `workers` local worker processes (after a small warm-up on the same pool).
 
-    run_experiment(experiment(workers, 5_000, 30, "warmup"), workers=workers, progress=False)
+    One worker is a worker process too (not the main process), so both cases pay the same costs.
+    """
+    from simsales.experiments import JoblibExecutor, run_experiment
+
+    pool = JoblibExecutor(workers, processes_for_one=True)
+    run_experiment(experiment(workers, 5_000, 30, "warmup"), executor=pool, progress=False)
     load_before = os.getloadavg()
     t0 = time.perf_counter()
-    result = run_experiment(experiment(runs, consumers, days), workers=workers, progress=False)
+    result = run_experiment(experiment(runs, consumers, days), executor=pool, progress=False)
     wall = time.perf_counter() - t0
     done = int((result.runs["status"] == "done").sum())
     return {

@@ -80,16 +80,18 @@ def run_experiment(
     scheduler: Any = None,
     progress: bool = True,
     retry_failed: bool = True,
+    executor: Executor | None = None,
 ) -> ExperimentResult:
     """Run (or resume) an experiment and return its results.
 
     out: a results directory (resumable, see `DirectoryStore`), a `RunStore`, or None (memory).
     workers: local processes (None = all cores, 1 = this process); scheduler: a Dask `Client`
     or scheduler address, which takes precedence.  Finished runs already in `out` are not run
-    again; failed ones are retried unless `retry_failed=False`.
+    again; failed ones are retried unless `retry_failed=False`.  `executor` (any object with
+    `map_unordered(fn, tasks)`, `workers` and `close()`) replaces workers/scheduler.
     """
     store = make_store(out)
-    executor = make_executor(workers, scheduler)
+    executor = executor if executor is not None else make_executor(workers, scheduler)
     n = experiment.replicates
     outputs: dict[str, RunOutput] = {}
     bar = _Progress(experiment.name, progress)

@@ -47,14 +47,15 @@ class SerialExecutor:
 class JoblibExecutor:
     """Local worker processes through joblib's loky backend (default: all cores)."""
 
-    def __init__(self, n_jobs: int | None = None) -> None:
+    def __init__(self, n_jobs: int | None = None, *, processes_for_one: bool = False) -> None:
         cores = os.cpu_count() or 1
         n = -1 if n_jobs is None else int(n_jobs)
         self.workers = cores if n == -1 else (max(cores + 1 + n, 1) if n < 0 else n)
+        self.processes_for_one = processes_for_one  # one worker process instead of this process (benchmarks)
 
     def map_unordered(self, fn: Callable[[RunTask], RunOutput], tasks: Sequence[RunTask]) -> Iterator[RunOutput]:
         """Yield outputs as workers finish them (one task per dispatch, so long runs balance)."""
-        if self.workers == 1 or len(tasks) <= 1:
+        if (self.workers == 1 and not self.processes_for_one) or len(tasks) == 0:
             yield from SerialExecutor().map_unordered(fn, tasks)
             return
         from joblib import Parallel, delayed, parallel_config
