@@ -289,3 +289,39 @@ def _baseline_path() -> str:
     from simsales._paths import default_scenario_path
 
     return str(default_scenario_path())
+
+
+# --- analysis helpers --------------------------------------------------------------------------
+
+
+def test_conflicts_are_found_where_targets_pull_apart() -> None:
+    """Two targets met on opposite sides of one parameter are flagged; an unrelated one is not."""
+    from simsales.calibration.conflicts import local_tradeoffs, never_jointly
+
+    u = np.linspace(0, 1, 60)
+    z = pd.DataFrame({"a": (u - 0.25) * 4, "b": (u - 0.75) * 4, "c": np.cos(7 * u) * 0.8})
+    found = never_jointly(z)
+    assert [tuple(r) for r in found[["a", "b"]].to_numpy()] == [("a", "b")]
+    jac = pd.DataFrame({"p": [4.0, 4.0, 0.0]}, index=["a", "b", "c"])
+    local = local_tradeoffs(pd.Series({"a": 1.5, "b": -1.5, "c": 0.2}), jac, np.array([0.5]))
+    assert [tuple(r) for r in local[["a", "b"]].to_numpy()] == [("a", "b")]
+    assert local["best_joint"].iloc[0] == pytest.approx(1.5)  # the midpoint: each 1.5 tolerances off
+    assert local["best_alone_a"].iloc[0] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_ensemble_keeps_candidates_indistinguishable_from_the_best(tmp_path: object) -> None:
+    """Paired test over common seeds: a candidate worse on every seed is rejected, a noisy tie is kept."""
+    from simsales.calibration.ensemble import accept, ensemble_frame, load_ensemble, sample_ensemble
+
+    cands = pd.DataFrame({
+        "objective": [1.0, 1.05, 2.0],
+        "seed_objectives": [[1.0, 0.8, 1.2], [1.3, 0.7, 1.15], [2.0, 1.9, 2.1]],
+        "k": [0.1, 0.2, 0.9],
+    }, index=["c0", "c1", "c2"])
+    assert accept(cands).to_dict() == {"c0": True, "c1": True, "c2": False}
+    frame = ensemble_frame(cands, ["k"])
+    assert list(frame["candidate"]) == ["c0", "c1"] and frame["weight"].sum() == pytest.approx(1.0)
+    frame.to_parquet(tmp_path / "e.parquet", index=False)
+    loaded = load_ensemble(tmp_path / "e.parquet")
+    draws = sample_ensemble(50, np.random.default_rng(0), loaded)
+    assert {d["k"] for d in draws} == {0.1, 0.2}
