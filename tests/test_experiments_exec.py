@@ -156,6 +156,11 @@ def test_cli_and_python_api_return_the_same_objects(serial, experiment: Experime
     assert "Does a stronger NEV premium change sales?" in report and "SeedSequence(11)" in report
     assert (tmp_path / "cli" / "forest.png").stat().st_size > 5_000
     assert (tmp_path / "cli" / "fan_deliveries.png").is_file()
+    # bad input and a results directory in use end with exit code 2 and a one-line error
+    assert main(["experiment", str(tmp_path / "missing.toml")]) == 2
+    (tmp_path / "cli" / "lock").write_text("1")
+    assert main(["experiment", str(spec), "--out", str(tmp_path / "cli"), "--workers", "1", "--quiet"]) == 2
+    assert "in use by process 1" in capsys.readouterr().err
 
 
 def test_results_reread_from_disk_equal_the_in_memory_tables(serial, experiment: Experiment, tmp_path: Path) -> None:  # noqa: ANN001

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from simsales.experiments import ExperimentResult, load_experiment, run_experiment
 from simsales.experiments.report import markdown_table
+from simsales.scenario import ScenarioError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -40,8 +42,14 @@ def run_from_args(args: argparse.Namespace) -> ExperimentResult:
 
 
 def execute(args: argparse.Namespace) -> int:
-    """Run, print headline results, write the report; exit code 1 if any run failed."""
-    result = run_from_args(args)
+    """Run, print headline results, write the report; exit code 1 if any run failed, 2 on bad input."""
+    try:
+        result = run_from_args(args)
+    except ScenarioError:
+        raise  # printed by simsales.cli.main with file and key
+    except (RuntimeError, ValueError) as exc:  # results directory in use or holding another experiment
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     exp = result.experiment
     print(f"\n{exp.name}: {len(result.runs)} runs in {result.folder}")
     if exp.sensitivity is not None:
