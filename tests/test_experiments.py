@@ -432,6 +432,19 @@ above = 1.5
     assert smoke.replicates == 2 and smoke.n_consumers == 3000 and smoke.days == 60
 
 
+def test_spec_sample_design_gives_one_arm_per_point(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        'name = "lhs"\nreplicates = 2\n[sample]\nmethod = "lhs"\nn = 4\nseed = 5\n'
+        '[sample.parameters]\n"journey.outside_utility" = [1.0, 2.0]\n"population.nev_wtp_mean" = [0.05, 0.2]\n',
+    )
+    exp = load_experiment(path)
+    assert [a.name for a in exp.arms] == ["lhs0000", "lhs0001", "lhs0002", "lhs0003"]
+    assert [dict(a.params) for a in exp.arms] == [dict(a.params) for a in latin_hypercube({"journey.outside_utility": (1.0, 2.0), "population.nev_wtp_mean": (0.05, 0.2)}, 4, 5)]
+    values = sorted(t.scenario.journey.outside_utility for t in plan(exp) if t.replicate == 0)
+    assert len(values) == 4 and 1.0 <= values[0] < values[-1] <= 2.0
+
+
 @pytest.mark.parametrize(
     ("text", "key", "message"),
     [
