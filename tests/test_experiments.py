@@ -328,6 +328,9 @@ def test_adaptive_replicates_stop_when_intervals_are_narrow_or_at_the_cap() -> N
     )
     assert capped.runs["replicate"].max() + 1 == 6
     assert len(capped.seeds) == 6 and capped.seeds == replicate_seeds(2023, 6)
+    exp = two_arm(replicates=2, adaptive=Adaptive(max_replicates=6, batch=2))
+    assert exp.with_size(max_replicates=2).adaptive.max_replicates == 2
+    assert exp.with_size(replicates=8).adaptive.max_replicates == 8
 
 
 def test_ensemble_draws_are_shared_across_arms_and_applied() -> None:

@@ -142,7 +142,7 @@ def test_sigkill_part_way_then_restart_loses_and_duplicates_nothing(tmp_path: Pa
 def test_cli_and_python_api_return_the_same_objects(serial, experiment: Experiment, tmp_path: Path, capsys) -> None:  # noqa: ANN001
     spec = experiment.source
     args = argparse.Namespace(
-        spec=spec, out=tmp_path / "cli", workers=1, scheduler=None, smoke=False, replicates=None, consumers=None,
+        spec=spec, out=tmp_path / "cli", workers=1, scheduler=None, smoke=False, replicates=None, max_replicates=None, consumers=None,
         days=None, warmup_days=None, no_retry=False, no_report=True, quiet=True,
     )  # fmt: skip
     from_cli = run_from_args(args)

@@ -20,6 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://host:8786 (needs the dask extra)")
     p.add_argument("--smoke", action="store_true", help="reduced size from the spec's [smoke] table (what CI runs)")
     p.add_argument("--replicates", type=int, default=None, help="override the number of replicates")
+    p.add_argument("--max-replicates", type=int, default=None, help="cap on adaptive replicates (= --replicates: no adaptive growth)")
     p.add_argument("--consumers", type=int, default=None, help="override n_consumers of every arm")
     p.add_argument("--days", type=int, default=None, help="override recorded days of every arm")
     p.add_argument("--warmup-days", type=int, default=None, help="override warm-up days of every arm")
@@ -32,7 +33,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_from_args(args: argparse.Namespace) -> ExperimentResult:
     """Load, size and run the experiment the arguments describe (the object the Python API would return)."""
     experiment = load_experiment(args.spec, smoke=args.smoke).with_size(
-        replicates=args.replicates, n_consumers=args.consumers, days=args.days, warmup_days=args.warmup_days
+        replicates=args.replicates,
+        n_consumers=args.consumers,
+        days=args.days,
+        warmup_days=args.warmup_days,
+        max_replicates=args.max_replicates,
     )
     out = args.out if args.out is not None else Path("out") / (experiment.name + ("-smoke" if args.smoke else ""))
     scheduler = args.scheduler

@@ -184,8 +184,9 @@ class Experiment:
         n_consumers: int | None = None,
         days: int | None = None,
         warmup_days: int | None = None,
+        max_replicates: int | None = None,
     ) -> Experiment:
-        """A copy with a different number of replicates or run size (e.g. a reduced CI version)."""
+        """A copy with a different number of replicates, adaptive cap or run size (e.g. a reduced CI version)."""
         changes: dict[str, Any] = {}
         for key, value in (
             ("replicates", replicates),
@@ -195,8 +196,10 @@ class Experiment:
         ):
             if value is not None:
                 changes[key] = value
-        if replicates is not None and self.adaptive is not None:
-            changes["adaptive"] = replace(self.adaptive, max_replicates=max(self.adaptive.max_replicates, replicates))
+        if self.adaptive is not None and (replicates is not None or max_replicates is not None):
+            n = replicates if replicates is not None else self.replicates
+            cap = max_replicates if max_replicates is not None else self.adaptive.max_replicates
+            changes["adaptive"] = replace(self.adaptive, max_replicates=max(cap, n))
         return replace(self, **changes)
 
     def size_overrides(self) -> dict[str, Any]:
