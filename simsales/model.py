@@ -128,11 +128,13 @@ class MarketModel(mesa.Model):
         net_spec, run = self.spec.network, self.spec.run
         real_scale = net_spec.real_dealers * run.n_consumers / run.real_population
         n_dealers = max(net_spec.min_dealers, int(round(real_scale)))
-        self.network = Network(net_spec, self.catalogue, n_dealers, self.rng, self.timeline.extra_stores(net_spec))
+        self.network = Network(net_spec, self.catalogue, n_dealers, self.timeline.extra_stores(net_spec))
         self.network.is_open[:] = self.timeline.open_at_start(self.network.n)
         self.dealers = [Dealer(self, d) for d in range(self.network.n)]
-        staff_scale = min(real_scale / n_dealers, 1.0)
-        positions = np.maximum(np.rint(self.network.staff * staff_scale), 1).astype(int)
+        # below the real-scale store count each store agent is a fraction of a real-size store:
+        # its staff and fixed costs shrink with it, so per-consumer costs do not depend on size
+        self.store_scale = min(real_scale / n_dealers, 1.0)
+        positions = np.maximum(np.rint(self.network.staff * self.store_scale), 1).astype(int)
         self.salesforce = Salesforce(self, self.spec.salesforce, positions)
         self.dealer_weights = self._dealer_weights()
 
@@ -233,7 +235,7 @@ class MarketModel(mesa.Model):
         rec.set("open_stores", net.is_open.sum())
         value = (stock * self.list_price).sum(axis=1)
         financing = value * (net.financing_rate + self.levers.financing_rate_add)
-        fixed = net.fixed_cost_month * net.is_open
+        fixed = net.fixed_cost_month * net.is_open * self.store_scale
         rec.add("financing_cost", financing.sum() / 365.0)
         rec.add("salary_cost", sf.headcount() * self.spec.salesforce.salary_month / DAYS_PER_MONTH)
         rec.add("fixed_cost", fixed.sum() / DAYS_PER_MONTH)

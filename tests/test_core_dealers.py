@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simsales.agents.dealers import MAX_AGE_DAYS, PIPELINE_DAYS, Network, allocate
+from simsales.agents.dealers import MAX_AGE_DAYS, PIPELINE_DAYS, Network, allocate, store_layout
 from simsales.market.catalogue import Catalogue
 from simsales.scenario import Scenario
 
@@ -13,22 +13,29 @@ from simsales.scenario import Scenario
 @pytest.fixture
 def network(baseline: Scenario) -> Network:
     """30 stores of the baseline network with empty stock."""
-    return Network(baseline.network, Catalogue.from_products(baseline.products), 30, np.random.default_rng(0))
+    return Network(baseline.network, Catalogue.from_products(baseline.products), 30)
 
 
 def test_allocate_uses_largest_remainder() -> None:
-    labels = allocate(10, np.array([0.45, 0.363, 0.187, 0.0]), np.random.default_rng(1))
-    assert len(labels) == 10
+    counts = allocate(10, np.array([0.45, 0.363, 0.187, 0.0]))
     # exact shares 4.5, 3.63, 1.87, 0: floors 4, 3, 1; the two largest remainders (.87, .63) get the rest
-    assert np.bincount(labels, minlength=4).tolist() == [4, 4, 2, 0]
+    assert counts.tolist() == [4, 4, 2, 0]
 
 
-def test_allocate_is_shuffled_but_reproducible() -> None:
-    shares = np.array([0.5, 0.5])
-    a = allocate(1000, shares, np.random.default_rng(5))
-    b = allocate(1000, shares, np.random.default_rng(5))
-    assert np.array_equal(a, b)
-    assert not np.array_equal(a, np.sort(a)), "labels should be in random order"
+def test_store_layout_is_stratified_and_needs_no_randomness() -> None:
+    formats, tiers = np.array([0.45, 0.363, 0.187]), np.array([0.17, 0.40, 0.43])
+    fmt, tier, group = store_layout(30, formats, tiers, 0.15, 6)
+    again = store_layout(30, formats, tiers, 0.15, 6)
+    assert all(np.array_equal(a, b) for a, b in zip((fmt, tier, group), again, strict=True))
+    assert np.bincount(fmt).tolist() == allocate(30, formats).tolist()
+    assert np.bincount(tier).tolist() == allocate(30, tiers).tolist()
+    focal = group == 0
+    assert focal.sum() == round(0.15 * 30)
+    # the focal firm holds every format, and tiers are not bunched in one format
+    assert set(fmt[focal]) == {0, 1, 2}
+    for f in range(3):
+        assert len(set(tier[fmt == f])) == 3
+    assert set(group[~focal]) == {1, 2, 3, 4, 5}
 
 
 def test_network_matches_its_spec(network: Network, baseline: Scenario) -> None:

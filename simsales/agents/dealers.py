@@ -26,14 +26,34 @@ DAYS_PER_MONTH = 365.0 / 12.0
 MAX_DISCOUNT = 0.9  # discounts from levers are capped here
 
 
-def allocate(n: int, shares: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """n labels with counts proportional to shares (largest remainder), in random order."""
+def allocate(n: int, shares: np.ndarray) -> np.ndarray:
+    """Counts summing to n, proportional to shares (largest remainder)."""
     raw = shares / shares.sum() * n
     counts = np.floor(raw).astype(int)
     short = n - counts.sum()
     counts[np.argsort(-(raw - counts), kind="stable")[:short]] += 1
-    labels = np.repeat(np.arange(len(shares)), counts)
-    return rng.permutation(labels)
+    return counts
+
+
+def store_layout(n: int, format_shares: np.ndarray, tier_shares: np.ndarray, focal_share: float, groups: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Deterministic store network: format, tier and group of each store.
+
+    Counts follow the shares exactly (largest remainder); tiers are spread evenly across
+    formats (stores ranked by a golden-ratio sequence) and the focal firm's stores are spaced
+    evenly through the format-sorted list, so it holds every format in proportion.  The layout
+    uses no randomness: every replicate of a scenario competes in the same network.
+    """
+    fmt = np.repeat(np.arange(len(format_shares)), allocate(n, format_shares))
+    spread = np.argsort(((np.arange(n) + 1) * (np.sqrt(5.0) - 1.0) / 2.0) % 1.0, kind="stable")
+    tier = np.empty(n, dtype=np.int64)
+    tier[spread] = np.repeat(np.arange(len(tier_shares)), allocate(n, tier_shares))
+    n_focal = max(1, round(focal_share * n))
+    focal = np.floor((np.arange(n_focal) + 0.5) * n / n_focal).astype(int)
+    group = np.empty(n, dtype=np.int8)
+    group[focal] = 0
+    rest = np.setdiff1d(np.arange(n), focal)
+    group[rest] = 1 + np.arange(len(rest)) % max(groups - 1, 1)
+    return fmt, tier, group
 
 
 class Network:
@@ -44,22 +64,20 @@ class Network:
         spec: NetworkSpec,
         catalogue: Catalogue,
         n_dealers: int,
-        rng: np.random.Generator,
         extra_stores: Sequence[tuple[int, int]] = (),
     ) -> None:
         self.spec = spec
         self.formats: tuple[StoreFormat, ...] = spec.formats
         self.n = n_dealers
         n_products = len(catalogue)
-        self.fmt = allocate(n_dealers, np.array([f.share for f in spec.formats]), rng)
         upper = 1.0 - spec.lower_tier_dealer_share - spec.tier1_dealer_share
-        self.tier = allocate(n_dealers, np.array([spec.tier1_dealer_share, upper, spec.lower_tier_dealer_share]), rng)
-        n_focal = max(1, round(spec.focal_store_share * n_dealers))
-        group = np.empty(n_dealers, dtype=np.int8)
-        order = rng.permutation(n_dealers)
-        group[order[:n_focal]] = 0
-        others = max(spec.groups - 1, 1)
-        group[order[n_focal:]] = 1 + np.arange(n_dealers - n_focal) % others
+        self.fmt, self.tier, group = store_layout(
+            n_dealers,
+            np.array([f.share for f in spec.formats]),
+            np.array([spec.tier1_dealer_share, upper, spec.lower_tier_dealer_share]),
+            spec.focal_store_share,
+            spec.groups,
+        )
         self.group = group
         if extra_stores:  # stores a scenario opens for the focal firm: (format index, tier index), appended
             self.fmt = np.concatenate([self.fmt, [f for f, _ in extra_stores]]).astype(self.fmt.dtype)
