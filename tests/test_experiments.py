@@ -224,9 +224,13 @@ def test_months_to_recover_from_monthly_series() -> None:
     rows = []
     for arm, series in (("b", base), ("s", shocked), ("n", never)):
         rows += [{"arm": arm, "replicate": 0, "month": m, "x": v} for m, v in zip(months, series, strict=True)]
-    rec = stats.months_to_recover(pd.DataFrame(rows), "x", baseline="b").set_index("arm")
+    rec = stats.months_to_recover(pd.DataFrame(rows), "x", baseline="b", tolerance=0.05, smooth=1).set_index("arm")
     assert rec.loc["s", "shock_month"] == months[1] and rec.loc["s", "months"] == 3 and rec.loc["s", "recovered"]
     assert not rec.loc["n", "recovered"] and math.isnan(rec.loc["n", "months"])
+    # a one-month blip inside a 3-month mean stays within a 10% band: noise is not a shock
+    blip = [{"arm": a, "replicate": 0, "month": m, "x": v} for a, series in (("b", [100.0] * 6), ("s", [100, 100, 80, 100, 100, 100])) for m, v in zip(months, series, strict=True)]
+    smoothed = stats.months_to_recover(pd.DataFrame(blip), "x", baseline="b", tolerance=0.10, smooth=3).iloc[0]
+    assert pd.isna(smoothed["shock_month"]) and smoothed["months"] == 0
 
 
 # --- engine with a stand-in runner --------------------------------------------------------

@@ -157,7 +157,7 @@ def write_report(result: ExperimentResult, folder: str | Path) -> Path:
         rec = recovery_summary(result.months_to_recover())
         if not rec.empty:
             lines += [
-                f"## Months to recover ({exp.recovery_series} back within ±5% of the baseline run)",
+                f"## Months to recover ({exp.recovery_series}, 3-month mean, back within ±10% of the baseline run)",
                 "",
                 "`hit`: replicates that left the band; `recovered_share`: of those, back inside by the end.",
                 "",

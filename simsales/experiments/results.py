@@ -155,12 +155,13 @@ class ExperimentResult:
             )
         )
 
-    def months_to_recover(self, series: str | None = None, tolerance: float = 0.05) -> pd.DataFrame:
-        """Per arm x replicate: months until a monthly series is back within ±tolerance of the baseline run."""
+    def months_to_recover(self, series: str | None = None, tolerance: float = 0.10, smooth: int = 3) -> pd.DataFrame:
+        """Per arm x replicate: months until a monthly series (trailing `smooth`-month mean) is back within
+        ±tolerance of the baseline run with the same seed."""
         name = series or self.experiment.recovery_series
         if name not in self.monthly.columns:
             raise KeyError(f"monthly series {name!r} not recorded; available: {', '.join(self.monthly.columns[4:])}")
-        return stats.months_to_recover(self.monthly, name, self.baseline, tolerance, self.experiment.arm_names)
+        return stats.months_to_recover(self.monthly, name, self.baseline, tolerance, self.experiment.arm_names, smooth)
 
     def sensitivity_indices(self, kpis: Sequence[str] | None = None) -> pd.DataFrame:
         """Sobol or Morris indices per KPI and parameter (only for experiments built from a SensitivityDesign)."""

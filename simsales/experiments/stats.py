@@ -220,14 +220,17 @@ def months_to_recover(
     monthly: pd.DataFrame,
     series: str,
     baseline: str,
-    tolerance: float = 0.05,
+    tolerance: float = 0.10,
     arms: Sequence[str] | None = None,
+    smooth: int = 3,
 ) -> pd.DataFrame:
     """Per arm x replicate: months from the first month the series leaves the baseline's ±tolerance band to
     the month from which it stays inside it (paired with the baseline run of the same replicate).
 
-    `shock_month` is the first month out of the band (NaT if never), `months` the time to recover,
-    NaN with `recovered=False` when it is still outside at the end of the horizon (censored).
+    Both series are first averaged over `smooth` trailing months (1 = raw), so month-to-month
+    noise of a small market is not taken for a shock.  `shock_month` is the first month out of
+    the band (NaT if never), `months` the time to recover, NaN with `recovered=False` when it is
+    still outside at the end of the horizon (censored).
     """
     arms = list(arms) if arms is not None else list(dict.fromkeys(monthly["arm"]))
     base = monthly[monthly["arm"] == baseline].set_index(["replicate", "month"])[series]
@@ -240,7 +243,8 @@ def months_to_recover(
             s = grp.set_index("month")[series].sort_index()
             if rep not in base.index.get_level_values(0):
                 continue
-            b = base.loc[rep].reindex(s.index)
+            b = base.loc[rep].reindex(s.index).rolling(smooth, min_periods=1).mean()
+            s = s.rolling(smooth, min_periods=1).mean()
             diff = (s - b).to_numpy(dtype=float)
             with np.errstate(divide="ignore", invalid="ignore"):
                 gap = np.where(diff == 0, 0.0, diff / b.abs().to_numpy(dtype=float))  # equal months are in band, 0/0 too
