@@ -170,3 +170,20 @@ def test_results_reread_from_disk_equal_the_in_memory_tables(serial, experiment:
     _same(serial.runs, kpis)
     _same(serial.monthly, monthly)
     assert Arm("baseline") == experiment.arms[0]
+
+
+def test_a_finished_run_leaves_no_model_alive_in_the_worker(experiment: Experiment) -> None:
+    import gc
+
+    from simsales.experiments import plan
+    from simsales.experiments.tasks import execute_task
+    from simsales.model import MarketModel
+
+    def alive() -> int:
+        gc.collect()
+        return sum(isinstance(o, MarketModel) for o in gc.get_objects())
+
+    before = alive()
+    for task in plan(experiment)[:2]:
+        assert execute_task(task).status == "done"
+    assert alive() == before  # Mesa 3.3's Agent._ids would otherwise keep every model (and its arrays)

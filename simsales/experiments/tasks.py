@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import mesa
 import numpy as np
 import pandas as pd
 
@@ -67,6 +68,7 @@ def run_id_for(arm: str, replicate: int) -> str:
 def execute_task(task: RunTask) -> RunOutput:
     """Run one task (in whatever process it lands); errors become a failed output, never an exception."""
     start = time.perf_counter()
+    models_before = _registered_models()
     try:
         runner = task.runner
         if runner is None:
@@ -78,6 +80,23 @@ def execute_task(task: RunTask) -> RunOutput:
     except Exception as exc:  # noqa: BLE001 - a failed run is data, the experiment goes on
         error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}"
         return RunOutput(task.run_id, STATUS_FAILED, {}, None, error, time.perf_counter() - start)
+    finally:
+        _forget_models(models_before)
+
+
+def _registered_models() -> set[Any]:
+    """Models Mesa 3.3 keeps in its class-level agent-id counters (`mesa.Agent._ids`; absent in 3.5)."""
+    ids = getattr(mesa.Agent, "_ids", None)
+    return set(ids) if isinstance(ids, dict) else set()
+
+
+def _forget_models(before: set[Any]) -> None:
+    """Drop the finished run's model from Mesa 3.3's `Agent._ids`, which otherwise keeps every model
+    alive (about 20 MB per default-size run, so a long-lived worker would grow without bound)."""
+    ids = getattr(mesa.Agent, "_ids", None)
+    if isinstance(ids, dict):
+        for model in set(ids) - before:
+            ids.pop(model, None)
 
 
 def normalise_monthly(monthly: pd.DataFrame) -> pd.DataFrame:
