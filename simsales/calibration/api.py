@@ -112,12 +112,6 @@ def calibrate(
     result = search(setup, runner, progress=progress)
     timings["search"] = time.perf_counter() - t0
     ensemble = ensemble_frame(result.candidates, setup.space.keys)
-    sens = None
-    t1 = time.perf_counter()
-    if sensitivity_seeds > 0:
-        with _phase(runner, progress, 2 * setup.space.dim * sensitivity_seeds, "sensitivity runs"):
-            sens = finite_differences(result, runner, setup.seeds[:sensitivity_seeds])
-    timings["sensitivity"] = time.perf_counter() - t1
     t2 = time.perf_counter()
     n_report = int(report_n or setup.scenario.run.n_consumers)
     best_x = result.x(result.best)
@@ -128,6 +122,16 @@ def calibrate(
         checked = runner.evaluate(checks, tuple(report_seeds), n_report)
     check, start_check = checked["fit"], checked.get("start")
     timings["check"] = time.perf_counter() - t2
+    sens = None
+    t1 = time.perf_counter()
+    if sensitivity_seeds > 0:
+        kpi_ids = setup.objective.targets.kpis
+        noise = check.reindex(columns=kpi_ids).std(axis=0, ddof=1).to_numpy() if len(report_seeds) > 2 else None
+        if noise is not None and n_report != setup.n_consumers:
+            noise = noise * np.sqrt(n_report / setup.n_consumers)  # noise scales like 1/sqrt(model size)
+        with _phase(runner, progress, 2 * setup.space.dim * sensitivity_seeds, "sensitivity runs"):
+            sens = finite_differences(result, runner, setup.seeds[:sensitivity_seeds], noise)
+    timings["sensitivity"] = time.perf_counter() - t1
     found = _conflicts(setup, result, sens, best_x)
     timings["total"] = time.perf_counter() - t0
     timings["new_runs"] = runner.new_runs

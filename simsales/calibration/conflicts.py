@@ -6,8 +6,8 @@ Three kinds of evidence, reported side by side:
   never both in the same candidate, and that is unlikely by chance (hypergeometric p < 5% given
   how often each is met);
 - local trade-off: on the local linear model at the fit (the sensitivity Jacobian), each target
-  alone can be brought within tolerance inside the search box, but not both at once (a small
-  linear programme minimising the larger of the two residuals).
+  alone can be brought within tolerance within +-25% of each range around the fit, but not both
+  at once (a small linear programme minimising the larger of the two residuals).
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from simsales.calibration.targets import TargetSet
 
 #: Minimum number of candidates in which each target alone is met before "never jointly" is claimed.
 MIN_SUPPORT = 3
+#: Half-width (unit coordinates) of the neighbourhood of the fit the local linear model is trusted in.
+LOCAL_RADIUS = 0.25
 #: Largest chance probability of never meeting both, given how often each is met, that is reported.
 ALPHA = 0.05
 
@@ -46,8 +48,13 @@ def never_jointly(z: pd.DataFrame, min_support: int = MIN_SUPPORT, alpha: float 
     return pd.DataFrame(rows, columns=columns)
 
 
+def _box(x0: np.ndarray, radius: float = LOCAL_RADIUS) -> list[tuple[float, float]]:
+    """Bounds of the neighbourhood of x0 within the unit cube."""
+    return [(max(0.0, v - radius), min(1.0, v + radius)) for v in x0]
+
+
 def _min_max_residual(z0: np.ndarray, jac: np.ndarray, x0: np.ndarray, rows: list[int]) -> float:
-    """min over x in [0,1]^d of max_i |z0_i + J_i (x - x0)| for i in rows (a linear programme)."""
+    """min over x near x0 of max_i |z0_i + J_i (x - x0)| for i in rows (a linear programme)."""
     d = len(x0)
     c = np.zeros(d + 1)
     c[-1] = 1.0
@@ -58,7 +65,7 @@ def _min_max_residual(z0: np.ndarray, jac: np.ndarray, x0: np.ndarray, rows: lis
         b_ub.append(-z0[i] + jac[i] @ x0)
         a_ub.append(np.append(-jac[i], -1.0))
         b_ub.append(z0[i] - jac[i] @ x0)
-    bounds = [(0.0, 1.0)] * d + [(0.0, None)]
+    bounds = _box(x0) + [(0.0, None)]
     res = linprog(c, A_ub=np.array(a_ub), b_ub=np.array(b_ub), bounds=bounds, method="highs")
     return float(res.fun) if res.success else np.inf
 
@@ -84,3 +91,35 @@ def documented(targets: TargetSet) -> pd.DataFrame:
     """The conflicts listed in the targets file."""
     return pd.DataFrame([{"a": c.a, "b": c.b, "kind": c.kind, "reason": c.reason} for c in targets.conflicts],
                         columns=["a", "b", "kind", "reason"])
+
+
+def reachable_keeping_met(z0: pd.Series, jacobian: pd.DataFrame, x0: np.ndarray, target: str) -> tuple[float, list[str]]:
+    """On the local linear model: the smallest |residual| of `target` while every met target stays met.
+
+    Returns (that residual in tolerances, the met targets whose constraint binds at the optimum).
+    A value above 1 means the target cannot be met here without losing another; the binding
+    targets are the ones it trades off against.
+    """
+    ids = list(z0.index)
+    zv = z0.to_numpy(dtype=float)
+    jac = jacobian.loc[ids].to_numpy(dtype=float)
+    d = len(x0)
+    i = ids.index(target)
+    met = [j for j in range(len(ids)) if j != i and np.isfinite(zv[j]) and abs(zv[j]) <= 1.0]
+    c = np.zeros(d + 1)
+    c[-1] = 1.0
+    a_ub = [np.append(jac[i], -1.0), np.append(-jac[i], -1.0)]
+    b_ub = [-zv[i] + jac[i] @ x0, zv[i] - jac[i] @ x0]
+    for j in met:
+        a_ub += [np.append(jac[j], 0.0), np.append(-jac[j], 0.0)]
+        b_ub += [1.0 - zv[j] + jac[j] @ x0, 1.0 + zv[j] - jac[j] @ x0]
+    res = linprog(c, A_ub=np.array(a_ub), b_ub=np.array(b_ub), bounds=_box(x0) + [(0.0, None)], method="highs")
+    if not res.success:
+        return float("inf"), []
+    x = res.x[:d]
+    binding = []
+    for j in met:
+        zj = zv[j] + jac[j] @ (x - x0)
+        if abs(zj) >= 1.0 - 1e-6 and abs(jac[j] @ jac[i]) > 1e-9:
+            binding.append(ids[j])
+    return float(res.fun), binding

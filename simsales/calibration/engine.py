@@ -12,24 +12,18 @@ from collections.abc import Callable
 import hashlib
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from simsales.calibration.evaluate import Job, run_jobs
+from simsales.calibration.evaluate import Job, model_code_hash, run_jobs
 from simsales.calibration.objective import HuberLoss, Loss, Objective
 from simsales.calibration.parameters import ParameterSpace
 from simsales.calibration.samplers import History, Sampler, SobolSampler, SurrogateSampler
 from simsales.calibration.storage import CheckpointStore
 from simsales.calibration.targets import TargetSet
 from simsales.scenario import Scenario
-
-
-#: Parts of the package whose code determines a run's KPIs (the checkpoint is keyed on them).
-SIMULATION_PACKAGES = ("agents/", "market/", "scenario/")
-SIMULATION_MODULES = ("model.py", "journey.py", "kpis.py", "levers.py", "recorder.py", "run.py")
 
 
 class CalibrationInterrupted(RuntimeError):
@@ -96,21 +90,6 @@ class Setup:
             "start": [float(v) for v in self.start],
             "code": model_code_hash(),
         }
-
-
-def model_code_hash() -> str:
-    """Hash of the simulation code: the modules a run executes (model, journey, agents, market, scenario, KPIs)."""
-    import simsales
-
-    root = Path(simsales.__file__).resolve().parent
-    digest = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
-        rel = path.relative_to(root).as_posix()
-        if not (rel.startswith(SIMULATION_PACKAGES) or rel in SIMULATION_MODULES):
-            continue
-        digest.update(rel.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 def candidate_key(index: int) -> str:

@@ -7,16 +7,42 @@ at once.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from joblib import Parallel, delayed
 
+import simsales
 from simsales.run import run
 from simsales.scenario import Scenario
+
+#: Parts of the package whose code determines a run's KPIs (the checkpoint is keyed on them).
+SIMULATION_PACKAGES = ("agents/", "market/", "scenario/", "events/")
+SIMULATION_MODULES = ("model.py", "journey.py", "kpis.py", "levers.py", "recorder.py", "run.py")
+
+
+@functools.cache
+def model_code_hash() -> str:
+    """Hash of the simulation code a process runs (model, journey, agents, market, scenario, KPIs).
+
+    Computed once per process, when its first run starts (the code it imported), so a worker
+    that imported other code than the calibration's main process is visible in its records.
+    """
+    root = Path(simsales.__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        if not (rel.startswith(SIMULATION_PACKAGES) or rel in SIMULATION_MODULES):
+            continue
+        digest.update(rel.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -31,7 +57,8 @@ class Job:
 
 
 def simulate(scenario: Scenario, job: Job) -> dict[str, Any]:
-    """Run one job and return its record (KPIs of every registered KPI, run time)."""
+    """Run one job and return its record (KPIs of every registered KPI, run time, code hash)."""
+    code = model_code_hash()
     start = time.perf_counter()
     result = run(scenario, seed=job.seed, n_consumers=job.n_consumers, params=job.overrides)
     values = result.kpis.set_index("id")["value"]
@@ -44,6 +71,8 @@ def simulate(scenario: Scenario, job: Job) -> dict[str, Any]:
         "params": job.overrides,
         "kpis": kpis,
         "seconds": round(time.perf_counter() - start, 3),
+        "finished_at": round(time.time(), 3),
+        "code": code,
     }
 
 

@@ -27,11 +27,20 @@ def write_outputs(calib: Calibration, out: str | Path, meta: dict[str, Any], *, 
     version = code_version()
     records = list(calib.store.records.values()) if calib.store is not None else []
     seconds = [r["seconds"] for r in records if "seconds" in r]
+    timed = [(r["finished_at"] - r["seconds"], r["finished_at"]) for r in records if "finished_at" in r]
+    elapsed = (max(t for _, t in timed) - min(t for t, _ in timed)) / 60 if timed else float("nan")
+    identity = calib.store.config.get("code", "") if calib.store is not None else ""
+    other = sum(1 for r in records if r.get("code", identity) != identity)
+    code_note = (f"every run executed the code the checkpoint is keyed on ({identity})." if not other else
+                 f"WARNING: {other} of {len(records)} runs executed other simulation code than {identity} "
+                 "(the code changed during the calibration); re-run from a fresh checkpoint.")
     info = {
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         **version,
         "runs_total": len(records),
         "mean_run_seconds": sum(seconds) / len(seconds) if seconds else float("nan"),
+        "elapsed_minutes": elapsed,
+        "code_note": code_note,
         **meta,
     }
     paths: dict[str, Path] = {}
@@ -73,6 +82,8 @@ def write_outputs(calib: Calibration, out: str | Path, meta: dict[str, Any], *, 
         "targets_file": str(meta.get("targets", "")),
         "wall_minutes": round(float(meta.get("wall_minutes", 0.0)), 2),
         "checkpoint": calib.store.id if calib.store is not None else "",
+        "model_code": identity,
+        "runs_with_other_code": other,
     }
     paths["fitted"] = write_fitted(folder / fitted_name, calib.fitted, metadata, FITTED_HEADER)
     table.to_csv(folder / "report_targets.csv")

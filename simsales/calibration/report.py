@@ -37,6 +37,32 @@ def candidate_residuals(calib: Calibration) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index", columns=targets.ids)
 
 
+def _local_reach(calib: Calibration, tid: str) -> str:
+    """What the local linear model says about meeting `tid` without losing a met target."""
+    from simsales.calibration.conflicts import reachable_keeping_met
+
+    sens, setup = calib.sensitivity, calib.setup
+    if sens is None or tid not in sens.jacobian.index:
+        return ""
+    obj = setup.objective
+    best = calib.result.best
+    means = obj.mean_kpis(calib.result.per_seed_kpis[best].reindex(columns=obj.targets.kpis).to_numpy(dtype=float))
+    z0 = pd.Series(obj.residuals(means), index=obj.targets.ids)
+    if not np.isfinite(z0[tid]):
+        return ""
+    if not sens.jacobian.loc[tid].abs().gt(0).any():
+        return "no free parameter moves it measurably at the fit (local sensitivity below seed noise)"
+    t, binding = reachable_keeping_met(z0, sens.jacobian, calib.result.x(best), tid)
+    if t <= 1.0:
+        return ("the local linear model finds values within ±25% of each range meeting it while every met target "
+                "stays met: a search-budget or noise limit, not a proven conflict")
+    text = (f"cannot be met without losing a met target on the local linear model within ±25% of each range "
+            f"(best {t:.1f} tolerances off)")
+    if binding:
+        text += "; bound by " + ", ".join(binding)
+    return text
+
+
 def miss_reasons(calib: Calibration, table: pd.DataFrame) -> dict[str, str]:
     """A reason for each target that misses its tolerance, from the evidence the calibration gathered."""
     targets = calib.setup.targets
@@ -72,6 +98,10 @@ def miss_reasons(calib: Calibration, table: pd.DataFrame) -> dict[str, str]:
         partners = sorted({(r["b"] if r["a"] == tid else r["a"]) for _, r in found.iterrows() if tid in (r["a"], r["b"])})
         if partners:
             parts.append("trades off against " + ", ".join(partners) + " (found empirically, see Conflicts)")
+        if row["role"] == "fit":
+            local = _local_reach(calib, tid)
+            if local:
+                parts.append(local)
         lo, hi, v = row["low95"], row["high95"], row["target"]
         band = (v - tol * abs(v), v + tol * abs(v))
         if np.isfinite(lo) and lo <= band[1] and hi >= band[0]:
@@ -128,8 +158,10 @@ def render(calib: Calibration, meta: dict[str, Any], figures: dict[str, str]) ->
         f"- Search: {len(cand)} candidates ({', '.join(f'{s}: {n}' for s, n in cand['stage'].value_counts(sort=False).items())}), "
         f"{len(cand) * len(setup.seeds)} runs; {meta['runs_total']} runs in all including sensitivity and checks.",
         f"- Wall time of this invocation: {meta['wall_minutes']:.1f} min with {meta['jobs']} parallel jobs "
-        f"({meta['new_runs']} runs executed now, the rest read from the checkpoint).  Mean run time "
-        f"{meta['mean_run_seconds']:.1f} s.",
+        f"({meta['new_runs']} runs executed now, the rest read from the checkpoint); the checkpoint's runs span "
+        f"{meta['elapsed_minutes']:.1f} min from the first start to the last finish.  Mean run time "
+        f"{meta['mean_run_seconds']:.1f} s (machine shared with other jobs; load varies).",
+        f"- Simulation code: {meta['code_note']}",
         f"- Ensemble: {len(calib.ensemble)} accepted parameter sets (not significantly worse than the best in a one-sided "
         f"paired t-test at 5% over the {len(setup.seeds)} common seeds), written to `ensemble_2023.parquet`; load with "
         "`simsales.calibration.load_ensemble()`.",
@@ -193,7 +225,8 @@ def render(calib: Calibration, meta: dict[str, Any], figures: dict[str, str]) ->
     lt = calib.conflicts.get("local")
     if lt is not None and len(lt):
         out.append("On the local linear model (finite differences at the fit), each target alone can be brought within "
-                   "tolerance inside the bounds, but not both (smallest achievable larger residual, in tolerances):")
+                   "tolerance within ±25% of each range around the fit, but not both (smallest achievable larger "
+                   "residual, in tolerances):")
         out.append("")
         for _, c in lt.iterrows():
             out.append(f"- `{c['a']}` vs `{c['b']}`: jointly {c['best_joint']:.2f} (alone {c['best_alone_a']:.2f} and "

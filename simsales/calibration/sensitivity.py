@@ -1,10 +1,14 @@
 """Identification: how strongly the targets pin down each fitted parameter.
 
 Central finite differences at the fit on common seeds give the Jacobian of the standardised
-residuals with respect to each parameter's unit coordinate.  From it: each parameter's most
-moved targets, elasticities, and a Gauss-Newton precision - the change of the parameter (others
-re-fitted) that moves the targets by one tolerance in the weighted least-squares sense.  A
-precision wider than half the search range marks a parameter the targets barely identify.
+residuals with respect to each parameter's unit coordinate.  A difference is kept only where it
+exceeds twice its noise (the seed-to-seed spread of the KPI at the fit, as if the two sides were
+independent runs); the rest is set to zero, so seed noise in a noisy target (growth rates, the
+share of dealers below 15%) is not mistaken for sensitivity.  From the kept Jacobian: each
+parameter's most moved targets, an elasticity, and a Gauss-Newton precision - the change of the
+parameter (others re-fitted) that moves the targets by one tolerance in the weighted
+least-squares sense.  A precision wider than half the search range marks a parameter the
+targets barely identify.
 """
 
 from __future__ import annotations
@@ -27,10 +31,16 @@ class Sensitivity:
     jacobian: pd.DataFrame
     kpi_jacobian: pd.DataFrame
     summary: pd.DataFrame
+    raw_jacobian: pd.DataFrame | None = None
 
 
-def finite_differences(result: SearchResult, runner: Runner, seeds: tuple[int, ...], step: float = STEP) -> Sensitivity:
-    """Central differences of every target's residual at the best candidate, on `seeds`."""
+def finite_differences(result: SearchResult, runner: Runner, seeds: tuple[int, ...], noise_sd: np.ndarray | None = None,
+                       step: float = STEP) -> Sensitivity:
+    """Central differences of every target's residual at the best candidate, on `seeds`.
+
+    `noise_sd`: seed-to-seed standard deviation of each target's KPI at the fit (KPI units);
+    differences smaller than twice their implied noise are set to zero.
+    """
     setup = result.setup
     space, obj = setup.space, setup.objective
     best = result.best
@@ -58,11 +68,17 @@ def finite_differences(result: SearchResult, runner: Runner, seeds: tuple[int, .
         jac[:, k] = dk / obj.targets.scales
     jac = np.nan_to_num(jac)
     kjac = np.nan_to_num(kjac)
+    raw = jac.copy()
+    if noise_sd is not None:
+        se = np.nan_to_num(np.asarray(noise_sd, dtype=float), nan=np.inf)[:, None] * np.sqrt(2.0 / len(seeds)) / np.array(steps)[None, :]
+        keep = np.abs(kjac) > 2 * se
+        jac, kjac = np.where(keep, jac, 0.0), np.where(keep, kjac, 0.0)
     centre = runner.kpis(result.overrides(best), seeds, setup.n_consumers).reindex(columns=kpi_ids).mean(axis=0).to_numpy()
     return Sensitivity(
         pd.DataFrame(jac, index=ids, columns=space.keys),
         pd.DataFrame(kjac, index=ids, columns=space.keys),
         _summary(result, jac, kjac, centre, x0),
+        pd.DataFrame(raw, index=ids, columns=space.keys),
     )
 
 
@@ -76,7 +92,7 @@ def _summary(result: SearchResult, jac: np.ndarray, kjac: np.ndarray, centre: np
     values = space.from_unit(x0)
     for k, p in enumerate(space.parameters):
         order = np.argsort(-np.abs(jac[:, k]) * w)
-        top = [f"{targets.ids[i]} ({jac[i, k]:+.2f})" for i in order[:3] if abs(jac[i, k]) > 1e-9]
+        top = [f"{targets.ids[i]} ({jac[i, k]:+.1f})" for i in order[:3] if abs(jac[i, k]) > 1e-9]
         marginal = 1.0 / np.sqrt(info[k, k]) if info[k, k] > 0 else np.inf
         joint = float(np.sqrt(max(cov[k, k], 0.0))) if info[k, k] > 0 else np.inf
         lead = order[0]
