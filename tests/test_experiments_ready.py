@@ -74,3 +74,23 @@ def test_shipped_specs_are_found_by_name() -> None:
     by_name = load_experiment("exp_stress_policy")
     assert by_name == load_experiment(EXPERIMENTS / "exp_stress_policy.toml")
     assert Path(by_name.source).name == "exp_stress_policy.toml"
+
+
+def test_shipped_calibration_ensemble_feeds_replicate_parameters(tmp_path: Path) -> None:
+    from simsales.calibration import load_ensemble
+
+    ensemble = load_ensemble()
+    spec = tmp_path / "exp_ens.toml"
+    spec.write_text(
+        f'name = "ens"\nreplicates = 4\nscenario = "{EXPERIMENTS / "baseline_2023.toml"}"\n'
+        '[run]\nn_consumers = 3000\ndays = 30\nwarmup_days = 30\n'
+        '[[arms]]\nname = "baseline"\n[[arms]]\nname = "wtp"\nparams = { "population.nev_wtp_mean" = 0.2 }\n'
+        '[ensemble]\nsource = "calibration"\n'
+    )
+    exp = load_experiment(spec)
+    tasks = plan(exp)
+    for task in tasks:
+        row = ensemble.iloc[task.ensemble_member]
+        assert task.scenario.journey.outside_utility == pytest.approx(row["journey.outside_utility"])
+    members = [t.ensemble_member for t in tasks]
+    assert members[:4] == members[4:]  # the same draw in both arms
