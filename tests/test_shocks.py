@@ -26,7 +26,8 @@ from test_scenario_support import (
     total,
 )
 
-from simsales import MarketModel
+from simsales import MarketModel, journey
+from simsales.agents.consumers import State
 from simsales.scenario.schema import TIERS
 
 NEV = ("deliveries_BEV", "deliveries_PHEV")
@@ -254,23 +255,28 @@ def test_hiring_freeze_stops_hiring_at_the_focal_firm_during_the_freeze() -> Non
 # --- operations --------------------------------------------------------------------------------------
 
 
-def test_outage_lowers_focal_lead_conversion_for_its_duration() -> None:
-    # the recorded window is exactly the two-week outage; per-store leads and orders cover it
+def test_outage_sends_focal_online_leads_cold_while_it_lasts() -> None:
+    # Conversion of a lead shows weeks later (visit, test drive, decision), so a windowed
+    # orders/leads ratio cannot isolate a two-week outage; the lead's fate on its first day can.
     outage = {"kind": "data_platform_outage", "start": "2023-03-01", "end": "2023-03-14"}
-    size = {"n_consumers": 20_000, "warmup_days": 120, "days": 14}
-    rates = {}
-    for name, events in (("base", []), ("outage", [outage])):
-        models = [run(scenario(events, start_date="2023-03-01", **size), s) for s in SEEDS]  # type: ignore[arg-type]
-        focal = models[0].network.focal
-        orders = sum(m.recorder.dealer_orders[focal].sum() for m in models)
-        leads = sum(m.recorder.dealer_leads[focal].sum() for m in models)
-        rates[name] = orders / leads
-    assert rates["outage"] < rates["base"] - 0.02
-    b, t = paired([outage], on="2023-03-01")
-    focal = b.network.focal
-    assert np.all(t.levers.handover_factor[focal] == 0.0) and np.all(t.levers.handover_factor[~focal] == 1.0)
+    b, t = paired([outage], on="2023-03-01", n_consumers=20_000)
+    focal = np.flatnonzero(b.network.focal)
+    idx = np.arange(4_000)
+    cold = {}
+    for name, model in (("base", b), ("outage", t)):
+        model.population.dealer[idx] = focal[idx % len(focal)]
+        model.population.state[idx] = State.LEAD
+        before = model.recorder.flows["leads_cold"].sum()
+        journey.contact_leads(model, idx)
+        cold[name] = (model.recorder.flows["leads_cold"].sum() - before) / len(idx)
+    # a day's wait (1,440 min) against tau = 240 min: essentially every lead goes cold
+    assert cold["outage"] > 0.95
+    assert cold["base"] < cold["outage"] - 0.2
+    focal_mask = b.network.focal
+    assert np.all(t.levers.handover_factor[focal_mask] == 0.0) and np.all(t.levers.handover_factor[~focal_mask] == 1.0)
     minutes = t.network.response_minutes * t.levers.response_factor
-    assert np.allclose(minutes[focal], 1440.0) and np.array_equal(t.levers.response_factor[~focal], b.levers.response_factor[~focal])
+    assert np.allclose(minutes[focal_mask], 1440.0)
+    assert np.array_equal(t.levers.response_factor[~focal_mask], b.levers.response_factor[~focal_mask])
 
 
 def test_levers_return_to_neutral_when_a_shock_ends() -> None:
