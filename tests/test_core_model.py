@@ -162,3 +162,26 @@ def test_run_returns_tidy_results_and_saves_them(tmp_path: Path) -> None:
     assert list(kpis.columns) == ["id", "value", "target", "rel_error"]
     pd.testing.assert_frame_equal(pd.read_parquet(folder / "daily.parquet"), result.daily, check_dtype=False)
     assert (folder / "monthly.parquet").is_file() and (folder / "dealers.parquet").is_file()
+
+
+def test_run_releases_its_model_for_garbage_collection() -> None:
+    import gc
+    import importlib
+    import weakref
+
+    run_module = importlib.import_module("simsales.run")  # the module (the package exports the function)
+
+    seen: list[weakref.ref] = []
+    original = run_module.RunResult.from_model
+
+    def spy(model: MarketModel) -> run_module.RunResult:
+        seen.append(weakref.ref(model))
+        return original(model)
+
+    run_module.RunResult.from_model = spy  # type: ignore[method-assign]
+    try:
+        run_module.run(n_consumers=2_000, days=5, params={"run.warmup_days": 5})
+    finally:
+        run_module.RunResult.from_model = original  # type: ignore[method-assign]
+    gc.collect()
+    assert len(seen) == 1 and seen[0]() is None, "the finished model is still referenced (Mesa 3.3 Agent._ids?)"
