@@ -36,7 +36,7 @@ DEFAULT_BUDGET = 72
 
 @dataclass
 class Calibration:
-    """Everything a calibration produced (before it is written to files)."""
+    """Everything a calibration produced (before it is written to files); `selection` re-ran the top candidates."""
 
     setup: Setup
     result: SearchResult
@@ -49,6 +49,7 @@ class Calibration:
     conflicts: dict[str, pd.DataFrame]
     timings: dict[str, float] = field(default_factory=dict)
     store: CheckpointStore | None = None
+    selection: pd.DataFrame | None = None
 
     @property
     def fitted(self) -> dict[str, float]:
@@ -99,19 +100,30 @@ def calibrate(
     jobs: int = 1,
     report_seeds: tuple[int, ...] = DEFAULT_REPORT_SEEDS,
     report_n: int | None = None,
-    sensitivity_seeds: int = 2,
+    sensitivity_seeds: int = 1,
+    select: int = 4,
     check_start: bool = True,
     stop_after: int | None = None,
     progress: bool = False,
 ) -> Calibration:
-    """Run (or resume) a calibration: search, ensemble, sensitivity, final check, conflicts."""
+    """Run (or resume) a calibration: search, selection, ensemble, final check, sensitivity, conflicts.
+
+    Selection: the `select` best candidates of the search are re-run on as many further seeds
+    as the search used, and the lowest objective over all their seeds is the fit - so the
+    shipped parameters are not merely the luckiest draw of a noisy search.  The report's seeds
+    are used for nothing but the final check.
+    """
     store = CheckpointStore(checkpoint, setup.simulation_identity())
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     runner = Runner(setup, store, jobs, stop_after)
     result = search(setup, runner, progress=progress)
     timings["search"] = time.perf_counter() - t0
-    ensemble = ensemble_frame(result.candidates, setup.space.keys)
+    selection = None
+    if select > 1:
+        selection = _select(setup, runner, result, select, progress)
+        result.chosen = str(selection["objective_all"].idxmin())
+    ensemble = ensemble_frame(result.candidates, setup.space.keys, best=result.best)
     t2 = time.perf_counter()
     n_report = int(report_n or setup.scenario.run.n_consumers)
     best_x = result.x(result.best)
@@ -135,7 +147,32 @@ def calibrate(
     found = _conflicts(setup, result, sens, best_x)
     timings["total"] = time.perf_counter() - t0
     timings["new_runs"] = runner.new_runs
-    return Calibration(setup, result, ensemble, sens, check, start_check, tuple(report_seeds), n_report, found, timings, store)
+    return Calibration(setup, result, ensemble, sens, check, start_check, tuple(report_seeds), n_report, found, timings,
+                       store, selection)
+
+
+def selection_seeds(setup: Setup) -> tuple[int, ...]:
+    """Seeds for re-evaluating the top candidates: as many as the search used, after them."""
+    first = max(setup.seeds) + 1
+    return tuple(range(first, first + len(setup.seeds)))
+
+
+def _select(setup: Setup, runner: Runner, result: SearchResult, k: int, progress: bool) -> pd.DataFrame:
+    """Re-run the k best candidates on fresh seeds; objective over search plus fresh seeds per candidate."""
+    top = list(result.candidates["objective"].nsmallest(k).index)
+    seeds = selection_seeds(setup)
+    with _phase(runner, progress, len(top) * len(seeds), "selection runs"):
+        fresh = runner.evaluate([(name, result.x(name), {"stage": "selection"}) for name in top], seeds, setup.n_consumers)
+    obj = setup.objective
+    rows = []
+    for name in top:
+        both = pd.concat([result.per_seed_kpis[name], fresh[name]])
+        m = both.reindex(columns=obj.targets.kpis).to_numpy(dtype=float)
+        penalty = setup.space.prior_penalty(result.x(name))
+        rows.append({"candidate": name, "objective_search": float(result.candidates.at[name, "objective"]),
+                     "objective_fresh": obj(fresh[name].reindex(columns=obj.targets.kpis).to_numpy(dtype=float)) + penalty,
+                     "objective_all": obj(m) + penalty})
+    return pd.DataFrame(rows).set_index("candidate")
 
 
 @contextmanager

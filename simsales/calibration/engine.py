@@ -156,11 +156,17 @@ class SearchResult:
     setup: Setup
     candidates: pd.DataFrame
     per_seed_kpis: dict[str, pd.DataFrame]
+    chosen: str | None = None
+
+    @property
+    def search_best(self) -> str:
+        """Name of the candidate with the lowest objective on the search seeds."""
+        return str(self.candidates["objective"].idxmin())
 
     @property
     def best(self) -> str:
-        """Name of the candidate with the lowest objective."""
-        return str(self.candidates["objective"].idxmin())
+        """The fitted candidate: the one chosen after re-evaluation, else the search's best."""
+        return self.chosen if self.chosen is not None else self.search_best
 
     def x(self, name: str) -> np.ndarray:
         """Unit point of a candidate."""

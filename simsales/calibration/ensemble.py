@@ -20,9 +20,9 @@ from simsales._paths import default_file
 ALPHA = 0.05
 
 
-def accept(candidates: pd.DataFrame, alpha: float = ALPHA) -> pd.Series:
+def accept(candidates: pd.DataFrame, alpha: float = ALPHA, best: str | None = None) -> pd.Series:
     """Boolean per candidate: not significantly worse than the best (paired one-sided t-test over seeds)."""
-    best = candidates["objective"].idxmin()
+    best = candidates["objective"].idxmin() if best is None else best
     ref = np.array(candidates.at[best, "seed_objectives"], dtype=float)
     n = len(ref)
     accepted = {}
@@ -44,10 +44,12 @@ def accept(candidates: pd.DataFrame, alpha: float = ALPHA) -> pd.Series:
     return pd.Series(accepted, name="accepted")
 
 
-def ensemble_frame(candidates: pd.DataFrame, keys: list[str], alpha: float = ALPHA) -> pd.DataFrame:
-    """Accepted candidates with their parameter values, objective and an equal weight, best first."""
-    ok = accept(candidates, alpha)
+def ensemble_frame(candidates: pd.DataFrame, keys: list[str], alpha: float = ALPHA, best: str | None = None) -> pd.DataFrame:
+    """Accepted candidates with their parameter values, objective and an equal weight, the fitted one first."""
+    ok = accept(candidates, alpha, best)
     frame = candidates.loc[ok[ok].index, ["objective", *keys]].sort_values("objective")
+    if best is not None:
+        frame = pd.concat([frame.loc[[best]], frame.drop(index=best)])
     frame.insert(0, "candidate", frame.index)
     frame["weight"] = 1.0 / len(frame)
     return frame.reset_index(drop=True)

@@ -27,6 +27,7 @@ def write_outputs(calib: Calibration, out: str | Path, meta: dict[str, Any], *, 
     version = code_version()
     records = list(calib.store.records.values()) if calib.store is not None else []
     seconds = [r["seconds"] for r in records if "seconds" in r]
+    cpu = [r["cpu_seconds"] for r in records if "cpu_seconds" in r]
     timed = [(r["finished_at"] - r["seconds"], r["finished_at"]) for r in records if "finished_at" in r]
     elapsed = (max(t for _, t in timed) - min(t for t, _ in timed)) / 60 if timed else float("nan")
     identity = calib.store.config.get("code", "") if calib.store is not None else ""
@@ -34,12 +35,15 @@ def write_outputs(calib: Calibration, out: str | Path, meta: dict[str, Any], *, 
     code_note = (f"every run executed the code the checkpoint is keyed on ({identity})." if not other else
                  f"WARNING: {other} of {len(records)} runs executed other simulation code than {identity} "
                  "(the code changed during the calibration); re-run from a fresh checkpoint.")
+    invocations = calib.store.invocations() if calib.store is not None else []
     info = {
+        "invocations": invocations,
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         **version,
         "runs_total": len(records),
         "mean_run_seconds": sum(seconds) / len(seconds) if seconds else float("nan"),
         "elapsed_minutes": elapsed,
+        "cpu_minutes": sum(cpu) / 60 if len(cpu) == len(records) and cpu else float("nan"),
         "code_note": code_note,
         **meta,
     }
@@ -65,7 +69,8 @@ def write_outputs(calib: Calibration, out: str | Path, meta: dict[str, Any], *, 
         "date": info["date"],
         "simsales": info["simsales"],
         "git_commit": info["git_commit"],
-        "objective": float(result.candidates["objective"].min()),
+        "objective": float(result.candidates.at[result.best, "objective"]),
+        "objective_selection": float(calib.selection.at[result.best, "objective_all"]) if calib.selection is not None else float("nan"),
         "loss": setup.loss.name,
         "candidate": result.best,
         "seeds": list(setup.seeds),

@@ -120,6 +120,36 @@ def _table_md(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def _time_lines(meta: dict[str, Any]) -> list[str]:
+    lines = []
+    logged = meta.get("invocations", [])
+    if logged:
+        runs = ", ".join(f"{e['started']}: {e['minutes']:.1f} min, {e['new_runs']} new runs"
+                         + (f" ({e['note']})" if e.get("note") else "") for e in logged)
+        total = sum(e["minutes"] for e in logged)
+        lines.append(f"- Time: {len(logged)} invocation(s) of the command built this checkpoint ({runs}); "
+                     f"{total:.1f} min in all with {meta['jobs']} parallel jobs.")
+    else:
+        lines.append(f"- Time: {meta['wall_minutes']:.1f} min with {meta['jobs']} parallel jobs ({meta['new_runs']} new runs).")
+    cpu = meta.get("cpu_minutes", np.nan)
+    lines[-1] += (f"  Mean run {meta['mean_run_seconds']:.1f} s of wall time on a machine shared with other jobs"
+                  + (f"; {cpu:.0f} CPU-minutes in all, about {cpu / meta['jobs']:.0f} min with {meta['jobs']} jobs on an "
+                     "otherwise idle machine." if np.isfinite(cpu) else "."))
+    return lines
+
+
+def _selection_lines(calib: Calibration) -> list[str]:
+    sel = calib.selection
+    if sel is None or not len(sel):
+        return []
+    from simsales.calibration.api import selection_seeds
+
+    parts = ", ".join(f"{n} {r['objective_search']:.3f} -> {r['objective_all']:.3f}" for n, r in sel.iterrows())
+    return [f"- Selection: the {len(sel)} best candidates re-run on fresh seeds {list(selection_seeds(calib.setup))}; "
+            f"objective on search seeds -> on all {2 * len(calib.setup.seeds)} seeds: {parts}.  Fitted: "
+            f"**{calib.result.best}**."]
+
+
 def render(calib: Calibration, meta: dict[str, Any], figures: dict[str, str]) -> str:
     """The full report as Markdown."""
     setup, result = calib.setup, calib.result
@@ -154,14 +184,12 @@ def render(calib: Calibration, meta: dict[str, Any], figures: dict[str, str]) ->
         f"- Fitted targets: {int(fit['within'].sum())} of {len(fit)} within tolerance.",
         f"- Objective ({setup.loss.name} loss of tolerance-scaled residuals, weighted mean over targets, seed-mean KPIs "
         f"on search seeds {list(setup.seeds)} at {setup.n_consumers:,} consumers): start "
-        f"{cand['objective'].iloc[0]:.3f} -> best {cand['objective'].min():.3f} (candidate {result.best}).",
+        f"{cand['objective'].iloc[0]:.3f} -> best {cand['objective'].min():.3f} (candidate {result.search_best}).",
         f"- Search: {len(cand)} candidates ({', '.join(f'{s}: {n}' for s, n in cand['stage'].value_counts(sort=False).items())}), "
         f"{len(cand) * len(setup.seeds)} runs; {meta['runs_total']} runs in all including sensitivity and checks.",
-        f"- Wall time of this invocation: {meta['wall_minutes']:.1f} min with {meta['jobs']} parallel jobs "
-        f"({meta['new_runs']} runs executed now, the rest read from the checkpoint); the checkpoint's runs span "
-        f"{meta['elapsed_minutes']:.1f} min from the first start to the last finish.  Mean run time "
-        f"{meta['mean_run_seconds']:.1f} s (machine shared with other jobs; load varies).",
+        *_time_lines(meta),
         f"- Simulation code: {meta['code_note']}",
+        *_selection_lines(calib),
         f"- Ensemble: {len(calib.ensemble)} accepted parameter sets (not significantly worse than the best in a one-sided "
         f"paired t-test at 5% over the {len(setup.seeds)} common seeds), written to `ensemble_2023.parquet`; load with "
         "`simsales.calibration.load_ensemble()`.",

@@ -64,6 +64,31 @@ class CheckpointStore:
         """The stored record of a job key."""
         return self.records[key]
 
+    @property
+    def invocations_path(self) -> Path:
+        """Log of the calibrations that used this checkpoint (one JSON line each)."""
+        return self.folder / f"invocations-{self.id}.jsonl"
+
+    def log_invocation(self, entry: dict[str, Any]) -> None:
+        """Append one invocation (start time, minutes, new runs, command) to the log."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with open(self.invocations_path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(entry, sort_keys=True, default=str) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def invocations(self) -> list[dict[str, Any]]:
+        """Logged invocations, oldest first."""
+        if not self.invocations_path.exists():
+            return []
+        out = []
+        for line in self.invocations_path.read_text(encoding="utf-8").splitlines():
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+        return out
+
     def append(self, record: dict[str, Any]) -> None:
         """Store one record durably (written, flushed and fsync'ed before returning)."""
         if record["key"] in self.records:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 from simsales._paths import default_file
@@ -26,7 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seeds", type=int, default=3, help="common seeds per candidate in the search (default 3)")
     p.add_argument("--consumers", type=int, default=None, help="consumers per search run (default: the scenario's, 200,000)")
     p.add_argument("--report-seeds", type=int, default=10, help="seeds of the final check at default size (default 10)")
-    p.add_argument("--sensitivity-seeds", type=int, default=2, help="seeds for the finite-difference identification (0: skip)")
+    p.add_argument("--sensitivity-seeds", type=int, default=1, help="seeds for the finite-difference identification (0: skip)")
+    p.add_argument("--select", type=int, default=4, help="best candidates re-run on fresh seeds before choosing the fit (default 4)")
     p.add_argument("--explore", type=int, default=None, help="candidates in the exploration stage (default: a third of the budget)")
     p.add_argument("--batch", type=int, default=8, help="candidates per refinement batch (default 8)")
     p.add_argument("--explorer", default="sobol", choices=("sobol", "lhs"), help="exploration sampler")
@@ -47,6 +49,7 @@ def execute(args: argparse.Namespace) -> int:
     from simsales.calibration import CalibrationInterrupted, build_setup, calibrate, target_table, write_outputs
 
     started = time.perf_counter()
+    started_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     holdout = tuple(h.strip() for h in args.holdout.split(",") if h.strip())
     out = args.out if args.out is not None else default_file("calibration/holdout" if holdout else "calibration")
     checkpoint = args.checkpoint if args.checkpoint is not None else Path(out) / "checkpoint"
@@ -61,11 +64,15 @@ def execute(args: argparse.Namespace) -> int:
           f"at {setup.n_consumers:,} consumers, {args.jobs} jobs; checkpoint {checkpoint}")
     try:
         calib = calibrate(setup, checkpoint, jobs=args.jobs, report_seeds=report_seeds,
-                          sensitivity_seeds=args.sensitivity_seeds, stop_after=args.stop_after, progress=True)
+                          sensitivity_seeds=args.sensitivity_seeds, select=args.select, stop_after=args.stop_after,
+                          progress=True)
     except CalibrationInterrupted as exc:
         print(f"interrupted: {exc}; run the same command again to resume")
         return 3
     wall = (time.perf_counter() - started) / 60
+    if calib.store is not None:
+        calib.store.log_invocation({"started": started_at, "minutes": round(wall, 2), "new_runs": calib.timings.get("new_runs", 0),
+                                    "jobs": args.jobs, "command": "simsales calibrate" + _options(args)})
     meta = {
         "command": "simsales calibrate" + _options(args),
         "jobs": args.jobs,
@@ -80,7 +87,7 @@ def execute(args: argparse.Namespace) -> int:
     paths = write_outputs(calib, out, meta)
     table = target_table(calib)
     print(f"\n{int(table['within'].sum())}/{len(table)} targets within tolerance over {len(report_seeds)} seeds "
-          f"at {calib.report_n:,} consumers; best objective {calib.result.candidates['objective'].min():.3f}; "
+          f"at {calib.report_n:,} consumers; fitted candidate {calib.result.best}; "
           f"{wall:.1f} min")
     for key, path in paths.items():
         print(f"wrote {path}  ({key})")
