@@ -6,7 +6,6 @@ follow `calibration/targets_2023.toml` (percent as 0-100, sales in million units
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from simsales._paths import default_file
+from simsales.scenario.loader import read_toml
 from simsales.scenario.schema import TIERS
 
 if TYPE_CHECKING:
@@ -435,9 +435,7 @@ def compute_kpis(model: MarketModel) -> dict[str, float]:
 def load_targets(path: str | Path | None = None) -> pd.DataFrame:
     """Targets as a DataFrame indexed by id (value, unit, kind, section, tolerance, weight, note)."""
     file = Path(path) if path is not None else default_file("calibration/targets_2023.toml")
-    with open(file, "rb") as fh:
-        data = tomllib.load(fh)
-    rows = [{"id": key, **entry} for key, entry in data["targets"].items()]
+    rows = [{"id": key, **entry} for key, entry in read_toml(file)["targets"].items()]
     return pd.DataFrame(rows).set_index("id")
 
 

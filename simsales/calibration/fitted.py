@@ -16,7 +16,7 @@ from typing import Any
 import simsales
 from simsales._paths import default_file
 from simsales.calibration.storage import atomic_write_text
-from simsales.scenario.loader import SECTION_FIELDS, _deep_merge, _read_toml, _resolve, _section_from_file, build_scenario, read_scenario_dict
+from simsales.scenario.loader import SECTION_FIELDS, _deep_merge, read_toml, _resolve, _section_from_file, build_scenario, read_scenario_dict
 from simsales.scenario.schema import Scenario
 
 
@@ -82,7 +82,7 @@ def load_unfitted_scenario(path: str | Path | None = None) -> Scenario:
     from simsales._paths import default_scenario_path
 
     file = Path(path).resolve() if path is not None else default_scenario_path()
-    data = _read_toml(file)
+    data = read_toml(file)
     data.pop("fitted", None)
     parent = data.pop("extends", None)
     base = read_scenario_dict(_resolve(file, parent, "extends")) if isinstance(parent, str) else {}

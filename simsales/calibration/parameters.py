@@ -7,7 +7,6 @@ Everything not declared here stays at the scenario's value.  The search works in
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -16,7 +15,7 @@ import numpy as np
 
 from simsales._paths import default_file
 from simsales.scenario import Scenario, ScenarioError
-from simsales.scenario.loader import apply_overrides
+from simsales.scenario.loader import apply_overrides, read_toml
 
 SCALES = ("linear", "log")
 PRIORS = ("uniform", "normal")
@@ -149,13 +148,7 @@ def scenario_value(scenario: Scenario, dotted: str, file: str = "") -> float:
 def load_parameters(path: str | Path | None = None) -> ParameterSpace:
     """Read free parameters from a TOML file's [parameters."dotted.key"] tables (default: the 2023 set)."""
     file = Path(path) if path is not None else default_file("calibration/parameters_2023.toml")
-    try:
-        with open(file, "rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise ScenarioError("file not found", file=str(file)) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"not valid TOML: {exc}", file=str(file)) from None
+    data = read_toml(file)
     table = data.get("parameters")
     if not isinstance(table, dict) or not table:
         raise ScenarioError("needs a non-empty [parameters] table", file=str(file), key="parameters")

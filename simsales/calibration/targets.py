@@ -7,7 +7,6 @@ Read from `calibration/targets_2023.toml`: one `[targets."id"]` table per statis
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pandas as pd
 from simsales._paths import default_file
 from simsales.kpis import REGISTRY
 from simsales.scenario import ScenarioError
+from simsales.scenario.loader import read_toml
 
 
 @dataclass(frozen=True)
@@ -92,13 +92,7 @@ class TargetSet:
 def load_target_set(path: str | Path | None = None) -> TargetSet:
     """Read and check a targets file (default: the shipped 2023 targets)."""
     file = Path(path) if path is not None else default_file("calibration/targets_2023.toml")
-    try:
-        with open(file, "rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise ScenarioError("file not found", file=str(file)) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"not valid TOML: {exc}", file=str(file)) from None
+    data = read_toml(file)
     table = data.get("targets")
     if not isinstance(table, dict) or not table:
         raise ScenarioError("needs a non-empty [targets] table", file=str(file), key="targets")

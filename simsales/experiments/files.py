@@ -32,7 +32,6 @@ Layout (every key optional unless noted; paths are relative to the spec file)::
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -45,6 +44,7 @@ from simsales.experiments.spec import HEADLINE_KPIS, WINDOW_SERIES, Adaptive, Ar
 from simsales.kpis import REGISTRY
 from simsales.scenario import ScenarioError
 from simsales.scenario.errors import did_you_mean
+from simsales.scenario.loader import read_toml
 
 TOP_KEYS = {
     "name", "question", "description", "replicates", "root_seed", "baseline", "scenario", "kpis",
@@ -76,11 +76,7 @@ def load_experiment(path: str | Path, *, smoke: bool = False) -> Experiment:
     """Read and check an experiment spec; `smoke=True` applies its [smoke] table (reduced size for CI)."""
     file = find_spec(path)
     where = str(file)
-    try:
-        with open(file, "rb") as fh:
-            data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"not valid TOML: {exc}", file=where) from exc
+    data = read_toml(file)
     _check_keys(data, TOP_KEYS, where, "")
     if "name" not in data:
         raise ScenarioError("an experiment needs a name", file=where, key="name")

@@ -43,7 +43,7 @@ def read_scenario_dict(file: Path, _chain: tuple[Path, ...] = ()) -> dict[str, A
     if file in _chain:
         cycle = " -> ".join(p.name for p in (*_chain, file))
         raise ScenarioError(f"circular 'extends': {cycle}", file=str(file), key="extends")
-    data = _read_toml(file)
+    data = read_toml(file)
     parent = data.pop("extends", None)
     if parent is not None:
         if not isinstance(parent, str):
@@ -63,7 +63,7 @@ def read_scenario_dict(file: Path, _chain: tuple[Path, ...] = ()) -> dict[str, A
         if not isinstance(fitted, str):
             raise ScenarioError("must be a file path string", file=str(file), key="fitted")
         fitted_file = _resolve(file, fitted, "fitted")
-        params = _read_toml(fitted_file).get("parameters", {})
+        params = read_toml(fitted_file).get("parameters", {})
         for dotted, value in params.items():
             _set_dotted(merged, dotted, value, str(fitted_file))
     return merged
@@ -121,7 +121,8 @@ def apply_overrides(scenario: Scenario, overrides: dict[str, Any], source: str =
 # --- internals -------------------------------------------------------------------------------
 
 
-def _read_toml(file: Path) -> dict[str, Any]:
+def read_toml(file: str | Path) -> dict[str, Any]:
+    """A TOML file as a dict; a missing or malformed file is a ScenarioError naming it."""
     try:
         with open(file, "rb") as fh:
             return tomllib.load(fh)
@@ -139,7 +140,7 @@ def _resolve(file: Path, ref: str, key: str) -> Path:
 
 
 def _section_from_file(file: Path, section: str) -> Any:
-    data = _read_toml(file)
+    data = read_toml(file)
     if section not in data:
         raise ScenarioError(f"has no [{section}] section", file=str(file), key=section)
     return data[section]
@@ -152,7 +153,7 @@ def _event_from_spec(file: Path, item: Any, key: str) -> Any:
     ref = item["spec"]
     if not isinstance(ref, str):
         raise ScenarioError("must be a file path string", file=str(file), key=f"{key}.spec")
-    base = _read_toml(_resolve(file, ref, f"{key}.spec"))
+    base = read_toml(_resolve(file, ref, f"{key}.spec"))
     return {**base, **{k: v for k, v in item.items() if k != "spec"}}
 
 
