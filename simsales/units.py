@@ -48,3 +48,30 @@ def to_real_units(frame: pd.DataFrame, scale: float, outlets_per_store: float) -
         if name in frame.columns:
             out.insert(out.columns.get_loc(name) + 1, f"{name}_agents", frame[name])
     return out
+
+
+#: Recorder flows measured in yuan (all others count people, cars, leads, days or points).
+YUAN_FLOWS = (
+    "nev_revenue", "revenue", "financing_cost", "acquisition_cost", "salary_cost", "commission_cost",
+    "fixed_cost", "gross_margin", "focal_revenue", "trade_in_subsidies", "strategy_cost", "risk_cost",
+    "focal_gross_margin", "focal_operating_cost", "focal_profit",
+)  # fmt: skip
+#: Units of the derived monthly columns.
+DERIVED_UNITS = {
+    "stock_coefficient": "months of sales", "stock_coefficient_ICE": "months of sales",
+    "stock_coefficient_NEV": "months of sales", "nev_share": "%", "focal_share": "%",
+    "attrition": "share of headcount per month", "days": "days",
+}  # fmt: skip
+
+
+def series_unit(name: str, period: str = "month") -> str:
+    """Axis label unit of a recorder series in real units, e.g. 'yuan per month' or 'months of sales'."""
+    if name in DERIVED_UNITS:
+        return DERIVED_UNITS[name]
+    if name in YUAN_FLOWS:
+        return f"yuan per {period}"
+    if name in FLOWS:
+        return f"count per {period} (real units)"
+    if name in LEVELS:
+        return "count at period end (real units)"
+    return ""

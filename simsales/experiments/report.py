@@ -126,7 +126,7 @@ def write_report(result: ExperimentResult, folder: str | Path) -> Path:
                 f"## Monthly series over {span} (mean per month, paired difference [95% CI])",
                 "",
                 "KPIs above cover the whole horizon; this window shows the effect once the arms' changes are in force "
-                "(flows in simulated agents' units, so relative differences are the ones to read).",
+                "(flows in real units, as in the run outputs: docs/outputs.md).",
                 "",
                 markdown_table(table),
                 "",
