@@ -73,3 +73,15 @@ def test_the_scale_factor_is_defined_once() -> None:
     sources = Path(__file__).parents[1] / "simsales"
     spelled = [p for p in sources.rglob("*.py") if "real_population / " in p.read_text() and p.name != "units.py"]
     assert spelled == []
+
+
+def test_relative_changes_on_near_zero_bases_are_left_blank() -> None:
+    import math
+
+    from simsales.experiments.report import relative_change
+
+    assert relative_change(10.0, 12.0) == pytest.approx(0.2)
+    assert relative_change(-4.6, -5.0) == pytest.approx(-0.4 / 4.6)
+    assert math.isnan(relative_change(0.1, -1.0))  # the sign changes: a percentage means nothing
+    assert math.isnan(relative_change(0.01, 5.0))  # -> +49,900%: the base is near zero
+    assert math.isnan(relative_change(0.0, 1.0))

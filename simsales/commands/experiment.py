@@ -9,7 +9,7 @@ from pathlib import Path
 from simsales.commands.checks import InputError, check_memory, nonneg_int, positive_int, writable_folder
 from simsales.experiments import ExperimentResult, load_experiment, plan, run_experiment
 from simsales.experiments.executors import DaskExecutor, Executor, make_executor
-from simsales.experiments.report import markdown_table
+from simsales.experiments.report import markdown_table, with_units
 from simsales.scenario import ScenarioError
 
 #: Seconds to wait for a Dask scheduler before refusing --scheduler.
@@ -86,9 +86,10 @@ def execute(args: argparse.Namespace) -> int:
         indices = result.sensitivity_indices()
         print("\nparameter ranking:\n" + markdown_table(exp.sensitivity.ranking(indices)))
     elif len(exp.arms) > 1:
-        diffs = result.differences()
-        cols = ["arm", "kpi", "n", "diff", "ci_low", "ci_high", "rel_diff"]
-        print("\npaired differences to the baseline (95% CI):\n" + markdown_table(diffs[cols]))
+        diffs = with_units(result.differences())
+        cols = ["arm", "kpi", "unit", "n", "diff", "ci_low", "ci_high", "rel_diff"]
+        print("\npaired differences to the baseline (95% CI; rel_diff blank where the baseline is near zero):\n"
+              + markdown_table(diffs[cols]))
     else:
         print(markdown_table(result.summary()))
     if exp.thresholds:

@@ -13,17 +13,13 @@ from typing import Any
 import pandas as pd
 
 from simsales.commands.checks import check_memory, nonneg_int, positive_int, writable_folder
+from simsales.experiments.report import MAX_RELATIVE, relative_change
 from simsales.kpis import REGISTRY
 from simsales.model import MarketModel
 from simsales.run import RunResult, covers_target_year, kpi_output, release_model
 
 #: Paired replicates of a scenario-vs-baseline comparison unless --replicates says otherwise.
 COMPARE_REPLICATES = 5
-#: A relative change is printed only while it stays within this factor of the baseline (beyond
-#: it the baseline is near zero and a percentage says nothing, e.g. profit moving around 0).
-MAX_RELATIVE = 10.0
-
-
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `run` subcommand."""
     p = sub.add_parser("run", help="run a scenario (default: the 2023 baseline) and compare with 2023")
@@ -155,14 +151,6 @@ def baseline_for(spec: Any, scenario_arg: Any, baseline_arg: Any) -> Any:
     shipped = load_scenario()
     candidate = dataclasses.replace(shipped, run=spec.run)
     return None if candidate.to_dict() == dataclasses.replace(spec, name=shipped.name, description=shipped.description).to_dict() else candidate
-
-
-def relative_change(base: float, value: float) -> float:
-    """(value - base) / |base|, or NaN when it says nothing: a zero or sign-changing base, or beyond MAX_RELATIVE."""
-    if not (math.isfinite(base) and math.isfinite(value)) or base == 0 or (base > 0) != (value > 0):
-        return math.nan
-    rel = (value - base) / abs(base)
-    return rel if abs(rel) <= MAX_RELATIVE else math.nan
 
 
 def format_paired_table(diffs: pd.DataFrame) -> str:

@@ -15,6 +15,30 @@ if TYPE_CHECKING:
     from simsales.experiments.results import ExperimentResult
 
 FAN_SERIES = ("deliveries", "focal_gross_margin", "stock_coefficient", "nev_share")
+#: A relative change is shown only while it stays within this factor of the baseline: beyond it
+#: the baseline is near zero and a percentage says nothing (e.g. a profit moving around 0).
+MAX_RELATIVE = 10.0
+
+
+def relative_change(base: float, value: float) -> float:
+    """(value - base) / |base|, or NaN when it says nothing: a zero or sign-changing base, or beyond MAX_RELATIVE."""
+    if not (math.isfinite(base) and math.isfinite(value)) or base == 0 or (base > 0) != (value > 0):
+        return math.nan
+    rel = (value - base) / abs(base)
+    return rel if abs(rel) <= MAX_RELATIVE else math.nan
+
+
+def with_units(diffs: pd.DataFrame) -> pd.DataFrame:
+    """Paired differences with each KPI's unit, and `rel_diff` blank where `relative_change` says it means nothing."""
+    from simsales.kpis import REGISTRY
+
+    out = diffs.copy()
+    out.insert(out.columns.get_loc("kpi") + 1, "unit", [REGISTRY[k].unit if k in REGISTRY else "" for k in out["kpi"]])
+    meaningful = [math.isfinite(relative_change(b, a)) for b, a in zip(out["baseline_mean"], out["arm_mean"], strict=True)]
+    for col in ("rel_diff", "rel_ci_low", "rel_ci_high"):
+        if col in out.columns:
+            out[col] = out[col].where(meaningful)
+    return out
 
 
 def markdown_table(frame: pd.DataFrame, floatfmt: str = ".4g") -> str:
@@ -102,14 +126,22 @@ def write_report(result: ExperimentResult, folder: str | Path) -> Path:
     if exp.sensitivity is None and len(exp.arms) > 1:
         diffs = result.differences()
         if not diffs.empty:
+            diffs = with_units(diffs)
             table = diffs.assign(
                 difference=[_interval(m, lo, hi) for m, lo, hi in zip(diffs["diff"], diffs["ci_low"], diffs["ci_high"], strict=True)],
                 relative=[
                     _interval(100 * m, 100 * lo, 100 * hi) + " %" if math.isfinite(m) else ""
                     for m, lo, hi in zip(diffs["rel_diff"], diffs["rel_ci_low"], diffs["rel_ci_high"], strict=True)
                 ],
-            )[["arm", "kpi", "n", "baseline_mean", "difference", "relative"]]
-            lines += ["## Headline differences to the baseline (mean [95% CI])", "", markdown_table(table), ""]
+            )[["arm", "kpi", "unit", "n", "baseline_mean", "difference", "relative"]]
+            lines += [
+                "## Headline differences to the baseline (mean [95% CI])",
+                "",
+                f"Relative changes are left blank where the baseline is zero, changes sign or is under 1/{MAX_RELATIVE:.0f} of the change.",
+                "",
+                markdown_table(table),
+                "",
+            ]
             figures.append(("Effects with 95% intervals", _save(plots.forest_plot(diffs, exp.kpis, result.baseline), out, "forest.png")))
     if exp.window_start or exp.window_end:
         window = result.window_differences()
