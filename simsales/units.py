@@ -64,14 +64,15 @@ DERIVED_UNITS = {
 }  # fmt: skip
 
 
-def series_unit(name: str, period: str = "month") -> str:
-    """Axis label unit of a recorder series in real units, e.g. 'yuan per month' or 'months of sales'."""
+def display_scale(name: str, period: str = "month") -> tuple[float, str]:
+    """Factor and axis unit to plot a real-unit recorder series readably: billion yuan, thousand counts."""
     if name in DERIVED_UNITS:
-        return DERIVED_UNITS[name]
+        return 1.0, DERIVED_UNITS[name]
     if name in YUAN_FLOWS:
-        return f"yuan per {period}"
+        return 1e-9, f"billion yuan per {period}"
     if name in FLOWS:
-        return f"count per {period} (real units)"
+        return 1e-3, f"thousand per {period}"
     if name in LEVELS:
-        return "count at period end (real units)"
-    return ""
+        return 1e-3, f"thousand at {period} end"
+    return 1.0, ""
+

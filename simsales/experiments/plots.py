@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from simsales.kpis import REGISTRY
-from simsales.units import series_unit
+from simsales.units import display_scale
 
 
 def _unit(kpi: str) -> str:
@@ -56,19 +56,19 @@ def forest_plot(differences: pd.DataFrame, kpis: Sequence[str] | None = None, ba
 def fan_chart(monthly: pd.DataFrame, series: str, arms: Sequence[str] | None = None) -> plt.Figure:
     """Median of a monthly series across replicates with 50% and 90% bands, one colour per arm."""
     arms = list(arms) if arms is not None else list(dict.fromkeys(monthly["arm"]))
+    factor, unit = display_scale(series)
     fig, ax = plt.subplots(figsize=(8, 4.5))
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for i, arm in enumerate(arms):
         sub = monthly[monthly["arm"] == arm]
         if sub.empty or series not in sub.columns:
             continue
-        q = sub.groupby("month")[series].quantile([0.05, 0.25, 0.5, 0.75, 0.95]).unstack()
+        q = sub.groupby("month")[series].quantile([0.05, 0.25, 0.5, 0.75, 0.95]).unstack() * factor
         c = colours[i % len(colours)]
         ax.fill_between(q.index, q[0.05], q[0.95], color=c, alpha=0.12, lw=0)
         ax.fill_between(q.index, q[0.25], q[0.75], color=c, alpha=0.25, lw=0)
         ax.plot(q.index, q[0.5], color=c, label=arm)
     ax.set_title(f"{series} by month: median, 50% and 90% of replicates")
-    unit = series_unit(series)
     ax.set_ylabel(f"{series} ({unit})" if unit else series)
     ax.set_xlabel("month")
     if len(arms) <= 12:
