@@ -85,3 +85,19 @@ def test_relative_changes_on_near_zero_bases_are_left_blank() -> None:
     assert math.isnan(relative_change(0.1, -1.0))  # the sign changes: a percentage means nothing
     assert math.isnan(relative_change(0.01, 5.0))  # -> +49,900%: the base is near zero
     assert math.isnan(relative_change(0.0, 1.0))
+
+
+def test_months_to_recover_is_reported_only_for_arms_with_a_shock() -> None:
+    from simsales.experiments import Arm, Experiment
+    from simsales.experiments.report import shocked_arms
+
+    exp = Experiment(
+        "recovery",
+        arms=(
+            Arm("baseline"),
+            Arm("plan_only", scenario="riskplan_market"),
+            Arm("demand_drop", scenario="shipped:shock_demand_drop"),
+            Arm("inline", params={"shocks": [{"kind": "demand", "start": "2023-03-01", "change": -0.1}]}),
+        ),
+    )
+    assert shocked_arms(exp) == ["demand_drop", "inline"]

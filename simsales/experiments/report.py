@@ -89,6 +89,22 @@ def _save(fig: plt.Figure, folder: Path, name: str) -> str:
     return name
 
 
+def shocked_arms(exp: Any) -> list[str]:
+    """Arms whose scenario or inline events include a shock: the only ones months-to-recover means something for."""
+    from simsales.experiments.spec import load_arm_scenario
+    from simsales.scenario import ScenarioError
+
+    names = []
+    for arm in exp.arms:
+        try:
+            shocked = bool(arm.params.get("shocks")) or bool(load_arm_scenario(arm, exp.source).shocks)
+        except ScenarioError:
+            shocked = True  # cannot tell: keep the arm rather than hide it
+        if shocked:
+            names.append(arm.name)
+    return names
+
+
 def write_report(result: ExperimentResult, folder: str | Path) -> Path:
     """Write report.md and its PNG figures into `folder`; returns the report's path."""
     out = Path(folder)
@@ -186,12 +202,16 @@ def write_report(result: ExperimentResult, folder: str | Path) -> Path:
     if exp.sensitivity is None and len(exp.arms) > 1 and exp.recovery_series in result.monthly.columns:
         from simsales.experiments.stats import recovery_summary
 
+        shocked = shocked_arms(exp)
         rec = recovery_summary(result.months_to_recover())
+        rec = rec[rec["arm"].isin(shocked)] if not rec.empty else rec
         if not rec.empty:
+            left_out = [a for a in exp.arm_names if a not in shocked and a != result.baseline]
             lines += [
                 f"## Months to recover ({exp.recovery_series}, 3-month mean, back within ±10% of the baseline run)",
                 "",
-                "`hit`: replicates that left the band; `recovered_share`: of those, back inside by the end.",
+                "`hit`: replicates that left the band; `recovered_share`: of those, back inside by the end."
+                + (f" Arms without a shock (nothing to recover from) are left out: {', '.join(left_out)}." if left_out else ""),
                 "",
                 markdown_table(rec),
                 "",
