@@ -67,6 +67,8 @@ def _bad_inputs(tmp: Path) -> list[tuple[list[str], str]]:
         (["run", "--out", str(existing), *small], "--out"),
         (["run", "--out", str(under_file), *small], "--out"),
         (["run", "--consumers", "10000000000", "--days", "5"], "--consumers"),
+        (["run", "--days", "100000000", "--consumers", "1000"], "--days"),
+        (["experiment", "exp_strategies", "--smoke", "--warmup-days", "-1"], "--warmup-days"),
         (["run", "strategy_ai_custmer_service", *small], "did you mean 'shipped:strategy_ai_customer_service'"),
         (["run", "shipped:baseline_2024", *small], "did you mean 'shipped:baseline_2023'"),
         (["experiment", "exp_strategie"], "did you mean 'exp_strategies'"),

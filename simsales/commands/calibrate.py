@@ -74,7 +74,7 @@ def execute(args: argparse.Namespace) -> int:
     from simsales.scenario import load_scenario
 
     sizes = load_scenario().run
-    check_memory(max(setup.n_consumers, sizes.n_consumers), sizes.days + sizes.warmup_days, args.jobs, "--consumers/--jobs")
+    check_memory(max(setup.n_consumers, sizes.n_consumers), sizes.days + sizes.warmup_days, args.jobs, ("--consumers", "--scenario"))
     print(f"calibrating {setup.space.dim} parameters to {len(setup.fit_targets)} targets "
           f"({len(setup.held_targets)} held out): {setup.plan.budget} candidates x {len(setup.seeds)} seeds "
           f"at {setup.n_consumers:,} consumers, {args.jobs} jobs; checkpoint {checkpoint}")

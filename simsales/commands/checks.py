@@ -24,13 +24,19 @@ class InputError(ValueError):
     """A command-line value refused before any simulation; the message names the flag."""
 
 
-def _integer(text: str, minimum: int) -> int:
+#: Longest horizon a day-count flag accepts (100 years; calendar dates end in year 9999).
+MAX_DAYS = 36_500
+
+
+def _integer(text: str, minimum: int, maximum: int | None = None) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < minimum:
         raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise argparse.ArgumentTypeError(f"must be <= {maximum:,}, got {value:,}")
     return value
 
 
@@ -42,6 +48,16 @@ def positive_int(text: str) -> int:
 def nonneg_int(text: str) -> int:
     """argparse type: a whole number >= 0 (seeds, optional stages that 0 switches off)."""
     return _integer(text, 0)
+
+
+def day_count(text: str) -> int:
+    """argparse type: recorded days, 1 to MAX_DAYS."""
+    return _integer(text, 1, MAX_DAYS)
+
+
+def warmup_day_count(text: str) -> int:
+    """argparse type: warm-up days, 0 to MAX_DAYS."""
+    return _integer(text, 0, MAX_DAYS)
 
 
 def writable_folder(path: Path | None, flag: str = "--out") -> Path | None:
@@ -81,15 +97,18 @@ def available_memory() -> int | None:
         return None
 
 
-def check_memory(n_consumers: int, days: int = 0, runs_at_once: int = 1, flag: str = "--consumers") -> str:
-    """Refuse a size whose estimated memory exceeds what is available; returns a note for large runs ('' otherwise)."""
+def check_memory(n_consumers: int, days: int = 0, runs_at_once: int = 1, flags: tuple[str, str] = ("--consumers", "--days")) -> str:
+    """Refuse a size whose estimated memory exceeds what is available, naming the flag (consumers or days)
+    that drives it; returns a note for runs above 1 GiB ('' otherwise)."""
     need = memory_estimate(n_consumers, days, runs_at_once)
     have = available_memory()
     gib = 2**30
     runs = f" x {runs_at_once} runs at once" if runs_at_once > 1 else ""
     if have is not None and need > have:
+        by_days = BYTES_PER_DAY * int(days) > BYTES_PER_CONSUMER * int(n_consumers)
+        flag, value = (flags[1], f"{days:,} simulated days") if by_days else (flags[0], f"{n_consumers:,} consumers")
         raise InputError(
-            f"{flag} {n_consumers:,}: needs about {need / gib:.1f} GiB of memory{runs}, {have / gib:.1f} GiB is available; "
-            f"use fewer consumers or days (or fewer --workers)"
+            f"{flag}: {value} need about {need / gib:.1f} GiB of memory{runs}, {have / gib:.1f} GiB is available; "
+            "use a smaller size (or fewer parallel runs)"
         )
     return f"estimated memory: {need / gib:.1f} GiB{runs}" if need > gib else ""

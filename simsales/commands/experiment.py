@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from simsales.commands.checks import InputError, check_memory, nonneg_int, positive_int, writable_folder
+from simsales.commands.checks import InputError, check_memory, day_count, positive_int, warmup_day_count, writable_folder
 from simsales.experiments import ExperimentResult, load_experiment, plan, run_experiment
 from simsales.experiments.executors import DaskExecutor, Executor, make_executor
 from simsales.experiments.report import markdown_table, with_units
@@ -27,8 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--replicates", type=positive_int, default=None, help="override the number of replicates")
     p.add_argument("--max-replicates", type=positive_int, default=None, help="cap on adaptive replicates (= --replicates: no adaptive growth)")
     p.add_argument("--consumers", type=positive_int, default=None, help="override n_consumers of every arm")
-    p.add_argument("--days", type=positive_int, default=None, help="override recorded days of every arm")
-    p.add_argument("--warmup-days", type=nonneg_int, default=None, help="override warm-up days of every arm")
+    p.add_argument("--days", type=day_count, default=None, help="override recorded days of every arm")
+    p.add_argument("--warmup-days", type=warmup_day_count, default=None, help="override warm-up days of every arm")
     p.add_argument("--no-retry", action="store_true", help="keep runs that failed before as failed instead of retrying them")
     p.add_argument("--no-report", action="store_true", help="skip report.md and the plots")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -50,7 +50,7 @@ def run_from_args(args: argparse.Namespace) -> ExperimentResult:
     executor = executor_from_args(args)
     try:
         largest = max((t.scenario.run.n_consumers, t.scenario.run.days + t.scenario.run.warmup_days) for t in tasks)
-        note = check_memory(largest[0], largest[1], min(executor.workers, len(tasks)), "--consumers (or the spec's n_consumers)")
+        note = check_memory(largest[0], largest[1], min(executor.workers, len(tasks)), ("--consumers", "--days"))
     except InputError:
         executor.close()
         raise

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from simsales.commands.checks import check_memory, nonneg_int, positive_int, writable_folder
+from simsales.commands.checks import check_memory, day_count, nonneg_int, positive_int, writable_folder
 from simsales.experiments.report import MAX_RELATIVE, relative_change
 from simsales.kpis import REGISTRY
 from simsales.model import MarketModel
@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "scenario", nargs="?", default=None,
         help="scenario TOML file, or a shipped one by name, e.g. shipped:strategy_ai_customer_service (default: 2023 baseline)",
     )  # fmt: skip
-    p.add_argument("--days", type=positive_int, default=None, help="recorded days (default: scenario's)")
+    p.add_argument("--days", type=day_count, default=None, help="recorded days (default: scenario's)")
     p.add_argument("--consumers", type=positive_int, default=None, help="consumer agents (default: scenario's)")
     p.add_argument("--seed", type=nonneg_int, default=None, help="random seed (default: scenario's)")
     p.add_argument("--out", type=Path, default=None, help="folder for kpis.csv, Parquet series and plots (docs/outputs.md)")
