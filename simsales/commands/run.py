@@ -65,7 +65,11 @@ def execute(args: argparse.Namespace) -> int:
         plan(comparison)  # validates both arms before anything runs
     workers = args.workers or os.cpu_count() or 1
     runs_at_once = min(workers, 2 * args.replicates) if comparison is not None else 1
-    note = check_memory(spec.run.n_consumers, spec.run.days + spec.run.warmup_days, runs_at_once)
+    flags = (
+        "--consumers" if args.consumers is not None else "run.n_consumers of the scenario",
+        "--days" if args.days is not None else "run.days / run.warmup_days of the scenario",
+    )
+    note = check_memory(spec.run.n_consumers, spec.run.days + spec.run.warmup_days, runs_at_once, flags)
     if note:
         print(note)
     model = MarketModel(scenario=spec, seed=seed)
