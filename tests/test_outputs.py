@@ -101,3 +101,13 @@ def test_months_to_recover_is_reported_only_for_arms_with_a_shock() -> None:
         ),
     )
     assert shocked_arms(exp) == ["demand_drop", "inline"]
+
+
+def test_arms_whose_events_barely_start_in_the_window_are_warned_about() -> None:
+    from simsales.experiments import Arm, Experiment
+    from simsales.experiments.report import late_event_warnings
+
+    arms = (Arm("baseline"), Arm("ai", scenario="strategy_ai_customer_service"), Arm("plan", scenario="riskplan_market"))
+    short = late_event_warnings(Experiment("short", arms=arms, days=400))  # ends 2024-02-04; roll-out done 2024-07-01
+    assert len(short) == 1 and "arm ai:" in short[0] and "0 of the 400 recorded days" in short[0]
+    assert late_event_warnings(Experiment("long", arms=arms, days=1096)) == []

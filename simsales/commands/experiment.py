@@ -9,7 +9,7 @@ from pathlib import Path
 from simsales.commands.checks import InputError, check_memory, day_count, positive_int, warmup_day_count, writable_folder
 from simsales.experiments import ExperimentResult, load_experiment, plan, run_experiment
 from simsales.experiments.executors import DaskExecutor, Executor, make_executor
-from simsales.experiments.report import markdown_table, with_units
+from simsales.experiments.report import late_event_warnings, markdown_table, with_units
 from simsales.scenario import ScenarioError
 
 #: Seconds to wait for a Dask scheduler before refusing --scheduler.
@@ -56,6 +56,8 @@ def run_from_args(args: argparse.Namespace) -> ExperimentResult:
         raise
     if note:
         print(note)
+    for warning in late_event_warnings(experiment):
+        print(warning)
     return run_experiment(experiment, out=out, executor=executor, progress=not args.quiet, retry_failed=not args.no_retry)
 
 

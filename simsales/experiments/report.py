@@ -89,6 +89,40 @@ def _save(fig: plt.Figure, folder: Path, name: str) -> str:
     return name
 
 
+#: An arm's events are flagged when they are fully in force for less than this share of the recorded window.
+MIN_EVENT_SHARE = 0.25
+
+
+def late_event_warnings(exp: Any) -> list[str]:
+    """One line per arm whose shocks and strategies are fully in force (start + ramp) for less than
+    MIN_EVENT_SHARE of the recorded window: its KPIs cover mostly days before the event, so its
+    effect reads near zero (e.g. a --smoke run that ends shortly after a shock starts)."""
+    from datetime import timedelta
+
+    from simsales.experiments.spec import load_arm_scenario, resolve_arm
+    from simsales.scenario import ScenarioError
+
+    lines = []
+    for arm in exp.arms:
+        try:
+            scenario = resolve_arm(arm, exp.size_overrides(), base=load_arm_scenario(arm, exp.source), where=exp.source)
+        except ScenarioError:
+            continue  # reported when the experiment is planned
+        events = [*scenario.shocks, *scenario.strategies]
+        if not events or arm.name == exp.baseline_arm:
+            continue
+        first, days = scenario.run.start_date, scenario.run.days
+        last = first + timedelta(days=days - 1)
+        full = min(max(e.start, first) + timedelta(days=e.ramp_days) for e in events)
+        in_force = max((last - full).days + 1, 0)
+        if in_force < MIN_EVENT_SHARE * days:
+            lines.append(
+                f"warning: arm {arm.name}: its events are fully in force from {full} on only {in_force} of the {days} "
+                f"recorded days (to {last}); its KPIs cover mostly the time before them, so effects read near zero."
+            )
+    return lines
+
+
 def shocked_arms(exp: Any) -> list[str]:
     """Arms whose scenario or inline events include a shock: the only ones months-to-recover means something for."""
     from simsales.experiments.spec import load_arm_scenario
@@ -112,6 +146,7 @@ def write_report(result: ExperimentResult, folder: str | Path) -> Path:
     exp = result.experiment
     meta = result.meta
     lines = [f"# Experiment: {exp.name}", ""]
+    lines += [f"> {w}\n" for w in late_event_warnings(exp)]
     if exp.question:
         lines += [f"**Question.** {exp.question}", ""]
     ok = int((result.runs["status"] == "done").sum())
