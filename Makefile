@@ -30,8 +30,10 @@ run: install
 test: install-test
 	$(BIN)/python -m pytest -q
 
+# writes out/bench/results.md; BENCH_ARGS=--update-tracked replaces the tracked benchmarks/results.md
+BENCH_ARGS ?=
 bench: install
-	$(BIN)/python benchmarks/bench_model.py
+	$(BIN)/python benchmarks/bench_model.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) out build dist *.egg-info
