@@ -98,9 +98,11 @@ def paired(
     treated = MarketModel(scenario=scenario(shocks, strategies, **size, **params), seed=seed)
     target = date.fromisoformat(on)
     for model in (base, treated):
-        while model.date <= target and model.running:
+        while model.date < target and model.running:
             model.step()
     assert np.array_equal(base.population.state, treated.population.state), "models diverged before the event"
+    for model in (base, treated):  # the event's first day: its levers are set at the start of the day
+        model.step()
     return base, treated
 
 
