@@ -125,8 +125,9 @@ def kpi_cards_html(table: pd.DataFrame, focus: str) -> str:
     """Headline KPI cards: the scenario's mean, its unit, and the 2023 target."""
     cards = []
     for row in table.itertuples():
-        status = "ss-ok" if row.within else "ss-miss"
-        target = f"2023: {fmt(row.target_2023, row.unit)}" if math.isfinite(row.target_2023) else "no 2023 target"
+        has_target = math.isfinite(row.target_2023)
+        status = ("ss-ok" if row.within else "ss-miss") if has_target else ""
+        target = f"2023: {fmt(row.target_2023, row.unit)}" if has_target else "no 2023 target"
         cards.append(
             f'<div class="ss-card" data-kpi="{html.escape(row.kpi)}" data-value="{row.simulated!r}">'
             f'<div class="ss-name">{html.escape(row.kpi)}</div>'

@@ -89,6 +89,7 @@ def stage_upload(filename: str, data: bytes, folder: Path | None = None) -> Path
     if not name.endswith(".toml"):
         raise ScenarioError("upload a .toml scenario file", file=name)
     root = Path(folder) if folder is not None else Path(tempfile.mkdtemp(prefix="simsales-upload-"))
+    root.mkdir(parents=True, exist_ok=True)
     shipped = defaults_root()
     for sub in ("agents", "calibration"):
         link = root / sub
