@@ -46,6 +46,8 @@ table.ss-table th { text-align: left; border-bottom: 2px solid #ccc; padding: 4p
 table.ss-table td { border-bottom: 1px solid #eee; padding: 3px 8px; }
 table.ss-table td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .ss-meta { font-size: 13px; color: #444; }
+.ss-notice { padding: 10px 14px; border-radius: 6px; background: #e8f1fb; color: #1f3b57; font-size: 14px; margin: 6px 0; }
+.ss-notice.ss-error { background: #fdecea; color: #8a1c1c; white-space: pre-wrap; }
 """
 
 INTRO = """
@@ -119,6 +121,13 @@ def _description(name: str) -> str:
 
 
 # --- pieces --------------------------------------------------------------------------------------
+
+
+def notice(text: str, kind: str = "info") -> None:
+    """A message box (plain HTML: solara's Alert-based Info/Error break with some ipyvuetify versions)."""
+    css = "ss-notice ss-error" if kind == "error" else "ss-notice"
+    solara.HTML(unsafe_innerHTML=f'<div class="{css}" data-notice="{kind}">{html.escape(text)}</div>')
+
 
 
 def kpi_cards_html(table: pd.DataFrame, focus: str) -> str:
@@ -210,7 +219,7 @@ def Results(dash: DashboardResult) -> None:
             if dash.compared:
                 solara.FigureMatplotlib(charts.effects_figure(diffs), format="png", dpi=110)
             else:
-                solara.Info("Only the baseline was run: pick a strategy, shock or risk plan to see its effect.")
+                notice("Only the baseline was run: pick a strategy, shock or risk plan to see its effect.")
     with solara.Card("Monthly sales and stock against the baseline", margin=0, style={"margin-top": "12px"}):
         solara.FigureMatplotlib(charts.monthly_figure(bands, dash.baseline), format="png", dpi=110)
     if dash.compared:
@@ -287,10 +296,10 @@ def Page() -> None:
     with solara.Column(style={"padding": "8px 16px"}):
         if run_task.error:
             exc = run_task.exception
-            solara.Error(f"{type(exc).__name__}: {exc}" if not isinstance(exc, ScenarioError) else f"Invalid input — {exc}")
+            notice(f"{type(exc).__name__}: {exc}" if not isinstance(exc, ScenarioError) else f"Invalid input — {exc}", "error")
         if run_task.finished and run_task.value is not None:
             Results(run_task.value)
         elif not run_task.pending:
             solara.HTML(unsafe_innerHTML=INTRO, classes=["ss-intro"])
         else:
-            solara.Info("Running… results appear when every run has finished.")
+            notice("Running… results appear when every run has finished.")

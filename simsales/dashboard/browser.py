@@ -8,6 +8,7 @@ Playwright's own browser download is not needed: `launch()` starts the Chromium 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import time
@@ -84,8 +85,10 @@ def launch(playwright: Any) -> Any:
 
 def choose(page: Any, label: str, option: str) -> None:
     """Pick `option` in the select box labelled `label`."""
-    page.get_by_label(label, exact=True).click(force=True)  # the box's inner div takes the click
-    page.get_by_role("option", name=option, exact=True).click()
+    # found by its visible label: Vuetify 3 names the select's input "Open", Vuetify 2 by the label
+    box = page.locator(".v-select", has=page.locator("label", has_text=re.compile(f"^{re.escape(label)}$"))).first
+    box.click()
+    page.locator(".v-list-item:visible", has=page.get_by_text(option, exact=True)).first.click()
 
 
 def fill_and_run(
@@ -104,8 +107,12 @@ def fill_and_run(
         box.fill("" if value is None else str(value))
         box.press("Enter")
     page.get_by_role("button", name="Run").click()
-    page.locator("[data-kpi]").first.wait_for(timeout=timeout * 1000)
-    page.locator("img").last.wait_for(timeout=timeout * 1000)
+    try:
+        page.locator("[data-kpi]").first.wait_for(timeout=timeout * 1000)
+        page.locator("img").last.wait_for(timeout=timeout * 1000)
+    except Exception as exc:  # say what the page shows instead (an error message, a stuck progress bar)
+        text = " | ".join(page.locator("body").inner_text().split("\n"))[:2000]
+        raise RuntimeError(f"no results after {timeout:.0f} s; the page shows: {text}") from exc
 
 
 def shown_values(page: Any, attribute: str) -> dict[str, tuple[str, float]]:
