@@ -59,7 +59,6 @@ def funnel_figure(table: pd.DataFrame, baseline: str, width: float = 5.5) -> Fig
     ax.set_yticks(y, stages)
     ax.set_xlim(0, top * 1.3)
     ax.set_xlabel(f"{table['unit'].iloc[0]} (real units; % of market entrants)")
-    ax.set_title("Buying funnel")
     ax.spines[["top", "right"]].set_visible(False)
     if len(arms) > 1:
         ax.legend(loc="lower right", fontsize=8, frameon=False)
@@ -75,10 +74,12 @@ def effects_figure(table: pd.DataFrame, width: float = 5.5) -> Figure:
     mid = 100 * t["rel_diff"].to_numpy(dtype=float)
     lo = 100 * t["rel_ci_low"].to_numpy(dtype=float)
     hi = 100 * t["rel_ci_high"].to_numpy(dtype=float)
-    colours = ["#d62728" if s and m < 0 else "#2ca02c" if s else FOCUS_COLOUR for s, m in zip(t["significant"], mid, strict=True)]
+    significant = t["significant"].to_numpy(dtype=bool)
     err = np.vstack([np.nan_to_num(mid - lo), np.nan_to_num(hi - mid)])
     ax.errorbar(mid, y, xerr=err, fmt="none", ecolor="#555555", capsize=3, linewidth=1)
-    ax.scatter(mid, y, color=colours, zorder=3)
+    ax.scatter(mid[significant], y[significant], color=FOCUS_COLOUR, zorder=3, label="95% CI excludes 0")
+    ax.scatter(mid[~significant], y[~significant], facecolor="white", edgecolor=FOCUS_COLOUR, zorder=3, label="CI includes 0")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=7, frameon=False)
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_yticks(y, t["kpi"])
     ax.set_xlabel("change vs baseline, % of its mean (paired 95% CI)")
