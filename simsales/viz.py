@@ -1,6 +1,6 @@
 """Mesa visualisation of a `MarketModel` (SolaraViz), in real units: daily deliveries, dealer stock, salesforce.
 
-Start it with `solara run simsales/viz.py` (needs the `viz` extra).  The parameter controls
+Start it with `solara run simsales/viz.py` (needs the `viz` extra; `Page` is the served component).  The parameter controls
 rebuild the model from keyword arguments, as Mesa's visualisation expects.  Each step is one
 day; the charts read the model's DataCollector and scale agent counts to the real market
 (`real_population / n_consumers` real households per consumer agent), warm-up days shaded.
@@ -84,8 +84,18 @@ def make_app(model: MarketModel | None = None, **model_kwargs: Any) -> Any:
     return SolaraViz(model, components=components, model_params=MODEL_PARAMS, name="simsales: China car retail (real units)")
 
 
-def __getattr__(name: str) -> Any:
-    """`page` is built lazily, so importing this module does not start a model."""
-    if name == "page":
-        return make_app(n_consumers=50_000, warmup_days=180)
-    raise AttributeError(name)
+def _page() -> Any:
+    """The page `solara run simsales/viz.py` serves: a model at the parameters' defaults, built once per browser session."""
+    import solara
+
+    defaults = {k: v["value"] for k, v in MODEL_PARAMS.items()}
+    model = solara.use_memo(lambda: MarketModel(**{**defaults, "seed": int(defaults["seed"])}), [])
+    return make_app(model)
+
+
+try:  # solara (the `viz` extra) is optional: without it the module still gives real_series and series_figure
+    import solara as _solara
+except ImportError:  # pragma: no cover - depends on the installed extras
+    _solara = None
+if _solara is not None:
+    Page = _solara.component(_page)

@@ -61,3 +61,11 @@ def test_model_rebuilds_from_the_page_parameters() -> None:
     kwargs.update(n_consumers=3_000, warmup_days=5, days=5, seed=int(kwargs["seed"]))
     rebuilt = MarketModel(**kwargs)
     assert rebuilt.spec.run.n_consumers == 3_000 and rebuilt.spec.run.days == 5
+
+
+def test_module_serves_a_page_component() -> None:
+    """`solara run simsales/viz.py` looks for `Page`: it builds a model at the parameters' defaults."""
+    from simsales.viz import Page
+
+    box, rc = solara.render(Page(), handle_error=False)
+    assert len(rc.find(ipywidgets.Image).widgets) == len(SERIES)
