@@ -17,7 +17,14 @@ from simsales.dashboard.compute import real_scale
 from simsales.model import MarketModel
 
 MODEL_PARAMS: dict[str, dict[str, Any]] = {
-    "n_consumers": {"type": "SliderInt", "value": 50_000, "label": "Consumers", "min": 5_000, "max": 500_000, "step": 5_000},
+    "n_consumers": {
+        "type": "SliderInt",
+        "value": 50_000,
+        "label": "Consumers",
+        "min": 5_000,
+        "max": 500_000,
+        "step": 5_000,
+    },
     "warmup_days": {"type": "SliderInt", "value": 180, "label": "Warm-up days", "min": 0, "max": 545, "step": 5},
     "days": {"type": "SliderInt", "value": 365, "label": "Recorded days", "min": 30, "max": 1095, "step": 5},
     "seed": {"type": "InputText", "value": 2023, "label": "Seed"},
@@ -81,7 +88,9 @@ def make_app(model: MarketModel | None = None, **model_kwargs: Any) -> Any:
     if model is None:
         model = MarketModel(**model_kwargs)
     components = [(make_series_component(column), 0) for column in SERIES]
-    return SolaraViz(model, components=components, model_params=MODEL_PARAMS, name="simsales: China car retail (real units)")
+    return SolaraViz(
+        model, components=components, model_params=MODEL_PARAMS, name="simsales: China car retail (real units)"
+    )
 
 
 def _page() -> Any:

@@ -88,7 +88,9 @@ def test_monthly_bands_and_funnel_are_in_real_units(dash, library) -> None:
     assert stock.at[last, "mean"] == pytest.approx(expected)
     # the funnel's last stage is the market's deliveries, the same real rate as the total-sales KPI
     stages = funnel(dash).set_index(["arm", "stage"])
-    assert stages.at[(SHOCK, "Deliveries"), "value"] == pytest.approx(np.mean([r.kpi("market.total_sales") for r in library[SHOCK]]))
+    assert stages.at[(SHOCK, "Deliveries"), "value"] == pytest.approx(
+        np.mean([r.kpi("market.total_sales") for r in library[SHOCK]])
+    )
     assert stages.at[(SHOCK, "Entered the market"), "share_of_entrants"] == pytest.approx(100)
 
 
@@ -96,7 +98,7 @@ def test_results_component_shows_the_numbers(dash) -> None:
     solara = pytest.importorskip("solara")
     from simsales.dashboard.app import Results, fmt
 
-    box, rc = solara.render(Results(dash), handle_error=False)
+    _box, rc = solara.render(Results(dash), handle_error=False)
     html = "".join(w.unsafe_innerHTML or "" for w in rc.find(solara.widgets.HTML).widgets)
     value = float(kpi_vs_target(dash, ["market.total_sales"])["simulated"].iloc[0])
     assert f'data-kpi="market.total_sales" data-value="{value!r}"' in html

@@ -78,7 +78,14 @@ def test_dashboard_runs_a_scenario_in_chromium_and_shows_library_numbers(tmp_pat
     target = runs[SHOCK][0].kpis.set_index("id").at["market.total_sales", "target"]
     assert "million units" in text and f"2023: {target:.1f} million units" in text
     # the satisfaction effect is the mean paired difference of the same seeds
-    diff = float(np.mean([a.kpi("consumer.satisfaction") - b.kpi("consumer.satisfaction") for a, b in zip(runs[SHOCK], runs[BASELINE], strict=True)]))
+    diff = float(
+        np.mean(
+            [
+                a.kpi("consumer.satisfaction") - b.kpi("consumer.satisfaction")
+                for a, b in zip(runs[SHOCK], runs[BASELINE], strict=True)
+            ]
+        )
+    )
     text, value = diffs["consumer.satisfaction"]
     assert value == pytest.approx(diff, abs=1e-9)
     assert _number(text) == pytest.approx(diff, abs=0.0051)

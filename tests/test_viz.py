@@ -10,8 +10,8 @@ import pytest
 solara = pytest.importorskip("solara")
 ipywidgets = pytest.importorskip("ipywidgets")
 
-from simsales import MarketModel  # noqa: E402
-from simsales.viz import MODEL_PARAMS, SERIES, make_app, real_series, series_figure  # noqa: E402
+from simsales import MarketModel
+from simsales.viz import MODEL_PARAMS, SERIES, make_app, real_series, series_figure
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,9 @@ def test_series_are_the_model_counters_in_real_units(model: MarketModel) -> None
     assert rec.total("deliveries") > 0
     # levels on each day: stock is ICE + NEV stock, headcount the salesforce, in real units
     days = np.arange(80)
-    np.testing.assert_allclose(data["stock_cars"], (rec.levels["stock_ICE"][days] + rec.levels["stock_NEV"][days]) * scale)
+    np.testing.assert_allclose(
+        data["stock_cars"], (rec.levels["stock_ICE"][days] + rec.levels["stock_NEV"][days]) * scale
+    )
     np.testing.assert_allclose(data["headcount"], rec.levels["headcount"][days] * scale)
     assert data["date"].iloc[60] == np.datetime64(model.spec.run.start_date)
 
@@ -46,7 +48,7 @@ def test_figures_plot_those_series_with_units(model: MarketModel) -> None:
 
 
 def test_solara_page_shows_exactly_those_figures(model: MarketModel) -> None:
-    box, rc = solara.render(make_app(model), handle_error=False)
+    _box, rc = solara.render(make_app(model), handle_error=False)
     shown = [w.value for w in rc.find(ipywidgets.Image).widgets]
     expected = []
     for column in SERIES:
@@ -67,5 +69,5 @@ def test_module_serves_a_page_component() -> None:
     """`solara run simsales/viz.py` looks for `Page`: it builds a model at the parameters' defaults."""
     from simsales.viz import Page
 
-    box, rc = solara.render(Page(), handle_error=False)
+    _box, rc = solara.render(Page(), handle_error=False)
     assert len(rc.find(ipywidgets.Image).widgets) == len(SERIES)

@@ -28,7 +28,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     print(f"simsales dashboard on http://{args.host}:{args.port}/  (Ctrl-C to stop)", flush=True)
     try:
-        return subprocess.call(command(args.host, args.port), env={**os.environ, "SOLARA_APP": "simsales.dashboard.app"})
+        return subprocess.call(
+            command(args.host, args.port), env={**os.environ, "SOLARA_APP": "simsales.dashboard.app"}
+        )
     except KeyboardInterrupt:
         return 0
 

@@ -69,7 +69,13 @@ replicates for decisions.</p>
 
 # --- state (one copy per browser session) --------------------------------------------------------
 
-KINDS = {"baseline": "baseline_", "strategy": "strategy_", "shock": "shock_", "risk plan": "riskplan_", "uploaded": None}
+KINDS = {
+    "baseline": "baseline_",
+    "strategy": "strategy_",
+    "shock": "shock_",
+    "risk plan": "riskplan_",
+    "uploaded": None,
+}
 
 kind = solara.reactive("baseline")
 scenario = solara.reactive(BASELINE)
@@ -127,7 +133,6 @@ def notice(text: str, kind: str = "info") -> None:
     """A message box (plain HTML: solara's Alert-based Info/Error break with some ipyvuetify versions)."""
     css = "ss-notice ss-error" if kind == "error" else "ss-notice"
     solara.HTML(unsafe_innerHTML=f'<div class="{css}" data-notice="{kind}">{html.escape(text)}</div>')
-
 
 
 def kpi_cards_html(table: pd.DataFrame, focus: str) -> str:
@@ -209,7 +214,9 @@ def Results(dash: DashboardResult) -> None:
     bands = solara.use_memo(lambda: monthly_bands(dash), [dash])
     stages = solara.use_memo(lambda: funnel(dash), [dash])
     diffs = solara.use_memo(lambda: effects(dash), [dash])
-    headline = solara.use_memo(lambda: kpi_vs_target(dash, [k for k in HEADLINE_KPIS if k in dash.result.kpi_ids]), [dash])
+    headline = solara.use_memo(
+        lambda: kpi_vs_target(dash, [k for k in HEADLINE_KPIS if k in dash.result.kpi_ids]), [dash]
+    )
     solara.HTML(unsafe_innerHTML=_meta(dash), classes=["ss-meta"])
     solara.HTML(unsafe_innerHTML=kpi_cards_html(headline, dash.focus))
     with solara.Columns([1, 1]):
@@ -223,7 +230,9 @@ def Results(dash: DashboardResult) -> None:
     with solara.Card("Monthly sales and stock against the baseline", margin=0, style={"margin-top": "12px"}):
         solara.FigureMatplotlib(charts.monthly_figure(bands, dash.baseline), format="png", dpi=110)
     if dash.compared:
-        with solara.Card("Effects on the headline KPIs (paired differences, 95% CI)", margin=0, style={"margin-top": "12px"}):
+        with solara.Card(
+            "Effects on the headline KPIs (paired differences, 95% CI)", margin=0, style={"margin-top": "12px"}
+        ):
             solara.HTML(unsafe_innerHTML=effects_table_html(diffs))
     with solara.Card("KPIs against the 2023 statistics", margin=0, style={"margin-top": "12px"}):
         solara.HTML(unsafe_innerHTML=kpi_table_html(kpis, dash))
@@ -237,7 +246,11 @@ def Controls() -> None:
 
     def on_kind(value: str) -> None:
         kind.set(value)
-        choices = list(uploads.value) if KINDS[value] is None else [n for n in shipped_scenarios() if n.startswith(KINDS[value])]
+        choices = (
+            list(uploads.value)
+            if KINDS[value] is None
+            else [n for n in shipped_scenarios() if n.startswith(KINDS[value])]
+        )
         scenario.set(choices[0] if choices else "")
 
     def on_file(info: dict[str, Any]) -> None:
@@ -290,13 +303,15 @@ def Page() -> None:
     solara.Style(CSS)
     with solara.AppBar():
         solara.Text("China car retail 2023 — scenario dashboard", style={"font-size": "15px"})
-    with solara.Sidebar():
-        with solara.Card("Scenario and size", margin=0):
-            Controls()
+    with solara.Sidebar(), solara.Card("Scenario and size", margin=0):
+        Controls()
     with solara.Column(style={"padding": "8px 16px"}):
         if run_task.error:
             exc = run_task.exception
-            notice(f"{type(exc).__name__}: {exc}" if not isinstance(exc, ScenarioError) else f"Invalid input — {exc}", "error")
+            notice(
+                f"{type(exc).__name__}: {exc}" if not isinstance(exc, ScenarioError) else f"Invalid input — {exc}",
+                "error",
+            )
         if run_task.finished and run_task.value is not None:
             Results(run_task.value)
         elif not run_task.pending:

@@ -92,7 +92,12 @@ def choose(page: Any, label: str, option: str) -> None:
 
 
 def fill_and_run(
-    page: Any, url: str, kind: str | None = None, scenario: str | None = None, timeout: float = 90.0, **sizes: int | None
+    page: Any,
+    url: str,
+    kind: str | None = None,
+    scenario: str | None = None,
+    timeout: float = 90.0,
+    **sizes: int | None,
 ) -> None:
     """Open the dashboard, pick a scenario (kind, then name), type the sizes (Settings field names) and run;
     waits for the results."""

@@ -30,7 +30,14 @@ def monthly_figure(bands: pd.DataFrame, baseline: str, width: float = 11.0) -> F
             colour = _colour(str(arm), baseline)
             n = int(grp["replicates"].max())
             ax.fill_between(grp["month"], grp["low"], grp["high"], color=colour, alpha=0.2, linewidth=0)
-            ax.plot(grp["month"], grp["mean"], color=colour, marker="o", markersize=3, label=f"{arm} (mean of {n}, band: range)")
+            ax.plot(
+                grp["month"],
+                grp["mean"],
+                color=colour,
+                marker="o",
+                markersize=3,
+                label=f"{arm} (mean of {n}, band: range)",
+            )
         ax.set_title(str(sub["label"].iloc[0]))
         ax.set_ylabel(str(sub["unit"].iloc[0]))
         ax.set_ylim(bottom=0)
@@ -78,7 +85,9 @@ def effects_figure(table: pd.DataFrame, width: float = 5.5) -> Figure:
     err = np.vstack([np.nan_to_num(mid - lo), np.nan_to_num(hi - mid)])
     ax.errorbar(mid, y, xerr=err, fmt="none", ecolor="#555555", capsize=3, linewidth=1)
     ax.scatter(mid[significant], y[significant], color=FOCUS_COLOUR, zorder=3, label="95% CI excludes 0")
-    ax.scatter(mid[~significant], y[~significant], facecolor="white", edgecolor=FOCUS_COLOUR, zorder=3, label="CI includes 0")
+    ax.scatter(
+        mid[~significant], y[~significant], facecolor="white", edgecolor=FOCUS_COLOUR, zorder=3, label="CI includes 0"
+    )
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=7, frameon=False)
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_yticks(y, t["kpi"])

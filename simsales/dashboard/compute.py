@@ -219,7 +219,9 @@ def run_dashboard(settings: Settings, on_progress: Callable[[int, int], None] | 
     failed = result.failures()
     if not failed.empty:
         first = failed.iloc[0]
-        raise RuntimeError(f"{len(failed)} run(s) failed; first ({first['arm']}, replicate {first['replicate']}): {first['error']}")
+        raise RuntimeError(
+            f"{len(failed)} run(s) failed; first ({first['arm']}, replicate {first['replicate']}): {first['error']}"
+        )
     return DashboardResult(
         settings=settings,
         result=result,
