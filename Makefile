@@ -34,8 +34,10 @@ test: install-test
 dashboard: install-test
 	$(BIN)/python -m simsales.dashboard $(DASHBOARD_ARGS)
 
+# writes out/bench/results.md; BENCH_ARGS=--update-tracked replaces the tracked benchmarks/results.md
+BENCH_ARGS ?=
 bench: install
-	$(BIN)/python benchmarks/bench_model.py
+	$(BIN)/python benchmarks/bench_model.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) out build dist *.egg-info

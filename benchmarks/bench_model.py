@@ -6,7 +6,8 @@ baseline: the scenario's warm-up (stated in the table) and then a full recorded 
 days; the "year" columns time the recorded year only, "total" adds model construction and
 warm-up.
 
-    python benchmarks/bench_model.py                       # 10^4, 10^5, 10^6; writes benchmarks/results.md
+    python benchmarks/bench_model.py                       # 10^4, 10^5, 10^6; writes out/bench/results.md
+    python benchmarks/bench_model.py --update-tracked      # ... and replaces the tracked benchmarks/results.md
     python benchmarks/bench_model.py --sizes 10000 --no-write
     python benchmarks/bench_model.py --profile 1000000     # cProfile of one run, top 25 functions
 
@@ -29,6 +30,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+#: Where a benchmark writes by default: untracked (out/ is git-ignored), so `make bench` leaves the checkout clean.
+DEFAULT_OUT = HERE.parent / "out" / "bench" / "results.md"
+#: The tracked results, replaced only with --update-tracked.
+TRACKED = HERE / "results.md"
 SINGLE_THREAD = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")}
 TARGET_SECONDS = 30.0  # 10^6 consumers x 365 days
 TARGET_MEMORY_MB = 1024.0
@@ -162,7 +167,7 @@ def verdict(rows: list[dict]) -> str:
 
 
 def write_results(rows: list[dict], path: Path, header: str) -> None:
-    """benchmarks/results.md: how it was run, the table and the verdict."""
+    """results.md: how it was run, the table and the verdict."""
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     text = f"""# simsales benchmark
 
@@ -179,6 +184,7 @@ includes about {rows[0]['rss_imports_mb']:.0f} MB of interpreter and imported li
 
 {verdict(rows)}
 """
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
 
 
@@ -206,11 +212,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=365, help="recorded days (default 365)")
     parser.add_argument("--warmup", type=int, default=None, help="warm-up days (default: the scenario's)")
     parser.add_argument("--seed", type=int, default=2023)
-    parser.add_argument("--out", type=Path, default=HERE / "results.md")
+    parser.add_argument("--out", type=Path, default=None, help=f"results file (default {DEFAULT_OUT.relative_to(HERE.parent)})")
+    parser.add_argument(
+        "--update-tracked", action="store_true", help=f"write the tracked {TRACKED.relative_to(HERE.parent)} (cannot be combined with --out)"
+    )
     parser.add_argument("--no-write", action="store_true", help="print only, do not write results.md")
     parser.add_argument("--profile", type=float, default=None, metavar="N", help="profile one run of N consumers")
     parser.add_argument("--worker", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.update_tracked and args.out is not None:
+        parser.error("--update-tracked writes benchmarks/results.md; do not combine it with --out")
+    out = TRACKED if args.update_tracked else (args.out if args.out is not None else DEFAULT_OUT)
 
     if args.worker is not None:
         print(json.dumps(worker(args.worker, args.days, args.warmup, args.seed)))
@@ -233,8 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(verdict(rows))
     if not args.no_write:
-        write_results(rows, args.out, header)
-        print(f"\nwrote {args.out}")
+        write_results(rows, out, header)
+        print(f"\nwrote {out}")
     return 0
 
 

@@ -11,6 +11,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from simsales import __version__
+from simsales.commands.checks import InputError
 from simsales.scenario import ScenarioError
 
 COMMANDS = ("simsales.commands.run", "simsales.commands.experiment", "simsales.commands.calibrate", "simsales.commands.scenario")
@@ -19,6 +21,7 @@ COMMANDS = ("simsales.commands.run", "simsales.commands.experiment", "simsales.c
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every registered subcommand."""
     parser = argparse.ArgumentParser(prog="simsales", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"simsales {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMANDS:
         importlib.import_module(name).register(sub)
@@ -31,8 +34,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except ScenarioError as exc:
+    except (ScenarioError, InputError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a file or folder that cannot be read or written: name it, no traceback
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
 
 

@@ -1,8 +1,10 @@
 """The buyer's journey as vectorised submodels over the consumers whose event falls today.
 
 Each function takes the model and the indices of consumers in one state whose next event is
-today, draws what it needs from `model.rng` in one batch, and moves them to their next state
-with a new event day.  No Python loop runs over consumers.
+today, draws what it needs in one batch from `model.streams` (random numbers keyed by consumer,
+purpose and day, so a consumer an event does not touch draws the same numbers with or without
+it), and moves them to their next state with a new event day.  No Python loop runs over
+consumers.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import numpy as np
 
 from simsales.agents.consumers import NO_DAY, State
 from simsales.market.choice import choose_by_weights, logit_choice
+from simsales.streams import Purpose
 from simsales.scenario.schema import AGE_BANDS, TIERS
 
 if TYPE_CHECKING:
@@ -51,14 +54,14 @@ def schedule_entry(model: MarketModel, idx: np.ndarray) -> None:
     rate_year = model.entry_rate[idx]
     sim_owner = pop.state[idx] == State.OWNER
     rate_year = np.where(sim_owner, 1.0 / model.spec.ownership.replacement_years, rate_year)
-    wait = model.rng.exponential(1.0, len(idx)) * 365.0 / (rate_year * MAX_DEMAND_MULTIPLIER)
+    wait = model.streams.exponential(Purpose.ENTRY_WAIT, idx, model.day) * 365.0 / (rate_year * MAX_DEMAND_MULTIPLIER)
     pop.next_day[idx] = model.day + 1 + np.minimum(wait, NO_DAY - model.day - 2).astype(np.int32)
 
 
 def enter_market(model: MarketModel, idx: np.ndarray) -> None:
     """Candidate entrants: accept by the current demand multiplier; researchers go online, others walk in."""
     pop, rec = model.population, model.recorder
-    u = model.rng.random(len(idx))
+    u = model.streams.uniform(Purpose.ENTRY_ACCEPT, idx, model.day)
     demand = model.levers.per_tier("demand_multiplier")[pop.tier[idx]]
     accept = pop.referred[idx] | (u < demand * model.trend_demand / MAX_DEMAND_MULTIPLIER)
     schedule_entry(model, idx[~accept])
@@ -84,7 +87,8 @@ def enter_market(model: MarketModel, idx: np.ndarray) -> None:
     rec.add("entries_online", len(researchers))
     j = model.spec.journey
     shape = j.research_days_shape
-    _schedule(model, researchers, State.RESEARCH, model.rng.gamma(shape, j.research_days / shape, len(researchers)))
+    research = model.streams.gamma(Purpose.RESEARCH_DAYS, researchers, model.day, shape, j.research_days / shape)
+    _schedule(model, researchers, State.RESEARCH, research)
     walkers = idx[~online]
     go_to_store(model, walkers, choose_dealer(model, walkers))
 
@@ -92,11 +96,11 @@ def enter_market(model: MarketModel, idx: np.ndarray) -> None:
 def finish_research(model: MarketModel, idx: np.ndarray) -> None:
     """After online research: defer, or pick a store and either send online leads or walk in."""
     pop, rec, j = model.population, model.recorder, model.spec.journey
-    rng = model.rng
+    streams, day = model.streams, model.day
     rec.add("research_done", len(idx))
-    rec.add("research_days_sum", (model.day - pop.entry_day[idx]).sum())
-    rec.add("showroom_sessions", rng.poisson(j.showroom_sessions, len(idx)).sum())
-    u = rng.random(len(idx))
+    rec.add("research_days_sum", (day - pop.entry_day[idx]).sum())
+    rec.add("showroom_sessions", streams.poisson(Purpose.SHOWROOM_SESSIONS, idx, day, j.showroom_sessions).sum())
+    u = streams.uniform(Purpose.RESEARCH_OUTCOME, idx, day)
     drop = u < j.research_dropout
     leave_market(model, idx[drop], "defer after research")
     idx, u = idx[~drop], (u[~drop] - j.research_dropout) / max(1.0 - j.research_dropout, 1e-12)
@@ -111,8 +115,11 @@ def send_online_leads(model: MarketModel, idx: np.ndarray, favourite: np.ndarray
     pop, rec, j = model.population, model.recorder, model.spec.journey
     if len(idx) == 0:
         return
-    extra = model.rng.poisson(j.extra_online_leads, len(idx))
-    others = choose_dealer(model, np.repeat(idx, extra), exclude=np.repeat(favourite, extra))
+    extra = model.streams.poisson(Purpose.EXTRA_LEADS, idx, model.day, j.extra_online_leads)
+    repeated = np.repeat(idx, extra)
+    # the k-th extra store of a consumer draws from its own sub-stream k
+    nth = np.arange(len(repeated)) - np.repeat(np.cumsum(extra) - extra, extra)
+    others = choose_dealer(model, repeated, exclude=np.repeat(favourite, extra), purpose=Purpose.EXTRA_LEAD_STORE, sub=nth)
     all_dealers = np.concatenate([favourite, others])
     rec.add("online_leads", len(all_dealers))
     _count_leads(model, all_dealers, online=True)
@@ -143,7 +150,7 @@ def contact_leads(model: MarketModel, idx: np.ndarray) -> None:
     if ai.any():  # an AI agent answers a share of leads within its own response time
         p_ai = j.cold_lead_floor + (1 - j.cold_lead_floor) * (1 - np.exp(-lev.ai_response_minutes[d] / j.response_tau_minutes))
         p_cold = (1 - ai) * p_cold + ai * p_ai
-    u = model.rng.random(len(idx))
+    u = model.streams.uniform(Purpose.LEAD_OUTCOME, idx, model.day)
     cold = u < p_cold
     model.recorder.add("leads_cold", cold.sum())
     pop.log(idx[cold], model.day, "lead went cold")
@@ -154,7 +161,7 @@ def contact_leads(model: MarketModel, idx: np.ndarray) -> None:
     pop.info_lost[warm] = uw >= handover
     if lev.online_order_share.any():
         warm = decide_online(model, warm)
-    _schedule(model, warm, State.VISIT, model.rng.exponential(j.visit_delay_days, len(warm)))
+    _schedule(model, warm, State.VISIT, model.streams.exponential(Purpose.VISIT_DELAY, warm, model.day, j.visit_delay_days))
 
 
 def decide_online(model: MarketModel, idx: np.ndarray) -> np.ndarray:
@@ -162,7 +169,7 @@ def decide_online(model: MarketModel, idx: np.ndarray) -> np.ndarray:
     pop, j, lev = model.population, model.spec.journey, model.levers
     d = pop.dealer[idx]
     share = lev.online_order_share[d]
-    u = model.rng.random((len(idx), 2))
+    u = model.streams.uniform(Purpose.ONLINE_DECISION, idx, model.day, 2)
     online = u[:, 0] < share
     ids, d = idx[online], d[online]
     model.recorder.add("online_decisions", len(ids))
@@ -174,7 +181,7 @@ def decide_online(model: MarketModel, idx: np.ndarray) -> np.ndarray:
         j.no_test_drive_penalty * (1.0 - lev.virtual_test_drive[d])
         + j.repeat_question_penalty * pop.info_lost[ids]
     )
-    _decide(model, ids, knowledge, penalty, model.rng.random(len(ids)))
+    _decide(model, ids, knowledge, penalty, model.streams.uniform(Purpose.CHOICE, ids, model.day))
     return idx[~online]
 
 
@@ -186,10 +193,16 @@ def go_to_store(model: MarketModel, idx: np.ndarray, dealers: np.ndarray) -> Non
     pop.td_here[idx] = False
     pop.online_lead[idx] = False
     pop.info_lost[idx] = False
-    _schedule(model, idx, State.VISIT, model.rng.exponential(model.spec.journey.visit_delay_days, len(idx)))
+    _schedule(model, idx, State.VISIT, model.streams.exponential(Purpose.VISIT_DELAY, idx, model.day, model.spec.journey.visit_delay_days))
 
 
-def choose_dealer(model: MarketModel, idx: np.ndarray, exclude: np.ndarray | None = None) -> np.ndarray:
+def choose_dealer(
+    model: MarketModel,
+    idx: np.ndarray,
+    exclude: np.ndarray | None = None,
+    purpose: Purpose = Purpose.STORE_CHOICE,
+    sub: np.ndarray | int = 0,
+) -> np.ndarray:
     """Each consumer picks a store: own city tier first, format appeal, loyalty and referrals."""
     pop, net, j = model.population, model.network, model.spec.journey
     if len(idx) == 0:
@@ -199,7 +212,7 @@ def choose_dealer(model: MarketModel, idx: np.ndarray, exclude: np.ndarray | Non
     prev = pop.prev_group[idx]
     loyal = (net.group[None, :] == prev[:, None]) & (prev[:, None] >= 0)
     weights *= np.where(loyal, np.exp(j.previous_group_loyalty + model.levers.loyalty_shift[None, :]), 1.0)
-    u = model.rng.random((len(idx), 2))
+    u = model.streams.uniform(purpose, idx, model.day, 2, sub)
     referred = pop.referred[idx] & (pop.referral_group[idx] >= 0) & (u[:, 1] < j.referral_loyalty)
     if referred.any():
         in_group = net.group[None, :] == pop.referral_group[idx][:, None]
@@ -251,7 +264,7 @@ def after_no_order(model: MarketModel, idx: np.ndarray, u: np.ndarray) -> None:
     back = ~exhausted & (u < j.repeat_visit_prob)
     switch = ~exhausted & ~back & (u < j.repeat_visit_prob + j.switch_store_prob)
     drop = ~back & ~switch
-    _schedule(model, idx[back], State.VISIT, model.rng.exponential(j.visit_delay_days, back.sum()))
+    _schedule(model, idx[back], State.VISIT, model.streams.exponential(Purpose.VISIT_DELAY, idx[back], model.day, j.visit_delay_days))
     movers = idx[switch]
     model.recorder.add("switches", len(movers))
     pop.log(movers, model.day, "try another store")
@@ -321,7 +334,6 @@ def _utility(model: MarketModel, idx: np.ndarray, price: np.ndarray, knowledge: 
 def visit_store(model: MarketModel, idx: np.ndarray) -> None:
     """A store visit: a salesperson serves, a test drive may follow, else the consumer decides on the spot."""
     pop, rec, net, j = model.population, model.recorder, model.network, model.spec.journey
-    rng = model.rng
     d = pop.dealer[idx]
     first = pop.visits_here[idx] == 0
     walk_in = first & ~pop.online_lead[idx]
@@ -335,7 +347,7 @@ def visit_store(model: MarketModel, idx: np.ndarray) -> None:
     rec.add("repeat_questions", (first & pop.info_lost[idx]).sum())
     pop.visits[idx] += 1
     pop.visits_here[idx] += 1
-    u = rng.random((len(idx), 3))
+    u = model.streams.uniform(Purpose.VISIT, idx, model.day, 3)
     sp = model.salesforce.assign(d, u[:, 0])
     pop.salesperson[idx] = sp
     knowledge, volume, ramp = _salesperson_values(model, sp)
@@ -349,7 +361,7 @@ def visit_store(model: MarketModel, idx: np.ndarray) -> None:
     pop.td_here[drivers] = True
     pop.td_any[drivers] = True
     pop.log(drivers, model.day, "test drive")
-    _schedule(model, drivers, State.TEST_DRIVE, rng.exponential(j.decision_days, len(drivers)))
+    _schedule(model, drivers, State.TEST_DRIVE, model.streams.exponential(Purpose.TEST_DRIVE_DELAY, drivers, model.day, j.decision_days))
     rest = ~td
     penalty = (
         j.no_test_drive_penalty * ~pop.td_here[idx[rest]]
@@ -364,7 +376,7 @@ def decide_after_test_drive(model: MarketModel, idx: np.ndarray) -> None:
     pop, j = model.population, model.spec.journey
     knowledge, _, _ = _salesperson_values(model, pop.salesperson[idx])
     penalty = j.repeat_question_penalty * pop.info_lost[idx]
-    _decide(model, idx, knowledge, penalty, model.rng.random(len(idx)))
+    _decide(model, idx, knowledge, penalty, model.streams.uniform(Purpose.CHOICE, idx, model.day))
 
 
 def _decide(model: MarketModel, idx: np.ndarray, knowledge: np.ndarray, penalty: np.ndarray, u: np.ndarray) -> None:
@@ -379,14 +391,13 @@ def _decide(model: MarketModel, idx: np.ndarray, knowledge: np.ndarray, penalty:
     buy = choice >= 0
     place_orders(model, idx[buy], choice[buy].astype(np.int64))
     rest = idx[~buy]
-    after_no_order(model, rest, model.rng.random(len(rest)))
+    after_no_order(model, rest, model.streams.uniform(Purpose.NO_ORDER, rest, model.day))
 
 
 def place_orders(model: MarketModel, idx: np.ndarray, products: np.ndarray) -> None:
     """Orders: served first-in-first-out from store stock, else ordered from the factory (or cancelled)."""
     pop, rec, net, j = model.population, model.recorder, model.network, model.spec.journey
     cat, sf = model.catalogue, model.salesforce
-    rng = model.rng
     if len(idx) == 0:
         return
     d = pop.dealer[idx]
@@ -404,7 +415,7 @@ def place_orders(model: MarketModel, idx: np.ndarray, products: np.ndarray) -> N
     served = np.bincount(key[in_stock], minlength=net.n * n_products).reshape(net.n, n_products)
     taken, age_sum = net.take(served)
     _record_stock_out(model, taken, age_sum)
-    u = rng.random((len(idx), 3))
+    u = model.streams.uniform(Purpose.ORDER, idx, model.day, 3)
     cancel = ~in_stock & (u[:, 0] < j.backorder_cancel_prob * model.levers.delay_cancel_factor[products])
     rec.add("backorders", (~in_stock).sum())
     rec.add("cancellations", cancel.sum())
@@ -469,7 +480,6 @@ def _record_stock_out(model: MarketModel, units: np.ndarray, age_sum: np.ndarray
 def deliver(model: MarketModel, idx: np.ndarray) -> None:
     """Delivery: the sale is registered and satisfaction forms from what was told versus what is got."""
     pop, rec, net, cat, o = model.population, model.recorder, model.network, model.catalogue, model.spec.ownership
-    rng = model.rng
     d, p = pop.dealer[idx], pop.product[idx].astype(np.int64)
     pt = cat.powertrain[p]
     rec.add("deliveries", len(idx))
@@ -496,7 +506,7 @@ def deliver(model: MarketModel, idx: np.ndarray) -> None:
     nev = cat.is_nev[p]
     sat = (
         o.base_satisfaction
-        + o.satisfaction_sd * rng.standard_normal(len(idx))
+        + o.satisfaction_sd * model.streams.normal(Purpose.SATISFACTION, idx, model.day)
         - o.misdescribe_penalty * pop.misdescribed[idx]
         - o.winter_penalty * cat.winter_range_loss[p] * pop.winter_unaware[idx]
         - o.repeat_question_penalty * pop.info_lost[idx]
@@ -532,11 +542,10 @@ def owner_event(model: MarketModel, idx: np.ndarray) -> None:
 def first_service(model: MarketModel, idx: np.ndarray) -> None:
     """Satisfaction turns into complaints, loss of the customer, and referrals of new buyers."""
     pop, rec, o = model.population, model.recorder, model.spec.ownership
-    rng = model.rng
     if len(idx) == 0:
         return
     sat = pop.satisfaction[idx].astype(float)
-    u = rng.random((len(idx), 3))
+    u = model.streams.uniform(Purpose.FIRST_SERVICE, idx, model.day, 3)
     complain = u[:, 0] < _sigmoid(_logit(o.complaint_base) + o.complaint_slope * (80.0 - sat))
     seller = pop.dealer[idx]  # still the store that sold the car (-1: none)
     churn_factor = np.append(model.levers.churn_factor, 1.0)[seller]
@@ -561,7 +570,7 @@ def refer_new_buyers(model: MarketModel, referrers: np.ndarray, groups: np.ndarr
     pop = model.population
     if len(referrers) == 0:
         return
-    candidates = model.rng.integers(0, pop.n, len(referrers))
+    candidates = model.streams.integers(Purpose.REFERRAL_TARGET, referrers, model.day, pop.n)
     ok = pop.state[candidates] == State.OUT
     candidates, first = np.unique(candidates[ok], return_index=True)
     groups = groups[ok][first]
@@ -569,4 +578,4 @@ def refer_new_buyers(model: MarketModel, referrers: np.ndarray, groups: np.ndarr
     pop.referred[candidates] = True
     pop.referral_group[candidates] = groups
     pop.log(candidates, model.day, "referred by an owner")
-    pop.next_day[candidates] = model.day + 1 + model.rng.integers(0, 14, len(candidates)).astype(np.int32)
+    pop.next_day[candidates] = model.day + 1 + model.streams.integers(Purpose.REFERRAL_DELAY, candidates, model.day, 14).astype(np.int32)

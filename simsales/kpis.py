@@ -17,6 +17,7 @@ import pandas as pd
 from simsales._paths import default_file
 from simsales.scenario.loader import read_toml
 from simsales.scenario.schema import TIERS
+from simsales.units import real_scale
 
 if TYPE_CHECKING:
     from simsales.model import MarketModel
@@ -55,7 +56,7 @@ def _t(m: MarketModel, name: str) -> float:
 
 def _annual_millions(m: MarketModel, flow: str) -> float:
     days = len(m.recorder.window(flow))
-    scale = m.spec.run.real_population / m.spec.run.n_consumers
+    scale = real_scale(m.spec.run)
     return _ratio(_t(m, flow) * scale * 365.0, days * 1e6)
 
 
@@ -152,7 +153,7 @@ def _focal_share(m: MarketModel) -> float:
 
 def _annual_billions_yuan(m: MarketModel, total: float) -> float:
     days = len(m.recorder.window("revenue"))
-    scale = m.spec.run.real_population / m.spec.run.n_consumers
+    scale = real_scale(m.spec.run)
     return _ratio(total * scale * 365.0, days * 1e9)
 
 

@@ -21,6 +21,7 @@ from simsales.market.policy import PolicyState
 from simsales.recorder import Recorder
 from simsales.scenario import Scenario, load_scenario
 from simsales.scenario.schema import TIERS
+from simsales.streams import Streams
 
 #: Conversion of market entrants into buyers assumed only to size the initial stock; the
 #: warm-up period replaces it with the model's own demand forecast.
@@ -81,6 +82,9 @@ class MarketModel(mesa.Model):
         else:
             super().__init__(rng=rng)
         self.seed = seed if seed is not None else (rng if isinstance(rng, int) else None)
+        # One draw from model.rng keys every random number of the run (see simsales.streams):
+        # the same seed gives the same key, and draws do not depend on processing order.
+        self.streams = Streams(int(self.rng.integers(0, 2**63)))
         run = self.spec.run
         self.day = 0
         self.total_days = run.warmup_days + run.days
@@ -92,7 +96,7 @@ class MarketModel(mesa.Model):
         self.population = ConsumerPopulation(
             run.n_consumers,
             self.spec.population,
-            self.rng,
+            self.streams,
             self.spec.network.groups,
             np.bincount(self.network.group, minlength=self.spec.network.groups).astype(float),
         )
@@ -226,7 +230,7 @@ class MarketModel(mesa.Model):
         if self.day % inv.order_every_days == 0:
             if self.levers.stock_pool.any():
                 rec.add("transfers", net.rebalance(self.levers.stock_pool > 0))
-            net.order(self.day, self.levers, self.rng)
+            net.order(self.day, self.levers, self.streams)
         stock = net.stock_total()
         nev = self.catalogue.is_nev
         rec.set("stock_ICE", stock[:, ~nev].sum())
@@ -245,7 +249,7 @@ class MarketModel(mesa.Model):
             financing[net.focal].sum() / 365.0 + (fixed[net.focal].sum() + focal_staff * self.spec.salesforce.salary_month) / DAYS_PER_MONTH,
         )
         if (self.date + timedelta(days=1)).day == 1:
-            leavers, hires = sf.month_end()
+            leavers, hires = sf.month_end(self.day)
             rec.add("leavers", leavers)
             rec.add("hires", hires)
         rec.set("headcount", sf.headcount())

@@ -9,14 +9,19 @@ from typing import Any
 import mesa
 import pandas as pd
 
-from simsales.kpis import kpi_table
+from simsales.kpis import REGISTRY, kpi_table
 from simsales.model import MarketModel
 from simsales.scenario import Scenario
+from simsales.units import real_scale, to_real_units
 
 
 @dataclass
 class RunResult:
-    """What a finished run produced: KPIs against targets, daily and monthly series, dealers."""
+    """What a finished run produced: KPIs against targets, daily and monthly series, dealers.
+
+    Series and dealer totals are in real units (agent sums x `scale`, see `simsales.units`);
+    `scale` is real households per consumer agent, `outlets_per_store` real outlets per store agent.
+    """
 
     scenario: str
     seed: int | None
@@ -24,17 +29,25 @@ class RunResult:
     daily: pd.DataFrame
     monthly: pd.DataFrame
     dealers: pd.DataFrame
+    scale: float = 1.0
+    outlets_per_store: float = 1.0
+    first_day: pd.Timestamp | None = None
 
     @classmethod
     def from_model(cls, model: MarketModel) -> RunResult:
-        """Collect the outputs of a model that has been stepped."""
+        """Collect the outputs of a model that has been stepped, in real units."""
+        scale = real_scale(model.spec.run)
+        outlets = model.store_scale * scale
         return cls(
             scenario=model.spec.name,
             seed=model.seed,
             kpis=kpi_table(model.kpis()),
-            daily=model.recorder.daily(),
-            monthly=model.recorder.monthly(),
-            dealers=dealer_table(model),
+            daily=to_real_units(model.recorder.daily(), scale, outlets),
+            monthly=to_real_units(model.recorder.monthly(), scale, outlets),
+            dealers=dealer_table(model, scale, outlets),
+            scale=scale,
+            outlets_per_store=outlets,
+            first_day=pd.Timestamp(model.spec.run.start_date),
         )
 
     def kpi(self, key: str) -> float:
@@ -42,18 +55,45 @@ class RunResult:
         return float(self.kpis.set_index("id").at[key, "value"])
 
     def save(self, out: str | Path) -> Path:
-        """Write kpis.csv and the series as Parquet into `out`; returns the folder."""
+        """Write kpis.csv and the series as Parquet into `out` (columns: docs/outputs.md); returns the folder."""
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)
-        self.kpis[["id", "value", "target", "rel_error"]].to_csv(folder / "kpis.csv", index=False)
+        kpi_output(self.kpis, covers_target_year(self.daily))[KPI_COLUMNS].to_csv(folder / "kpis.csv", index=False)
         self.daily.to_parquet(folder / "daily.parquet", index=False)
         self.monthly.to_parquet(folder / "monthly.parquet", index=False)
         self.dealers.to_parquet(folder / "dealers.parquet", index=False)
         return folder
 
 
-def dealer_table(model: MarketModel) -> pd.DataFrame:
-    """One row per dealer: format, tier, group, leads, orders and deliveries in the window."""
+#: Columns of kpis.csv: the KPI, its unit, the 2023 figure and whether it is within tolerance.
+KPI_COLUMNS = ["id", "value", "unit", "target", "rel_error", "tolerance", "within", "description"]
+
+
+#: The calendar year the shipped targets (calibration/targets_2023.toml) describe.
+TARGET_YEAR = 2023
+
+
+def covers_target_year(daily: pd.DataFrame) -> bool:
+    """True when the recorded window covers the whole target year, so KPIs can be scored against it."""
+    if daily.empty:
+        return False
+    return bool(daily["date"].min() <= pd.Timestamp(TARGET_YEAR, 1, 1) and daily["date"].max() >= pd.Timestamp(TARGET_YEAR, 12, 31))
+
+
+def kpi_output(kpis: pd.DataFrame, scored: bool) -> pd.DataFrame:
+    """The KPI table as written and printed: unit and description from the registry; `within` is
+    blank (not False) for a KPI without a 2023 figure, and for every KPI when the run does not
+    cover 2023 (`scored=False`), because a partial year is not comparable with a full-year figure."""
+    out = kpis.copy()
+    out["description"] = [REGISTRY[k].description if k in REGISTRY else "" for k in out["id"]]
+    scorable = out["target"].notna() & scored
+    out["within"] = out["within"].astype(object).where(scorable, None)
+    return out
+
+
+def dealer_table(model: MarketModel, scale: float = 1.0, outlets: float = 1.0) -> pd.DataFrame:
+    """One row per store agent: format, tier, group, and its leads, orders, deliveries (window totals)
+    and end stock in real units, i.e. summed over the `outlets` real stores the agent stands for."""
     net, rec = model.network, model.recorder
     return pd.DataFrame(
         {
@@ -62,11 +102,16 @@ def dealer_table(model: MarketModel) -> pd.DataFrame:
             "tier": [d.tier for d in model.dealers],
             "group": net.group,
             "focal": net.focal,
-            "leads": rec.dealer_leads,
-            "online_leads": rec.dealer_online_leads,
-            "orders": rec.dealer_orders,
-            "deliveries": rec.dealer_deliveries,
-            "stock": net.stock_total().sum(axis=1),
+            "outlets": outlets,
+            "leads": rec.dealer_leads * scale,
+            "online_leads": rec.dealer_online_leads * scale,
+            "orders": rec.dealer_orders * scale,
+            "deliveries": rec.dealer_deliveries * scale,
+            "deliveries_per_outlet": rec.dealer_deliveries * scale / outlets,
+            "stock": net.stock_total().sum(axis=1) * scale,
+            "leads_agents": rec.dealer_leads,
+            "orders_agents": rec.dealer_orders,
+            "deliveries_agents": rec.dealer_deliveries,
         }
     )
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from simsales.dashboard.compute import real_scale
 from simsales.model import MarketModel
+from simsales.units import real_scale
 
 MODEL_PARAMS: dict[str, dict[str, Any]] = {
     "n_consumers": {
@@ -41,7 +41,7 @@ SERIES: dict[str, tuple[str, str, str]] = {
 def real_series(model: MarketModel) -> pd.DataFrame:
     """One row per simulated day so far: date, recorded flag and each series of `SERIES` in real units."""
     frame = model.datacollector.get_model_vars_dataframe()
-    scale = real_scale(model.spec)
+    scale = real_scale(model.spec.run)  # the model's DataCollector counts agents
     out = pd.DataFrame({"date": pd.to_datetime(frame["date"]), "recorded": frame["recorded"].astype(bool)})
     for column, (_, reporter, _) in SERIES.items():
         out[column] = frame[reporter].to_numpy(dtype=float) * scale

@@ -7,6 +7,7 @@ import pytest
 
 from simsales.agents.consumers import ConsumerPopulation, State
 from simsales.scenario import Scenario
+from simsales.streams import Streams
 from simsales.scenario.schema import AGE_BANDS, TIERS
 
 N = 100_000
@@ -14,7 +15,7 @@ N = 100_000
 
 @pytest.fixture(scope="module")
 def population(baseline: Scenario) -> ConsumerPopulation:
-    return ConsumerPopulation(N, baseline.population, np.random.default_rng(99), 6, np.array([3.0, 1, 1, 1, 1, 1]))
+    return ConsumerPopulation(N, baseline.population, Streams(99), 6, np.array([3.0, 1, 1, 1, 1, 1]))
 
 
 def close_share(observed: float, p: float, n: int) -> bool:
@@ -93,7 +94,7 @@ def test_consumer_view_matches_the_arrays(population: ConsumerPopulation) -> Non
 
 
 def test_log_only_records_tracked_consumers(baseline: Scenario) -> None:
-    pop = ConsumerPopulation(10, baseline.population, np.random.default_rng(0), 2, np.ones(2))
+    pop = ConsumerPopulation(10, baseline.population, Streams(0), 2, np.ones(2))
     pop.track([2, 5])
     pop.log(np.array([1, 2, 5]), 7, "enter market")
     pop.log(np.array([5]), 9, "order")

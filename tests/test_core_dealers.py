@@ -8,6 +8,7 @@ import pytest
 from simsales.agents.dealers import MAX_AGE_DAYS, PIPELINE_DAYS, Network, allocate, store_layout
 from simsales.market.catalogue import Catalogue
 from simsales.scenario import Scenario
+from simsales.streams import Streams
 
 
 @pytest.fixture
@@ -127,11 +128,11 @@ def test_stochastic_rounding_orders_the_target_on_average(network: Network) -> N
     network.forecast = np.where(network.sells, 0.004, 0.0)  # a car every 250 days: target well below one unit
     target = network.target_stock()[network.sells]
     assert target.max() < 1.0
-    rng = np.random.default_rng(7)
+    streams = Streams(7)
     orders = []
-    for _ in range(400):
+    for day in range(10, 410):  # one keyed uniform per cell and day
         network.pipeline[:] = 0  # each draw from the same empty position
-        orders.append(network.order(day=10, rng=rng)[network.sells])
+        orders.append(network.order(day=day, streams=streams)[network.sells])
     # 400 Bernoulli(target) draws per cell: standard error <= 0.025; rint would give 0 or 1 instead
     np.testing.assert_allclose(np.mean(orders, axis=0), target, atol=0.1)
 

@@ -10,11 +10,13 @@ import pytest
 
 from simsales.agents.salespeople import DAYS_PER_MONTH, Salesforce, Salesperson
 from simsales.scenario import Scenario
+from simsales.streams import Streams
 
 
 def make_force(baseline: Scenario, positions: list[int] | np.ndarray, seed: int = 3, **spec_changes) -> Salesforce:
-    """A salesforce on a bare Mesa model (the agents only need `model.salesforce` and `model.rng`)."""
+    """A salesforce on a bare Mesa model (the agents only need `model.salesforce` and `model.streams`)."""
     model = mesa.Model(rng=seed)
+    model.streams = Streams(seed)
     spec = dataclasses.replace(baseline.salesforce, **spec_changes)
     model.salesforce = Salesforce(model, spec, np.asarray(positions))
     return model.salesforce
@@ -70,10 +72,10 @@ def test_month_end_rates_match_the_parameters(baseline: Scenario) -> None:
     """Over 12 months of 20,000 slots leavers and hires follow the monthly probabilities."""
     force = make_force(baseline, [200] * 100, monthly_attrition=0.03, hire_prob_month=0.10)
     leavers = hires = at_risk = vacancies = 0
-    for _ in range(12):
+    for month in range(12):
         at_risk += int(force.filled.sum())
         vacancies += int((~force.filled).sum())
-        out, hired = force.month_end()
+        out, hired = force.month_end(day=30 * month)
         leavers += out
         hires += hired
         assert len(salespeople(force)) == force.headcount()
@@ -87,7 +89,7 @@ def test_month_end_adds_and_removes_mesa_agents(baseline: Scenario) -> None:
     model = force.model
     before = {a.slot: a for a in salespeople(force)}
     filled_before = force.filled.copy()
-    leavers, hires = force.month_end()
+    leavers, hires = force.month_end(day=30)
     assert leavers > 0 and hires > 0
     after = {a.slot: a for a in salespeople(force)}
     left = np.flatnonzero(filled_before & ~force.filled)
@@ -105,7 +107,7 @@ def test_month_end_adds_and_removes_mesa_agents(baseline: Scenario) -> None:
 
 def test_month_end_reindexes_assignment(baseline: Scenario) -> None:
     force = make_force(baseline, [6, 6], monthly_attrition=1.0, hire_prob_month=0.0, initial_vacancy=0.0)
-    force.month_end()
+    force.month_end(day=30)
     assert force.headcount() == 0
     assert np.all(force.assign(np.array([0, 1, 1]), np.array([0.1, 0.5, 0.9])) == -1)
 

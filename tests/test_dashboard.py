@@ -13,6 +13,7 @@ from simsales._paths import default_file
 from simsales.dashboard import Settings, effects, funnel, kpi_vs_target, monthly_bands, run_dashboard, stage_upload
 from simsales.dashboard.compute import BASELINE, DAYS_PER_MONTH, shipped_scenarios
 from simsales.experiments import replicate_seeds
+from simsales.kpis import load_targets
 from simsales.model import MarketModel
 from simsales.run import RunResult
 from simsales.scenario import ScenarioError
@@ -58,6 +59,8 @@ def test_kpis_equal_library_runs_with_the_same_seeds(dash, library) -> None:
     targets = library[SHOCK][0].kpis.set_index("id")
     assert table.at["market.total_sales", "target_2023"] == targets.at["market.total_sales", "target"]
     assert table.at["market.total_sales", "unit"] == "million units"
+    # 200 recorded days do not cover 2023: shown beside the 2023 figures but not scored
+    assert not dash.scored and table["within"].isna().all()
     low, high = table.at["market.total_sales", "ci_low"], table.at["market.total_sales", "ci_high"]
     assert low <= table.at["market.total_sales", "simulated"] <= high
 
@@ -74,17 +77,17 @@ def test_effects_are_paired_differences_of_the_same_seeds(dash, library) -> None
 def test_monthly_bands_and_funnel_are_in_real_units(dash, library) -> None:
     bands = monthly_bands(dash)
     sales = bands[(bands["series"] == "sales") & (bands["arm"] == SHOCK)].set_index("month")
-    scale = 4e8 / 3_000
-    per_rep = [r.monthly.set_index("month") for r in library[SHOCK]]
+    per_rep = [r.monthly.set_index("month") for r in library[SHOCK]]  # real units (simsales.units)
     month = sales.index[2]
-    cars = [m.at[month, "deliveries"] * scale / m.at[month, "days"] * DAYS_PER_MONTH / 1e3 for m in per_rep]
+    cars = [m.at[month, "deliveries"] / m.at[month, "days"] * DAYS_PER_MONTH / 1e3 for m in per_rep]
+    assert per_rep[0].at[month, "deliveries"] == pytest.approx(per_rep[0].at[month, "deliveries_agents"] * 4e8 / 3_000)
     assert sales.at[month, "mean"] == pytest.approx(np.mean(cars))
     assert sales.at[month, "low"] == pytest.approx(min(cars)) and sales.at[month, "high"] == pytest.approx(max(cars))
     assert sales["unit"].iloc[0] == "thousand cars / month"
     stock = bands[(bands["series"] == "stock") & (bands["arm"] == BASELINE)].set_index("month")
     last = stock.index[-1]
     base = [r.monthly.set_index("month") for r in library[BASELINE]]
-    expected = np.mean([(m.at[last, "stock_ICE"] + m.at[last, "stock_NEV"]) * scale / 1e3 for m in base])
+    expected = np.mean([(m.at[last, "stock_ICE"] + m.at[last, "stock_NEV"]) / 1e3 for m in base])
     assert stock.at[last, "mean"] == pytest.approx(expected)
     # the funnel's last stage is the market's deliveries, the same real rate as the total-sales KPI
     stages = funnel(dash).set_index(["arm", "stage"])
@@ -128,3 +131,12 @@ def test_uploaded_scenario_extends_shipped_files_and_bad_ones_are_named(tmp_path
     assert "bad.toml" in str(err.value) and "dayz" in str(err.value)
     with pytest.raises(ScenarioError, match=r"\.toml"):
         stage_upload("notes.txt", b"", tmp_path / "c")
+
+
+def test_a_run_covering_2023_is_scored_against_its_figures() -> None:
+    dash = run_dashboard(Settings(BASELINE, n_consumers=3_000, replicates=1, days=365, warmup_days=30))
+    assert dash.scored and not dash.compared and effects(dash).empty
+    table = kpi_vs_target(dash).set_index("kpi")
+    expected = abs(table.at["market.nev_share", "gap"]) <= load_targets().at["market.nev_share", "tolerance"]
+    within = table.at["market.nev_share", "within"]
+    assert within is not None and bool(within) == bool(expected)

@@ -100,17 +100,20 @@ def test_show_command_prints_the_resolved_scenario(capsys: pytest.CaptureFixture
 
 
 def test_run_command_prints_kpis_and_the_difference_from_the_baseline(capsys: pytest.CaptureFixture[str]) -> None:
-    args = ["run", str(EXPERIMENTS / "shock_demand_drop.toml"), "--consumers", "3000", "--days", "240", "--seed", "4"]
+    args = ["run", str(EXPERIMENTS / "shock_demand_drop.toml"), "--consumers", "3000", "--days", "240", "--seed", "4",
+            "--replicates", "2", "--workers", "1"]  # fmt: skip
     assert main(args) == 0
     out = capsys.readouterr().out
-    kpi_table, diff = out.split("Differences from shock_demand_drop without its events (same seed, horizon and size):")
+    kpi_table, diff = out.split("Differences from shock_demand_drop without its events: 2 paired replicates")
     assert "simulated" in kpi_table and "market.total_sales" in kpi_table
-    header, *rows = diff.strip().splitlines()
-    assert header.split() == ["KPI", "baseline", "scenario", "change", "rel"]
+    header, *rows = diff.strip().splitlines()[1:]
+    assert header.split()[:4] == ["KPI", "unit", "baseline", "scenario"]
     sales = next(r for r in rows if r.startswith("market.total_sales "))
-    _, base, scenario, change, _ = sales.split()
-    assert float(change) == pytest.approx(float(scenario) - float(base), abs=0.01)  # printed to 4 digits
-    assert "By year (baseline -> scenario):" in diff and "Timeline:" in diff and "2023-07-01" in diff
+    parts = sales.split()
+    base, scenario, change = float(parts[3]), float(parts[4]), float(parts[5])
+    assert parts[1:3] == ["million", "units"]
+    assert change == pytest.approx(scenario - base, abs=0.01)  # printed to 4 digits
+    assert "By year, mean over replicates (baseline -> scenario):" in diff and "Timeline:" in diff and "2023-07-01" in diff
 
 
 def test_the_odd_lists_every_lever_kind_and_metric() -> None:
@@ -128,8 +131,7 @@ def test_the_readme_example_validates(tmp_path: Path) -> None:
     readme = (Path(__file__).parents[1] / "README.md").read_text()
     section = readme.split("## Scenario files: shocks, strategies and risk plans", 1)[1]
     example = section.split("```toml\n", 1)[1].split("```", 1)[0]
-    baseline = (EXPERIMENTS / "baseline_2023.toml").as_posix()
     file = tmp_path / "example.toml"
-    file.write_text(example.replace('"baseline_2023.toml"', f'"{baseline}"'))
+    file.write_text(example)  # as written: `extends = "shipped:baseline_2023"` works from any folder
     scenario = load_scenario(file)
     assert [s.kind for s in scenario.shocks] == ["list_price"] and scenario.risk_rules[0].action.kind == "clearance"

@@ -12,6 +12,7 @@ from enum import IntEnum
 import numpy as np
 
 from simsales.scenario.schema import AGE_BANDS, TIERS, PopulationSpec
+from simsales.streams import Purpose, Streams
 
 
 class State(IntEnum):
@@ -56,29 +57,33 @@ class Consumer:
 class ConsumerPopulation:
     """All consumers' state in arrays of length n."""
 
-    def __init__(self, n: int, spec: PopulationSpec, rng: np.random.Generator, n_groups: int, group_weights: np.ndarray) -> None:
+    def __init__(self, n: int, spec: PopulationSpec, streams: Streams, n_groups: int, group_weights: np.ndarray) -> None:
+        """Draw every consumer's attributes from its own keyed streams: consumer i is the same
+        person whatever the population size or the scenario (see `simsales.streams`)."""
         self.n = n
+        ids = np.arange(n)
         self.state = np.zeros(n, dtype=np.int8)
         self.next_day = np.full(n, NO_DAY, dtype=np.int32)
-        self.age_band = rng.choice(len(AGE_BANDS), size=n, p=[spec.age_shares[b] for b in AGE_BANDS]).astype(np.int8)
-        self.tier = rng.choice(len(TIERS), size=n, p=[spec.tier_shares[t] for t in TIERS]).astype(np.int8)
+        self.age_band = streams.categorical(Purpose.AGE_BAND, ids, 0, [spec.age_shares[b] for b in AGE_BANDS]).astype(np.int8)
+        self.tier = streams.categorical(Purpose.TIER, ids, 0, [spec.tier_shares[t] for t in TIERS]).astype(np.int8)
         self.young = np.isin(self.age_band, YOUNG_BANDS)
         p_online = np.where(self.young, spec.online_research_prob_young, spec.online_research_prob)
-        self.online = rng.random(n) < p_online
+        self.online = streams.uniform(Purpose.ONLINE, ids, 0) < p_online
         wtp_mean = (
             spec.nev_wtp_mean
             + spec.nev_wtp_tier1_shift * (self.tier == TIERS.index("tier1"))
             + spec.nev_wtp_lower_shift * (self.tier == TIERS.index("lower"))
             + spec.nev_wtp_young_shift * self.young
         )
-        self.nev_wtp = (wtp_mean + spec.nev_wtp_sd * rng.standard_normal(n)).astype(np.float32)
+        self.nev_wtp = (wtp_mean + spec.nev_wtp_sd * streams.normal(Purpose.NEV_WTP, ids, 0)).astype(np.float32)
         price_mult = np.where(self.tier == TIERS.index("lower"), spec.lower_tier_price_mult, 1.0)
         sigma = spec.price_sensitivity_sd
-        lognormal = np.exp(sigma * rng.standard_normal(n) - 0.5 * sigma**2)
+        lognormal = np.exp(sigma * streams.normal(Purpose.PRICE_SENSITIVITY, ids, 0) - 0.5 * sigma**2)
         self.price_sens = (spec.price_sensitivity * price_mult * lognormal).astype(np.float32)
-        self.owns_car = rng.random(n) < spec.owner_share
-        known = self.owns_car & (rng.random(n) < spec.previous_group_known)
-        groups = rng.choice(n_groups, size=n, p=group_weights / group_weights.sum()).astype(np.int8)
+        owner = streams.uniform(Purpose.OWNS_CAR, ids, 0, 2)
+        self.owns_car = owner[:, 0] < spec.owner_share
+        known = self.owns_car & (owner[:, 1] < spec.previous_group_known)
+        groups = streams.categorical(Purpose.PREVIOUS_GROUP, ids, 0, group_weights / group_weights.sum()).astype(np.int8)
         self.prev_group = np.where(known, groups, -1).astype(np.int8)
         # journey state
         self.dealer = np.full(n, -1, dtype=np.int32)

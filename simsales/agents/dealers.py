@@ -14,6 +14,7 @@ import numpy as np
 
 from simsales.market.catalogue import Catalogue
 from simsales.scenario.schema import TIERS, NetworkSpec, StoreFormat
+from simsales.streams import Purpose, Streams
 
 if TYPE_CHECKING:
     from simsales.agents.salespeople import Salesperson
@@ -201,14 +202,19 @@ class Network:
         self.forecast = (1 - smoothing) * self.forecast + smoothing * self.demand_today * self.sells
         self.demand_today[:] = 0
 
-    def order(self, day: int, levers: Levers | None = None, rng: np.random.Generator | None = None) -> np.ndarray:
+    def order(self, day: int, levers: Levers | None = None, streams: Streams | None = None) -> np.ndarray:
         """Order up to target stock (the factory fills the supply share); returns the units that will arrive.
 
-        With `rng` the fractional part of each gap is ordered with that probability (stochastic
-        rounding), so thin stores hold their target on average instead of a rounded-up unit.
+        With `streams` the fractional part of each gap is ordered with that probability
+        (stochastic rounding, one keyed uniform per dealer x product and day), so thin stores
+        hold their target on average instead of a rounded-up unit.
         """
         gap = np.maximum(self.target_stock(levers) - self.stock_total() - self.pipeline_total(), 0.0)
-        whole = np.floor(gap + rng.random(gap.shape)) if rng is not None else np.rint(gap)
+        if streams is not None:
+            u = streams.uniform(Purpose.STOCK_ORDER, np.arange(gap.size), day).reshape(gap.shape)
+            whole = np.floor(gap + u)
+        else:
+            whole = np.rint(gap)
         units = whole.astype(np.int32) * self.sells
         if levers is not None and np.any(levers.supply_factor < 1.0):
             units = self._allocate_supply(units, levers.supply_factor)

@@ -13,6 +13,7 @@ import mesa
 import numpy as np
 
 from simsales.scenario.schema import SalesforceSpec
+from simsales.streams import Purpose
 
 if TYPE_CHECKING:
     from simsales.model import MarketModel
@@ -66,15 +67,18 @@ class Salesforce:
     """Slot arrays for every planned sales position, and the agents that fill them."""
 
     def __init__(self, model: MarketModel, spec: SalesforceSpec, positions_per_dealer: np.ndarray) -> None:
-        rng = model.rng
+        streams = model.streams
         self.model = model
         self.spec = spec
         self.dealer = np.repeat(np.arange(len(positions_per_dealer)), positions_per_dealer)
         n = len(self.dealer)
         self.n_slots = n
-        self.filled = rng.random(n) >= spec.initial_vacancy
-        self.knowledge = np.clip(spec.knowledge_mean + spec.knowledge_sd * rng.standard_normal(n), 0.0, 1.0)
-        self.tenure_days = (rng.exponential(spec.tenure_mean_months, n) * DAYS_PER_MONTH).astype(np.int32)
+        slots = np.arange(n)
+        self.filled = streams.uniform(Purpose.SALES_VACANCY, slots, 0) >= spec.initial_vacancy
+        knowledge = spec.knowledge_mean + spec.knowledge_sd * streams.normal(Purpose.SALES_KNOWLEDGE, slots, 0)
+        self.knowledge = np.clip(knowledge, 0.0, 1.0)
+        tenure_months = streams.exponential(Purpose.SALES_TENURE, slots, 0, spec.tenure_mean_months)
+        self.tenure_days = (tenure_months * DAYS_PER_MONTH).astype(np.int32)
         self.volume_weight = np.full(n, spec.volume_weight)
         self.capacity = np.full(n, spec.capacity_per_day)
         self.monthly_attrition = spec.monthly_attrition
@@ -122,13 +126,12 @@ class Salesforce:
         """Filled positions."""
         return int(self.filled.sum())
 
-    def month_end(self) -> tuple[int, int]:
-        """Attrition, hiring and a month of learning and tenure; returns (leavers, hires)."""
-        rng = self.model.rng
+    def month_end(self, day: int) -> tuple[int, int]:
+        """Attrition, hiring and a month of learning and tenure on `day` (keys the draws); returns (leavers, hires)."""
         lev = getattr(self.model, "levers", None)  # None when used without a MarketModel
         attrition = self.monthly_attrition * (lev.attrition_factor[self.dealer] if lev else 1.0)
         hiring = self.hire_prob_month * (lev.hire_factor[self.dealer] * self.model.network.is_open[self.dealer] if lev else 1.0)
-        u = rng.random(self.n_slots)
+        u = self.model.streams.uniform(Purpose.SALES_MONTH, np.arange(self.n_slots), day)
         leave = self.filled & (u < attrition)
         hire = ~self.filled & (u < hiring)
         self.last_leavers = leave

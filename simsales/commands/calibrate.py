@@ -10,6 +10,10 @@ from pathlib import Path
 
 from simsales._paths import default_file
 from simsales.calibration.api import DEFAULT_BUDGET
+from simsales.commands.checks import InputError, check_memory, nonneg_int, positive_int, writable_folder
+
+#: Where a calibration writes unless told otherwise (relative to the working directory).
+DEFAULT_OUT = Path("out") / "calibration"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,28 +22,34 @@ def register(sub: argparse._SubParsersAction) -> None:
         "calibrate",
         help="calibrate the baseline to the 2023 targets (resumes from its checkpoint)",
         description="Search the free parameters (calibration/parameters_2023.toml) so the baseline meets the 2023 "
-        "targets; write fitted_2023.toml, ensemble_2023.parquet, report.md and figures/.  An interrupted run "
+        "targets; write fitted_2023.toml, ensemble_2023.parquet, report.md and figures/ into out/calibration/ "
+        "(the shipped fit in calibration/ is replaced only with --update-shipped).  An interrupted run "
         "resumes from its checkpoint when started again with the same options.",
     )
-    p.add_argument("--budget", type=int, default=DEFAULT_BUDGET, help=f"candidate parameter sets to evaluate (default {DEFAULT_BUDGET})")
-    p.add_argument("--jobs", type=int, default=min(os.cpu_count() or 1, 2), help="parallel simulations (default: 2 or the CPU count)")
+    p.add_argument("--budget", type=positive_int, default=DEFAULT_BUDGET, help=f"candidate parameter sets to evaluate (default {DEFAULT_BUDGET})")
+    p.add_argument("--jobs", type=positive_int, default=min(os.cpu_count() or 1, 2), help="parallel simulations (default: 2 or the CPU count)")
     p.add_argument("--holdout", default="", help="comma-separated target ids left out of the fit and reported as predictions")
-    p.add_argument("--seeds", type=int, default=3, help="common seeds per candidate in the search (default 3)")
-    p.add_argument("--consumers", type=int, default=None, help="consumers per search run (default: the scenario's, 200,000)")
-    p.add_argument("--report-seeds", type=int, default=10, help="seeds of the final check at default size (default 10)")
-    p.add_argument("--sensitivity-seeds", type=int, default=1, help="seeds for the finite-difference identification (0: skip)")
-    p.add_argument("--select", type=int, default=4, help="best candidates re-run on fresh seeds before choosing the fit (default 4)")
-    p.add_argument("--explore", type=int, default=None, help="candidates in the exploration stage (default: a third of the budget)")
-    p.add_argument("--batch", type=int, default=8, help="candidates per refinement batch (default 8)")
+    p.add_argument("--seeds", type=positive_int, default=3, help="common seeds per candidate in the search (default 3)")
+    p.add_argument("--consumers", type=positive_int, default=None, help="consumers per search run (default: the scenario's, 200,000)")
+    p.add_argument("--report-seeds", type=positive_int, default=10, help="seeds of the final check at default size (default 10)")
+    p.add_argument("--sensitivity-seeds", type=nonneg_int, default=1, help="seeds for the finite-difference identification (0: skip)")
+    p.add_argument("--select", type=positive_int, default=4, help="best candidates re-run on fresh seeds before choosing the fit (default 4)")
+    p.add_argument("--explore", type=positive_int, default=None, help="candidates in the exploration stage (default: a third of the budget)")
+    p.add_argument("--batch", type=positive_int, default=8, help="candidates per refinement batch (default 8)")
     p.add_argument("--explorer", default="sobol", choices=("sobol", "lhs"), help="exploration sampler")
     p.add_argument("--refiner", default="surrogate", choices=("surrogate", "local"), help="refinement sampler")
     p.add_argument("--loss", default="huber", choices=("huber", "quadratic"), help="loss of tolerance-scaled residuals")
     p.add_argument("--scenario", default=None, help="scenario file (default: shipped 2023 baseline, read without its fit)")
     p.add_argument("--parameters", default=None, help="free-parameter file (default: calibration/parameters_2023.toml)")
     p.add_argument("--targets", default=None, help="targets file (default: calibration/targets_2023.toml)")
-    p.add_argument("--out", type=Path, default=None, help="output folder (default: calibration/, or calibration/holdout/ with --holdout)")
+    p.add_argument("--out", type=Path, default=None, help=f"output folder (default: {DEFAULT_OUT}/, or {DEFAULT_OUT}/holdout/ with --holdout)")
+    p.add_argument(
+        "--update-shipped", action="store_true",
+        help="write the fit into the shipped calibration/ folder (replacing fitted_2023.toml, the ensemble, report and "
+        "figures that every run uses); without it the shipped files are never touched",
+    )  # fmt: skip
     p.add_argument("--checkpoint", type=Path, default=None, help="checkpoint folder (default: <out>/checkpoint)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the samplers (default 0)")
+    p.add_argument("--seed", type=nonneg_int, default=0, help="seed of the samplers (default 0)")
     p.add_argument("--stop-after", type=int, default=None, help=argparse.SUPPRESS)
     p.set_defaults(func=execute)
 
@@ -51,14 +61,20 @@ def execute(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     started_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     holdout = tuple(h.strip() for h in args.holdout.split(",") if h.strip())
-    out = args.out if args.out is not None else default_file("calibration/holdout" if holdout else "calibration")
+    out = output_folder(args.out, args.update_shipped, holdout)
     checkpoint = args.checkpoint if args.checkpoint is not None else Path(out) / "checkpoint"
+    writable_folder(out, "--out")
+    writable_folder(checkpoint, "--checkpoint")
     setup = build_setup(
         scenario=args.scenario, parameters=args.parameters, targets=args.targets, holdout=holdout,
         seeds=tuple(range(1, args.seeds + 1)), n_consumers=args.consumers, budget=args.budget,
         explore=args.explore, batch=args.batch, explorer=args.explorer, refiner=args.refiner, loss=args.loss, seed=args.seed,
     )
     report_seeds = tuple(range(1001, 1001 + args.report_seeds))
+    from simsales.scenario import load_scenario
+
+    sizes = load_scenario().run
+    check_memory(max(setup.n_consumers, sizes.n_consumers), sizes.days + sizes.warmup_days, args.jobs, ("--consumers", "--scenario"))
     print(f"calibrating {setup.space.dim} parameters to {len(setup.fit_targets)} targets "
           f"({len(setup.held_targets)} held out): {setup.plan.budget} candidates x {len(setup.seeds)} seeds "
           f"at {setup.n_consumers:,} consumers, {args.jobs} jobs; checkpoint {checkpoint}")
@@ -94,10 +110,27 @@ def execute(args: argparse.Namespace) -> int:
     return 0
 
 
+def output_folder(out: Path | None, update_shipped: bool, holdout: tuple[str, ...] = ()) -> Path:
+    """Where the fit is written: --out, else out/calibration/ (holdout/ below it); the shipped calibration/
+    folder only with --update-shipped, and never by naming it in --out without that flag."""
+    shipped = default_file("calibration")
+    if update_shipped:
+        if out is not None:
+            raise InputError("--update-shipped writes to the shipped calibration folder; do not combine it with --out")
+        return shipped / "holdout" if holdout else shipped
+    folder = out if out is not None else (DEFAULT_OUT / "holdout" if holdout else DEFAULT_OUT)
+    resolved = Path(folder).resolve()
+    if resolved == shipped.resolve() or resolved == (shipped / "holdout").resolve():
+        raise InputError(f"--out {folder}: is the shipped calibration folder; add --update-shipped to replace the shipped fit")
+    return Path(folder)
+
+
 def _options(args: argparse.Namespace) -> str:
     parts = []
     for name in ("budget", "jobs", "holdout", "seeds", "consumers", "report_seeds"):
         value = getattr(args, name)
         if value not in (None, ""):
             parts.append(f" --{name.replace('_', '-')} {value}")
+    if getattr(args, "update_shipped", False):
+        parts.append(" --update-shipped")
     return "".join(parts)

@@ -6,9 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from simsales.experiments import ExperimentResult, load_experiment, run_experiment
-from simsales.experiments.report import markdown_table
+from simsales.commands.checks import InputError, check_memory, day_count, positive_int, warmup_day_count, writable_folder
+from simsales.experiments import ExperimentResult, load_experiment, plan, run_experiment
+from simsales.experiments.executors import DaskExecutor, Executor, make_executor
+from simsales.experiments.report import late_event_warnings, markdown_table, with_units
 from simsales.scenario import ScenarioError
+
+#: Seconds to wait for a Dask scheduler before refusing --scheduler.
+SCHEDULER_TIMEOUT = 10.0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -16,14 +21,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("experiment", help="run an experiment spec (experiments/exp_*.toml): arms x replicates")
     p.add_argument("spec", help="experiment spec TOML (a path, or the name of a shipped one such as exp_strategies)")
     p.add_argument("--out", type=Path, default=None, help="results directory (default: out/<name>); re-running resumes")
-    p.add_argument("--workers", type=int, default=None, help="local worker processes (default: all cores; 1 = this process)")
+    p.add_argument("--workers", type=positive_int, default=None, help="local worker processes (default: all cores; 1 = this process)")
     p.add_argument("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://host:8786 (needs the dask extra)")
     p.add_argument("--smoke", action="store_true", help="reduced size from the spec's [smoke] table (what CI runs)")
-    p.add_argument("--replicates", type=int, default=None, help="override the number of replicates")
-    p.add_argument("--max-replicates", type=int, default=None, help="cap on adaptive replicates (= --replicates: no adaptive growth)")
-    p.add_argument("--consumers", type=int, default=None, help="override n_consumers of every arm")
-    p.add_argument("--days", type=int, default=None, help="override recorded days of every arm")
-    p.add_argument("--warmup-days", type=int, default=None, help="override warm-up days of every arm")
+    p.add_argument("--replicates", type=positive_int, default=None, help="override the number of replicates")
+    p.add_argument("--max-replicates", type=positive_int, default=None, help="cap on adaptive replicates (= --replicates: no adaptive growth)")
+    p.add_argument("--consumers", type=positive_int, default=None, help="override n_consumers of every arm")
+    p.add_argument("--days", type=day_count, default=None, help="override recorded days of every arm")
+    p.add_argument("--warmup-days", type=warmup_day_count, default=None, help="override warm-up days of every arm")
     p.add_argument("--no-retry", action="store_true", help="keep runs that failed before as failed instead of retrying them")
     p.add_argument("--no-report", action="store_true", help="skip report.md and the plots")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -40,10 +45,32 @@ def run_from_args(args: argparse.Namespace) -> ExperimentResult:
         max_replicates=args.max_replicates,
     )
     out = args.out if args.out is not None else Path("out") / (experiment.name + ("-smoke" if args.smoke else ""))
-    scheduler = args.scheduler
-    return run_experiment(
-        experiment, out=out, workers=args.workers, scheduler=scheduler, progress=not args.quiet, retry_failed=not args.no_retry
-    )
+    writable_folder(out, "--out")
+    tasks = plan(experiment)  # every arm validated before a worker or a run starts
+    executor = executor_from_args(args)
+    try:
+        largest = max((t.scenario.run.n_consumers, t.scenario.run.days + t.scenario.run.warmup_days) for t in tasks)
+        note = check_memory(largest[0], largest[1], min(executor.workers, len(tasks)), ("--consumers", "--days"))
+    except InputError:
+        executor.close()
+        raise
+    if note:
+        print(note)
+    for warning in late_event_warnings(experiment):
+        print(warning)
+    return run_experiment(experiment, out=out, executor=executor, progress=not args.quiet, retry_failed=not args.no_retry)
+
+
+def executor_from_args(args: argparse.Namespace) -> Executor:
+    """Local workers, or a Dask client connected now, so an unreachable --scheduler is refused before any run."""
+    if args.scheduler is None:
+        return make_executor(args.workers)
+    try:
+        return DaskExecutor(address=args.scheduler, timeout=SCHEDULER_TIMEOUT)
+    except ImportError as exc:
+        raise InputError(f"--scheduler: {exc}") from None
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InputError(f"--scheduler {args.scheduler}: cannot connect ({type(exc).__name__}: {exc})") from None
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -61,9 +88,10 @@ def execute(args: argparse.Namespace) -> int:
         indices = result.sensitivity_indices()
         print("\nparameter ranking:\n" + markdown_table(exp.sensitivity.ranking(indices)))
     elif len(exp.arms) > 1:
-        diffs = result.differences()
-        cols = ["arm", "kpi", "n", "diff", "ci_low", "ci_high", "rel_diff"]
-        print("\npaired differences to the baseline (95% CI):\n" + markdown_table(diffs[cols]))
+        diffs = with_units(result.differences())
+        cols = ["arm", "kpi", "unit", "n", "diff", "ci_low", "ci_high", "rel_diff"]
+        print("\npaired differences to the baseline (95% CI; rel_diff blank where the baseline is near zero):\n"
+              + markdown_table(diffs[cols]))
     else:
         print(markdown_table(result.summary()))
     if exp.thresholds:

@@ -140,7 +140,7 @@ def kpi_cards_html(table: pd.DataFrame, focus: str) -> str:
     cards = []
     for row in table.itertuples():
         has_target = math.isfinite(row.target_2023)
-        status = ("ss-ok" if row.within else "ss-miss") if has_target else ""
+        status = "" if row.within is None else "ss-ok" if row.within else "ss-miss"
         target = f"2023: {fmt(row.target_2023, row.unit)}" if has_target else "no 2023 target"
         cards.append(
             f'<div class="ss-card" data-kpi="{html.escape(row.kpi)}" data-value="{row.simulated!r}">'
@@ -166,13 +166,19 @@ def kpi_table_html(table: pd.DataFrame, dash: DashboardResult) -> str:
             f'<td class="num">{fmt(r.ci_low)} … {fmt(r.ci_high)}</td>',
             f'<td class="num">{fmt(r.target_2023)}</td>',
             f'<td class="num">{"–" if not math.isfinite(r.gap) else f"{100 * r.gap:+.0f}%"}</td>',
-            f'<td class="{"ss-ok" if r.within else "ss-miss"}">{"yes" if r.within else "no"}</td>',
+            _within_cell(r.within),
         ]
         if dash.compared:
             cells.insert(4, f'<td class="num">{fmt(r.baseline)}</td>')
         rows.append(f"<tr>{''.join(cells)}</tr>")
     header = "".join(f"<th>{h}</th>" for h in head)
     return f'<table class="ss-table" data-table="kpis"><tr>{header}</tr>{"".join(rows)}</table>'
+
+
+def _within_cell(within: bool | None) -> str:
+    if within is None:
+        return "<td>–</td>"
+    return f'<td class="{"ss-ok" if within else "ss-miss"}">{"yes" if within else "no"}</td>'
 
 
 def effects_table_html(table: pd.DataFrame) -> str:
@@ -204,6 +210,12 @@ def _meta(dash: DashboardResult) -> str:
         f"{run.n_consumers:,} consumer agents (1 agent = {scale:,.0f} real households of {run.real_population:,.0f}), "
         f"{s.replicates} replicate(s), recorded {run.start_date} … {end} after {run.warmup_days} warm-up days.<br>"
         f'Replicate seeds (root {s.root_seed}, same in every arm): <span data-seeds="{seeds}">{seeds}</span>'
+        + (
+            ""
+            if dash.scored
+            else "<br><i>The recorded window does not cover all of 2023: KPIs are shown beside the "
+            "2023 figures but not scored against them (a partial year is not comparable).</i>"
+        )
     )
 
 

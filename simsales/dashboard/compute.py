@@ -5,8 +5,8 @@ replicates with common random numbers, `simsales.experiments`), so every number 
 from the same engine as `simsales experiment`: KPI means and intervals from `summary()`, strategy
 and shock effects from the paired `differences()`.  This module only picks, scales and labels.
 
-Everything a person sees is in real units: KPIs already are (see `simsales.kpis`); monthly
-counts of the agent model are multiplied by `real_scale` (real households per consumer agent).
+Everything a person sees is in real units: KPIs and the experiment's monthly series already are
+(`simsales.units`: agent counts times `real_scale`, real households per consumer agent).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,9 @@ from simsales.experiments import Arm, Experiment, ExperimentResult, SerialExecut
 from simsales.experiments.spec import HEADLINE_KPIS
 from simsales.experiments.tasks import RunOutput, RunTask
 from simsales.kpis import REGISTRY, load_targets
+from simsales.run import covers_target_year
 from simsales.scenario import Scenario, ScenarioError, load_scenario
+from simsales.units import real_scale
 
 #: Name of the reference scenario (experiments/baseline_2023.toml) and of its arm.
 BASELINE = "baseline_2023"
@@ -47,16 +50,6 @@ MONTHLY_SERIES: dict[str, tuple[str, tuple[str, ...], bool]] = {
     "stock": ("Dealer stock at month end", ("stock_ICE", "stock_NEV"), False),
 }
 DAYS_PER_MONTH = 365.0 / 12.0
-
-
-def real_scale(scenario: Scenario) -> float:
-    """Real households one consumer agent stands for: run.real_population / run.n_consumers.
-
-    Agent counts (cars, leads, stock, salespeople) times this are real counts.  (A local helper:
-    `simsales.kpis` applies the same ratio inside its KPI functions.)
-    """
-    run = scenario.run
-    return float(run.real_population) / float(run.n_consumers)
 
 
 # --- scenarios ----------------------------------------------------------------------------------
@@ -205,6 +198,13 @@ class DashboardResult:
         return self.result.seeds
 
     @property
+    def scored(self) -> bool:
+        """True when the recorded window covers the whole 2023 target year, so KPIs can be scored against it."""
+        run = self.scenarios[self.focus].run
+        window = pd.DataFrame({"date": pd.to_datetime([run.start_date, run.start_date + timedelta(days=run.days - 1)])})
+        return covers_target_year(window)
+
+    @property
     def compared(self) -> bool:
         """True when a scenario other than the baseline was run next to it."""
         return self.focus != self.baseline
@@ -226,7 +226,7 @@ def run_dashboard(settings: Settings, on_progress: Callable[[int, int], None] | 
         settings=settings,
         result=result,
         focus=experiment.arms[-1].name,
-        scales={arm: real_scale(s) for arm, s in scenarios.items()},
+        scales={arm: real_scale(s.run) for arm, s in scenarios.items()},
         scenarios=scenarios,
     )
 
@@ -242,7 +242,8 @@ def kpi_unit(kpi: str) -> str:
 def kpi_vs_target(dash: DashboardResult, kpis: Sequence[str] | None = None) -> pd.DataFrame:
     """Per KPI (default: every KPI with a 2023 target, headline KPIs first): the focus arm's mean over
     replicates with its 95% CI, the baseline's mean (same seeds), the 2023 target, the gap and whether
-    the mean is within the target's tolerance."""
+    the mean is within the target's tolerance (None when the run does not cover all of 2023: a partial
+    year is not comparable with a full-year figure, as in `simsales run`)."""
     targets = load_targets()
     if kpis is None:
         with_target = [k for k in dash.result.kpi_ids if k in targets.index]
@@ -265,28 +266,23 @@ def kpi_vs_target(dash: DashboardResult, kpis: Sequence[str] | None = None) -> p
                 "baseline": float(summary.loc[(dash.baseline, kpi), "mean"]),
                 "target_2023": target,
                 "gap": gap,
-                "within": bool(np.isfinite(gap) and abs(gap) <= tolerance),
+                "within": bool(np.isfinite(gap) and abs(gap) <= tolerance)
+                if dash.scored and np.isfinite(target)
+                else None,
                 "n": int(s["n"]),
             }
         )
     return pd.DataFrame(rows)
 
 
-def _per_run(dash: DashboardResult) -> pd.DataFrame:
-    """Monthly rows of finished runs with their arm's real-unit scale."""
-    monthly = dash.result.monthly.copy()
-    monthly["scale"] = monthly["arm"].map(dash.scales).astype(float)
-    return monthly
-
-
 def funnel(dash: DashboardResult) -> pd.DataFrame:
     """Per arm and stage: mean real count per year (millions, replicates averaged) entering each funnel stage."""
-    monthly = _per_run(dash)
+    monthly = dash.result.monthly  # real units already
     rows = []
     for (arm, _rep), grp in monthly.groupby(["arm", "replicate"], sort=False):
         days = float(grp["days"].sum())
         for stage, cols in FUNNEL_STAGES.items():
-            total = float(grp[list(cols)].to_numpy().sum()) * float(grp["scale"].iloc[0])
+            total = float(grp[list(cols)].to_numpy().sum())
             rows.append({"arm": arm, "stage": stage, "value": total * 365.0 / days / 1e6})
     per_run = pd.DataFrame(rows)
     out = per_run.groupby(["arm", "stage"], sort=False)["value"].mean().reset_index()
@@ -303,10 +299,10 @@ def monthly_bands(dash: DashboardResult) -> pd.DataFrame:
     30.4-day month so a partial last month is comparable); stock is dealer stock at month end
     (thousand cars).
     """
-    monthly = _per_run(dash)
+    monthly = dash.result.monthly  # real units already
     frames = []
     for key, (label, cols, flow) in MONTHLY_SERIES.items():
-        values = monthly[list(cols)].sum(axis=1) * monthly["scale"] / 1e3
+        values = monthly[list(cols)].sum(axis=1) / 1e3
         if flow:
             values = values / monthly["days"] * DAYS_PER_MONTH
         frame = monthly[["arm", "replicate", "month"]].assign(value=values)

@@ -71,13 +71,14 @@ class JoblibExecutor:
 class DaskExecutor:
     """Tasks submitted to a Dask cluster (`dask.distributed`): a Client, or a scheduler address."""
 
-    def __init__(self, client: Any = None, address: str | None = None) -> None:
+    def __init__(self, client: Any = None, address: str | None = None, timeout: float | None = None) -> None:
         try:
             from distributed import Client
         except ImportError as exc:  # pragma: no cover - optional extra
             raise ImportError("Dask execution needs the 'dask' extra: pip install 'simsales[dask]'") from exc
         self._own = client is None
-        self.client = client if client is not None else Client(address)
+        connect = {"timeout": timeout} if timeout is not None else {}
+        self.client = client if client is not None else Client(address, **connect)
         self.workers = max(sum(self.client.nthreads().values()), 1)
 
     def map_unordered(self, fn: Callable[[RunTask], RunOutput], tasks: Sequence[RunTask]) -> Iterator[RunOutput]:

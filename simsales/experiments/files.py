@@ -36,7 +36,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from simsales._paths import default_file
+from simsales._paths import SHIPPED_PREFIX, default_file, defaults_root, resolve_reference
 from simsales.experiments.designs import full_factorial, latin_hypercube, sobol_points
 from simsales.experiments.ensemble import load_ensemble_source
 from simsales.experiments.sensitivity import SensitivityDesign
@@ -63,13 +63,17 @@ ENSEMBLE_KEYS = {"source"}
 
 def find_spec(path: str | Path) -> Path:
     """The spec file: as given, or a shipped one by name (e.g. 'exp_strategies' or 'exp_strategies.toml')."""
-    file = Path(path)
-    if file.is_file():
+    file = Path(str(path).removeprefix(SHIPPED_PREFIX))
+    if file.is_file() and not str(path).startswith(SHIPPED_PREFIX):
         return file
     for candidate in (default_file(f"experiments/{file.name}"), default_file(f"experiments/{file.name}.toml")):
         if candidate.is_file():
             return candidate
-    raise ScenarioError("experiment file not found", file=str(path))
+    if file.is_dir():
+        raise ScenarioError("is a folder, not an experiment spec file", file=str(path))
+    shipped = [p.stem for p in (defaults_root() / "experiments").glob("exp_*.toml")]
+    hint = did_you_mean(file.stem, shipped)
+    raise ScenarioError(f"experiment file not found{hint}; shipped specs: {', '.join(sorted(shipped))}", file=str(path))
 
 
 def load_experiment(path: str | Path, *, smoke: bool = False) -> Experiment:
@@ -244,7 +248,7 @@ def _path(value: Any, folder: Path, where: str, key: str) -> Path | None:
         return None
     if not isinstance(value, str):
         raise ScenarioError("must be a file path string", file=where, key=key)
-    path = (folder / value).resolve()
+    path = resolve_reference(folder, value)
     if not path.is_file():
         raise ScenarioError(f"file not found: {path}", file=where, key=key)
     return path

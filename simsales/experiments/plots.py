@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from simsales.kpis import REGISTRY
+from simsales.units import display_scale
 
 
 def _unit(kpi: str) -> str:
@@ -43,7 +44,7 @@ def forest_plot(differences: pd.DataFrame, kpis: Sequence[str] | None = None, ba
         ax.axvline(0, color="#999999", lw=1)
         ax.set_yticks(y, arms, fontsize=8)
         ax.set_title(kpi, fontsize=9)
-        ax.set_xlabel(_unit(kpi), fontsize=8)
+        ax.set_xlabel(f"difference ({_unit(kpi)})" if _unit(kpi) else "difference", fontsize=8)
         ax.tick_params(axis="x", labelsize=8)
     for ax in list(axes.flat)[len(kpis) :]:
         ax.set_visible(False)
@@ -55,21 +56,23 @@ def forest_plot(differences: pd.DataFrame, kpis: Sequence[str] | None = None, ba
 def fan_chart(monthly: pd.DataFrame, series: str, arms: Sequence[str] | None = None) -> plt.Figure:
     """Median of a monthly series across replicates with 50% and 90% bands, one colour per arm."""
     arms = list(arms) if arms is not None else list(dict.fromkeys(monthly["arm"]))
+    factor, unit = display_scale(series)
     fig, ax = plt.subplots(figsize=(8, 4.5))
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for i, arm in enumerate(arms):
         sub = monthly[monthly["arm"] == arm]
         if sub.empty or series not in sub.columns:
             continue
-        q = sub.groupby("month")[series].quantile([0.05, 0.25, 0.5, 0.75, 0.95]).unstack()
+        q = sub.groupby("month")[series].quantile([0.05, 0.25, 0.5, 0.75, 0.95]).unstack() * factor
         c = colours[i % len(colours)]
         ax.fill_between(q.index, q[0.05], q[0.95], color=c, alpha=0.12, lw=0)
         ax.fill_between(q.index, q[0.25], q[0.75], color=c, alpha=0.25, lw=0)
         ax.plot(q.index, q[0.5], color=c, label=arm)
     ax.set_title(f"{series} by month: median, 50% and 90% of replicates")
-    ax.set_ylabel(series)
+    ax.set_ylabel(f"{series} ({unit})" if unit else series)
+    ax.set_xlabel("month")
     if len(arms) <= 12:
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     fig.autofmt_xdate()
     fig.tight_layout()
     return fig
@@ -87,7 +90,7 @@ def tornado_chart(indices: pd.DataFrame, kpi: str, top: int = 10) -> plt.Figure:
         ax.barh(y, sub["ST"], xerr=sub["ST_conf"], color="#3b7dd8", alpha=0.5, label="total effect ST")
         ax.barh(y, sub["S1"], color="#1f4e99", height=0.4, label="first order S1")
         ax.set_xlabel("Sobol index (share of output variance)")
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, loc="lower right")
     else:
         ax.barh(y, sub["mu_star"], xerr=sub.get("mu_star_conf"), color="#3b7dd8")
         ax.set_xlabel(f"Morris mu* ({_unit(kpi)})")

@@ -15,6 +15,30 @@ if TYPE_CHECKING:
     from simsales.experiments.results import ExperimentResult
 
 FAN_SERIES = ("deliveries", "focal_gross_margin", "stock_coefficient", "nev_share")
+#: A relative change is shown only while it stays within this factor of the baseline: beyond it
+#: the baseline is near zero and a percentage says nothing (e.g. a profit moving around 0).
+MAX_RELATIVE = 10.0
+
+
+def relative_change(base: float, value: float) -> float:
+    """(value - base) / |base|, or NaN when it says nothing: a zero or sign-changing base, or beyond MAX_RELATIVE."""
+    if not (math.isfinite(base) and math.isfinite(value)) or base == 0 or (base > 0) != (value > 0):
+        return math.nan
+    rel = (value - base) / abs(base)
+    return rel if abs(rel) <= MAX_RELATIVE else math.nan
+
+
+def with_units(diffs: pd.DataFrame) -> pd.DataFrame:
+    """Paired differences with each KPI's unit, and `rel_diff` blank where `relative_change` says it means nothing."""
+    from simsales.kpis import REGISTRY
+
+    out = diffs.copy()
+    out.insert(out.columns.get_loc("kpi") + 1, "unit", [REGISTRY[k].unit if k in REGISTRY else "" for k in out["kpi"]])
+    meaningful = [math.isfinite(relative_change(b, a)) for b, a in zip(out["baseline_mean"], out["arm_mean"], strict=True)]
+    for col in ("rel_diff", "rel_ci_low", "rel_ci_high"):
+        if col in out.columns:
+            out[col] = out[col].where(meaningful)
+    return out
 
 
 def markdown_table(frame: pd.DataFrame, floatfmt: str = ".4g") -> str:
@@ -65,6 +89,56 @@ def _save(fig: plt.Figure, folder: Path, name: str) -> str:
     return name
 
 
+#: An arm's events are flagged when they are fully in force for less than this share of the recorded window.
+MIN_EVENT_SHARE = 0.25
+
+
+def late_event_warnings(exp: Any) -> list[str]:
+    """One line per arm whose shocks and strategies are fully in force (start + ramp) for less than
+    MIN_EVENT_SHARE of the recorded window: its KPIs cover mostly days before the event, so its
+    effect reads near zero (e.g. a --smoke run that ends shortly after a shock starts)."""
+    from datetime import timedelta
+
+    from simsales.experiments.spec import load_arm_scenario, resolve_arm
+    from simsales.scenario import ScenarioError
+
+    lines = []
+    for arm in exp.arms:
+        try:
+            scenario = resolve_arm(arm, exp.size_overrides(), base=load_arm_scenario(arm, exp.source), where=exp.source)
+        except ScenarioError:
+            continue  # reported when the experiment is planned
+        events = [*scenario.shocks, *scenario.strategies]
+        if not events or arm.name == exp.baseline_arm:
+            continue
+        first, days = scenario.run.start_date, scenario.run.days
+        last = first + timedelta(days=days - 1)
+        full = min(max(e.start, first) + timedelta(days=e.ramp_days) for e in events)
+        in_force = max((last - full).days + 1, 0)
+        if in_force < MIN_EVENT_SHARE * days:
+            lines.append(
+                f"warning: arm {arm.name}: its events are fully in force from {full} on only {in_force} of the {days} "
+                f"recorded days (to {last}); its KPIs cover mostly the time before them, so effects read near zero."
+            )
+    return lines
+
+
+def shocked_arms(exp: Any) -> list[str]:
+    """Arms whose scenario or inline events include a shock: the only ones months-to-recover means something for."""
+    from simsales.experiments.spec import load_arm_scenario
+    from simsales.scenario import ScenarioError
+
+    names = []
+    for arm in exp.arms:
+        try:
+            shocked = bool(arm.params.get("shocks")) or bool(load_arm_scenario(arm, exp.source).shocks)
+        except ScenarioError:
+            shocked = True  # cannot tell: keep the arm rather than hide it
+        if shocked:
+            names.append(arm.name)
+    return names
+
+
 def write_report(result: ExperimentResult, folder: str | Path) -> Path:
     """Write report.md and its PNG figures into `folder`; returns the report's path."""
     out = Path(folder)
@@ -72,6 +146,7 @@ def write_report(result: ExperimentResult, folder: str | Path) -> Path:
     exp = result.experiment
     meta = result.meta
     lines = [f"# Experiment: {exp.name}", ""]
+    lines += [f"> {w}\n" for w in late_event_warnings(exp)]
     if exp.question:
         lines += [f"**Question.** {exp.question}", ""]
     ok = int((result.runs["status"] == "done").sum())
@@ -102,14 +177,22 @@ def write_report(result: ExperimentResult, folder: str | Path) -> Path:
     if exp.sensitivity is None and len(exp.arms) > 1:
         diffs = result.differences()
         if not diffs.empty:
+            diffs = with_units(diffs)
             table = diffs.assign(
                 difference=[_interval(m, lo, hi) for m, lo, hi in zip(diffs["diff"], diffs["ci_low"], diffs["ci_high"], strict=True)],
                 relative=[
                     _interval(100 * m, 100 * lo, 100 * hi) + " %" if math.isfinite(m) else ""
                     for m, lo, hi in zip(diffs["rel_diff"], diffs["rel_ci_low"], diffs["rel_ci_high"], strict=True)
                 ],
-            )[["arm", "kpi", "n", "baseline_mean", "difference", "relative"]]
-            lines += ["## Headline differences to the baseline (mean [95% CI])", "", markdown_table(table), ""]
+            )[["arm", "kpi", "unit", "n", "baseline_mean", "difference", "relative"]]
+            lines += [
+                "## Headline differences to the baseline (mean [95% CI])",
+                "",
+                f"Relative changes are left blank where the baseline is zero, changes sign or is under 1/{MAX_RELATIVE:.0f} of the change.",
+                "",
+                markdown_table(table),
+                "",
+            ]
             figures.append(("Effects with 95% intervals", _save(plots.forest_plot(diffs, exp.kpis, result.baseline), out, "forest.png")))
     if exp.window_start or exp.window_end:
         window = result.window_differences()
@@ -126,7 +209,7 @@ def write_report(result: ExperimentResult, folder: str | Path) -> Path:
                 f"## Monthly series over {span} (mean per month, paired difference [95% CI])",
                 "",
                 "KPIs above cover the whole horizon; this window shows the effect once the arms' changes are in force "
-                "(flows in simulated agents' units, so relative differences are the ones to read).",
+                "(flows in real units, as in the run outputs: docs/outputs.md).",
                 "",
                 markdown_table(table),
                 "",
@@ -154,12 +237,16 @@ def write_report(result: ExperimentResult, folder: str | Path) -> Path:
     if exp.sensitivity is None and len(exp.arms) > 1 and exp.recovery_series in result.monthly.columns:
         from simsales.experiments.stats import recovery_summary
 
+        shocked = shocked_arms(exp)
         rec = recovery_summary(result.months_to_recover())
+        rec = rec[rec["arm"].isin(shocked)] if not rec.empty else rec
         if not rec.empty:
+            left_out = [a for a in exp.arm_names if a not in shocked and a != result.baseline]
             lines += [
                 f"## Months to recover ({exp.recovery_series}, 3-month mean, back within ±10% of the baseline run)",
                 "",
-                "`hit`: replicates that left the band; `recovered_share`: of those, back inside by the end.",
+                "`hit`: replicates that left the band; `recovered_share`: of those, back inside by the end."
+                + (f" Arms without a shock (nothing to recover from) are left out: {', '.join(left_out)}." if left_out else ""),
                 "",
                 markdown_table(rec),
                 "",

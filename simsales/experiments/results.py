@@ -6,7 +6,7 @@ factor (factor name, or dotted parameter path for sampled designs) and one colum
 (e.g. 'market.total_sales').  `kpis_long()` gives the tidy long form (arm, replicate, seed,
 factors..., id, value).  `monthly` has one row per run x month: arm, replicate, seed, month and
 every monthly series of `RunResult.monthly`, plus `focal_profit` (the focal firm's margin less its operating,
-strategy and risk-plan costs, agent scale).
+strategy and risk-plan costs, real units, yuan).
 """
 
 from __future__ import annotations

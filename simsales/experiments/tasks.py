@@ -101,7 +101,7 @@ def _forget_models(before: set[Any]) -> None:
 
 def normalise_monthly(monthly: pd.DataFrame) -> pd.DataFrame:
     """Monthly series with fixed dtypes (month as datetime64[ns], numbers as float64), as stored on disk,
-    plus the focal firm's monthly profit (margin less operating, strategy and risk-plan costs, agent scale)."""
+    plus the focal firm's monthly profit (margin less operating, strategy and risk-plan costs, real units, yuan)."""
     out = monthly.copy()
     if "month" in out.columns:
         out["month"] = pd.to_datetime(out["month"]).astype("datetime64[ns]")

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from simsales._paths import default_scenario_path
+from simsales._paths import SHIPPED_PREFIX, default_scenario_path, resolve_reference, shipped_file, shipped_names
 from simsales.scenario.errors import ScenarioError, did_you_mean
 from simsales.scenario.events import check_events
 from simsales.scenario.schema import Scenario
@@ -31,10 +31,28 @@ EVENT_SECTIONS = ("shocks", "strategies")
 
 def load_scenario(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Scenario:
     """Load and validate a scenario file (default: the shipped 2023 baseline)."""
-    file = Path(path) if path is not None else default_scenario_path()
+    file = find_scenario(path) if path is not None else default_scenario_path()
     raw = read_scenario_dict(file)
     scenario = build_scenario(raw, str(file))
     return apply_overrides(scenario, overrides or {}, source="overrides")
+
+
+def find_scenario(ref: str | Path) -> Path:
+    """A scenario file by path, as `shipped:NAME`, or by the bare name of a shipped file (e.g.
+    'strategy_ai_customer_service'), so the same names work in the CLI, the Python API and any folder."""
+    text, path = str(ref), Path(ref)
+    if not text.startswith(SHIPPED_PREFIX) and path.exists():
+        return path
+    found = shipped_file(text) if text.startswith(SHIPPED_PREFIX) or path.parent == Path(".") else None
+    if found is not None:
+        return found
+    raise ScenarioError(f"file not found{_shipped_hint(text)}", file=text)
+
+
+def _shipped_hint(ref: str) -> str:
+    """' (did you mean 'shipped:NAME'?)' for the shipped file nearest a missing reference."""
+    stem = Path(ref.removeprefix(SHIPPED_PREFIX)).stem
+    return did_you_mean(SHIPPED_PREFIX + stem, [SHIPPED_PREFIX + n for n in shipped_names()])
 
 
 def read_scenario_dict(file: Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
@@ -130,12 +148,16 @@ def read_toml(file: str | Path) -> dict[str, Any]:
         raise ScenarioError("file not found", file=str(file)) from None
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"not valid TOML: {exc}", file=str(file)) from None
+    except UnicodeDecodeError:
+        raise ScenarioError("not a text (UTF-8 TOML) file", file=str(file)) from None
+    except OSError as exc:  # a directory, no permission, ...
+        raise ScenarioError(f"cannot be read as a TOML file: {exc.strerror or exc}", file=str(file)) from None
 
 
 def _resolve(file: Path, ref: str, key: str) -> Path:
-    target = (file.parent / ref).resolve()
+    target = resolve_reference(file.parent, ref)
     if not target.is_file():
-        raise ScenarioError(f"refers to '{ref}', which does not exist", file=str(file), key=key)
+        raise ScenarioError(f"refers to '{ref}', which does not exist{_shipped_hint(ref)}", file=str(file), key=key)
     return target
 
 

@@ -1,0 +1,189 @@
+"""Keyed random numbers: every draw is a pure function of (root key, purpose, entity, day, column).
+
+Why: a comparison between two scenarios is only *paired* if a consumer whose journey an event
+does not touch draws exactly the same numbers in both runs.  A single sequential generator
+cannot give that: draws are handed out in the order the day's active consumers are processed,
+so any event that changes who is active shifts every later draw for everyone.
+
+How: the discrete-event simulation literature dedicates one stream to each source of
+randomness and synchronises it across the compared systems (Law & Kelton, *Simulation Modeling
+and Analysis*, ch. 11; L'Ecuyer et al. 2002, "An object-oriented random-number package with many
+long streams and substreams").  With millions of consumers one stream object each is too
+costly, so simsales uses the counter-based form of the same idea (Salmon et al. 2011,
+"Parallel random numbers: as easy as 1, 2, 3"; L'Ecuyer, Nadeau-Chamard, Chen & Lebar 2021,
+"Multiple streams with recurrence-based, counter-based, and splittable random number
+generators"): a uniform is a strong 64-bit mix of its key, so "the stream of consumer 17 for
+the test-drive decision on day 400" is just an address, computed for a whole batch at once.
+
+Construction: the purpose and the entity id are mixed into a 64-bit seed, and the draw is the
+SplitMix64 output (Steele, Lea & Flood 2014; the generator NumPy uses to seed its own bit
+generators) at position (counter, column) of the sequence that seed starts: one sequence per
+entity and purpose, indexed by day.  SplitMix64 passes the BigCrush test battery.  All
+operations are vectorised NumPy integer arithmetic: two mixing rounds per number.
+
+A draw's key never includes a queue position, so the numbers a consumer sees depend only on
+the seed and on its own journey (which purposes it reaches on which days).  Within a day a
+consumer reaches each `Purpose` at most once; a call site that needs several numbers asks for
+several columns, and one that repeats for the same consumer (extra online leads) gives each
+repeat its own `sub` index.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+from scipy import special
+
+_GOLDEN_INT = 0x9E3779B97F4A7C15
+_MASK = (1 << 64) - 1
+_GOLDEN = np.uint64(_GOLDEN_INT)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_C_ID = np.uint64(0xD1B54A32D192ED03)
+_S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
+_COLUMN_BITS = 8
+#: Keyed numbers one entity can draw for one purpose on one day (columns x sub-streams).
+MAX_COLUMNS = 1 << _COLUMN_BITS
+_TO_UNIT = 2.0**-53
+
+
+class Purpose(IntEnum):
+    """Every source of randomness in the model: one keyed stream each.
+
+    New purposes go at the end, so existing keys (and published results) stay the same.
+    """
+
+    # consumers at construction (counter 0)
+    AGE_BAND = 1
+    TIER = 2
+    ONLINE = 3
+    NEV_WTP = 4
+    PRICE_SENSITIVITY = 5
+    OWNS_CAR = 6
+    PREVIOUS_GROUP = 7
+    # the journey (counter: the day)
+    ENTRY_WAIT = 20
+    ENTRY_ACCEPT = 21
+    RESEARCH_DAYS = 22
+    SHOWROOM_SESSIONS = 23
+    RESEARCH_OUTCOME = 24
+    EXTRA_LEADS = 25
+    EXTRA_LEAD_STORE = 26
+    LEAD_OUTCOME = 27
+    VISIT_DELAY = 28
+    ONLINE_DECISION = 29
+    STORE_CHOICE = 30
+    NO_ORDER = 31
+    VISIT = 32
+    TEST_DRIVE_DELAY = 33
+    CHOICE = 34
+    ORDER = 35
+    SATISFACTION = 36
+    FIRST_SERVICE = 37
+    REFERRAL_TARGET = 38
+    REFERRAL_DELAY = 39
+    # salespeople (entity: slot) and stores (entity: dealer x product cell)
+    SALES_VACANCY = 60
+    SALES_KNOWLEDGE = 61
+    SALES_TENURE = 62
+    SALES_MONTH = 63
+    STOCK_ORDER = 64
+
+
+def mix64(x: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser on an array of uint64 (a bijection with full avalanche)."""
+    x = x ^ (x >> _S30)
+    x *= _M1
+    x ^= x >> _S27
+    x *= _M2
+    x ^= x >> _S31
+    return x
+
+
+class Streams:
+    """Keyed uniforms and the few distributions the model needs, all by inverse transform.
+
+    `ids` are entity numbers (consumer, salesperson slot, dealer x product cell); `counter`
+    is the day (or 0 at construction), a scalar or one value per id; `n` columns give several
+    independent numbers per id; `sub` (scalar or one per id) separates repeats of one purpose
+    for the same id on the same day.  Results have shape (len(ids),) for n=1, else (len(ids), n).
+    """
+
+    def __init__(self, root: int) -> None:
+        self.root = int(root) & 0xFFFFFFFFFFFFFFFF
+        # one mixed key per purpose value, indexed by the purpose
+        purposes = np.arange(max(Purpose) + 1, dtype=np.uint64)
+        self._purpose_keys = mix64(mix64(np.array([self.root], dtype=np.uint64)) ^ (purposes * _GOLDEN))
+
+    def bits(self, purpose: Purpose, ids: np.ndarray, counter: int | np.ndarray, n: int = 1, sub: int | np.ndarray = 0) -> np.ndarray:
+        """Raw 64-bit keyed hashes, shape (len(ids), n).
+
+        Each (purpose, entity) pair gets its own SplitMix64 sequence: its seed is the mixed
+        key of purpose and entity, and the position in the sequence is (counter, column), with
+        up to `MAX_COLUMNS` columns (n x sub-streams) per counter value.
+        """
+        seed = mix64(np.asarray(ids).astype(np.uint64) * _C_ID ^ self._purpose_keys[purpose])
+        if np.ndim(counter) == 0 and np.ndim(sub) == 0:  # the common case: one day, one sub-stream
+            if n * (int(sub) + 1) > MAX_COLUMNS:
+                raise ValueError(f"at most {MAX_COLUMNS} keyed numbers per entity, purpose and day")
+            first = (int(counter) << _COLUMN_BITS) + int(sub) * n + 1
+            if n == 1:  # one Weyl step, computed in Python integers modulo 2**64
+                return mix64(seed + np.uint64(first * _GOLDEN_INT & _MASK))[:, None]
+            steps = np.arange(first, first + n, dtype=np.uint64) * _GOLDEN  # n Weyl steps, wrapping
+            return mix64(seed[:, None] + steps)
+        sub = np.asarray(sub)
+        if n * (int(sub.max(initial=0)) + 1) > MAX_COLUMNS:
+            raise ValueError(f"at most {MAX_COLUMNS} keyed numbers per entity, purpose and day")
+        counter = np.atleast_1d(np.asarray(counter).astype(np.uint64))
+        cols = sub.astype(np.uint64)[..., None] * np.uint64(n) + np.arange(n, dtype=np.uint64)
+        position = (counter[:, None] << np.uint64(_COLUMN_BITS)) + cols + np.uint64(1)
+        return mix64(seed[:, None] + position * _GOLDEN)
+
+    def uniform(self, purpose: Purpose, ids: np.ndarray, counter: int | np.ndarray, n: int = 1, sub: int | np.ndarray = 0) -> np.ndarray:
+        """Uniforms on [0, 1) with 53 random bits."""
+        u = self.bits(purpose, ids, counter, n, sub)
+        u >>= np.uint64(11)
+        u = u.astype(np.float64)
+        u *= _TO_UNIT
+        return u[:, 0] if n == 1 else u
+
+    def exponential(self, purpose: Purpose, ids: np.ndarray, counter: int | np.ndarray, scale: float | np.ndarray = 1.0) -> np.ndarray:
+        """Exponential waits with the given mean."""
+        return -np.log1p(-self.uniform(purpose, ids, counter)) * scale
+
+    def normal(self, purpose: Purpose, ids: np.ndarray, counter: int | np.ndarray) -> np.ndarray:
+        """Standard normals (Box-Muller on two keyed uniforms)."""
+        u = self.uniform(purpose, ids, counter, 2)
+        return np.sqrt(-2.0 * np.log1p(-u[:, 0])) * np.cos(2.0 * np.pi * u[:, 1])
+
+    def gamma(self, purpose: Purpose, ids: np.ndarray, counter: int | np.ndarray, shape: float, scale: float) -> np.ndarray:
+        """Gamma variates by the inverse of the regularised incomplete gamma function."""
+        return special.gammaincinv(shape, self.uniform(purpose, ids, counter)) * scale
+
+    def poisson(self, purpose: Purpose, ids: np.ndarray, counter: int | np.ndarray, mean: float) -> np.ndarray:
+        """Poisson counts by inverse transform (sequential search of the CDF; the model's means are small)."""
+        u = self.uniform(purpose, ids, counter)
+        k = np.zeros(len(u), dtype=np.int64)
+        if mean <= 0:
+            return k
+        term = np.exp(-mean)  # P(K = 0)
+        cdf = term
+        for i in range(1, int(mean + 12.0 * np.sqrt(mean) + 12.0)):
+            above = u >= cdf
+            if not above.any():
+                break
+            k += above
+            term *= mean / i
+            cdf += term
+        return k
+
+    def integers(self, purpose: Purpose, ids: np.ndarray, counter: int | np.ndarray, high: int) -> np.ndarray:
+        """Integers uniform on [0, high)."""
+        return np.minimum((self.uniform(purpose, ids, counter) * high).astype(np.int64), high - 1)
+
+    def categorical(self, purpose: Purpose, ids: np.ndarray, counter: int | np.ndarray, p: np.ndarray) -> np.ndarray:
+        """Category index with probabilities p (the same for every id)."""
+        cdf = np.cumsum(np.asarray(p, dtype=float))
+        u = self.uniform(purpose, ids, counter) * cdf[-1]
+        return np.minimum(np.searchsorted(cdf, u, side="right"), len(cdf) - 1)
