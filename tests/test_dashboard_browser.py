@@ -53,13 +53,18 @@ def test_dashboard_runs_a_scenario_in_chromium_and_shows_library_numbers(tmp_pat
         from playwright.sync_api import sync_playwright
     except ImportError as exc:
         _require(False, f"{exc.name} is not installed (pip install -e '.[test,viz]')")
-    from simsales.dashboard.browser import CHROMIUM, fill_and_run, launch, serve, shown_values
+    from simsales.dashboard.browser import CHROMIUM, fill_and_run, launch, serve, shown_values, upload
 
     _require(Path(CHROMIUM).exists(), f"no Chromium at {CHROMIUM} (apt-get install chromium)")
     with serve(log=tmp_path / "server.log", timeout=60) as url, sync_playwright() as p:
         browser = launch(p)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 2400})
+            page.goto(url, timeout=90_000)
+            page.get_by_label("Root seed", exact=True).wait_for(timeout=90_000)
+            bad = tmp_path / "bad.toml"
+            bad.write_text('extends = "shipped:baseline_2023"\nname = "bad"\n[run]\ndayz = 30\n')
+            refused = upload(page, bad)
             fill_and_run(page, url, kind="shock", scenario=SHOCK, replicates=2, root_seed=ROOT, timeout=90, **SIZE)
             cards = shown_values(page, "kpi")
             diffs = shown_values(page, "effect")
@@ -68,6 +73,8 @@ def test_dashboard_runs_a_scenario_in_chromium_and_shows_library_numbers(tmp_pat
         finally:
             browser.close()
 
+    # a bad upload is refused with the file and the key named, before anything runs
+    assert refused.startswith("Not loaded") and "bad.toml" in refused and "run.dayz" in refused
     assert seeds == ", ".join(str(s) for s in replicate_seeds(ROOT, 2))
     runs = {arm: _library_runs(arm) for arm in (BASELINE, SHOCK)}
     # the total-sales card shows the mean of the library's runs with the same seeds and size, and the 2023 target

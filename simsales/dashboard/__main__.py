@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from collections.abc import Sequence
 
@@ -16,7 +15,7 @@ def command(host: str = "127.0.0.1", port: int = 8765) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Start the dashboard server in the foreground (Ctrl-C stops it)."""
+    """Start the dashboard server in the foreground, in place of this process (Ctrl-C stops it)."""
     parser = argparse.ArgumentParser(prog="python -m simsales.dashboard", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8765, help="port (default 8765)")
@@ -27,12 +26,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("the dashboard needs Solara: pip install 'simsales[viz]'", file=sys.stderr)
         return 2
     print(f"simsales dashboard on http://{args.host}:{args.port}/  (Ctrl-C to stop)", flush=True)
-    try:
-        return subprocess.call(
-            command(args.host, args.port), env={**os.environ, "SOLARA_APP": "simsales.dashboard.app"}
-        )
-    except KeyboardInterrupt:
-        return 0
+    cmd = command(args.host, args.port)
+    os.execv(cmd[0], cmd)  # the server replaces this process, so stopping this pid stops the server
+    return 0  # pragma: no cover - execv does not return
 
 
 if __name__ == "__main__":

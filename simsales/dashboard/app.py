@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import ipywidgets
 import pandas as pd
 import solara
 import solara.lab
@@ -46,6 +47,7 @@ table.ss-table th { text-align: left; border-bottom: 2px solid #ccc; padding: 4p
 table.ss-table td { border-bottom: 1px solid #eee; padding: 3px 8px; }
 table.ss-table td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .ss-meta { font-size: 13px; color: #444; }
+.ss-upload { font-size: 12px; color: #444; white-space: pre-wrap; word-break: break-word; }
 .ss-notice { padding: 10px 14px; border-radius: 6px; background: #e8f1fb; color: #1f3b57; font-size: 14px; margin: 6px 0; }
 .ss-notice.ss-error { background: #fdecea; color: #8a1c1c; white-space: pre-wrap; }
 """
@@ -61,7 +63,7 @@ seeds in both (common random numbers), and read:</p>
 <li><b>monthly sales and dealer stock</b> against the baseline, with the range of the replicates;</li>
 <li>the <b>effect</b> of the scenario on the headline KPIs: paired differences with 95% intervals.</li>
 </ul>
-<p>Pick a shipped scenario (or drop your own <code>.toml</code> file, read as if it sat in <code>experiments/</code>),
+<p>Pick a shipped scenario (or upload your own <code>.toml</code> file, read as if it sat in <code>experiments/</code>),
 choose the size on the left and press <b>Run</b>.  Agent counts are scaled to real units
 (real households / consumer agents).  Small runs are quick but noisy: use more consumers and
 replicates for decisions.</p>
@@ -265,9 +267,13 @@ def Controls() -> None:
         )
         scenario.set(choices[0] if choices else "")
 
-    def on_file(info: dict[str, Any]) -> None:
+    def on_upload(files: Any) -> None:
+        """ipywidgets.FileUpload value: a tuple of {name, content, ...} (one file)."""
+        if not files:
+            return
+        item = files[0]
         try:
-            path = stage_upload(info["name"], info["data"] or info["file_obj"].read())
+            path = stage_upload(item["name"], bytes(item["content"]))
         except ScenarioError as exc:
             upload_message.set(f"Not loaded: {exc}")
             return
@@ -275,7 +281,7 @@ def Controls() -> None:
         uploads.set({**uploads.value, label: str(path)})
         kind.set("uploaded")
         scenario.set(label)
-        upload_message.set(f"Loaded {info['name']}")
+        upload_message.set(f"Loaded {item['name']}")
 
     def start() -> None:
         settings = Settings(
@@ -289,13 +295,19 @@ def Controls() -> None:
         runs_done.set((0, 0))
         run_task(settings)
 
+    # every element is always there (conditional text is empty instead of absent): inputs keep their place,
+    # so an input's state is never handed to its neighbour when a message appears above it
     solara.Select("Kind", values=list(KINDS), value=kind.value, on_value=on_kind)
     solara.Select("Scenario", values=names, value=scenario)
-    if scenario.value:
-        solara.Text(_description(scenario.value), style={"font-size": "12px", "color": "#555"})
-    solara.FileDrop(label="…or drop a scenario .toml here", on_file=on_file, lazy=False)
-    if upload_message.value:
-        solara.Text(upload_message.value, style={"font-size": "12px"})
+    solara.Text(_description(scenario.value) if scenario.value else "", style={"font-size": "12px", "color": "#555"})
+    ipywidgets.FileUpload.element(
+        accept=".toml",
+        multiple=False,
+        description="Upload a scenario .toml",
+        layout=ipywidgets.Layout(width="100%"),
+        on_value=on_upload,
+    )
+    solara.HTML(unsafe_innerHTML=f'<div class="ss-upload" data-upload>{html.escape(upload_message.value)}</div>')
     solara.InputInt("Consumers (agents)", value=consumers)
     solara.InputInt("Replicates", value=replicates)
     solara.InputInt("Recorded days (empty: scenario's own)", value=days, optional=True)

@@ -91,6 +91,16 @@ def choose(page: Any, label: str, option: str) -> None:
     page.locator(".v-list-item:visible", has=page.get_by_text(option, exact=True)).first.click()
 
 
+def upload(page: Any, path: str | Path) -> str:
+    """Upload a scenario file through the page's upload button; returns the message shown under it."""
+    before = page.locator("[data-upload]").inner_text()
+    with page.expect_file_chooser() as chooser:
+        page.get_by_role("button", name="Upload a scenario .toml").click()
+    chooser.value.set_files(str(path))
+    page.wait_for_function("b => document.querySelector('[data-upload]').innerText !== b", arg=before, timeout=30_000)
+    return page.locator("[data-upload]").inner_text()
+
+
 def fill_and_run(
     page: Any,
     url: str,
