@@ -14,6 +14,11 @@ def command(host: str = "127.0.0.1", port: int = 8765) -> list[str]:
             "--production", "--no-open"]  # fmt: skip
 
 
+def server_env() -> dict[str, str]:
+    """The server's environment: Solara's usage telemetry off unless the caller set it."""
+    return {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False", **os.environ}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Start the dashboard server in the foreground, in place of this process (Ctrl-C stops it)."""
     parser = argparse.ArgumentParser(prog="python -m simsales.dashboard", description=__doc__)
@@ -27,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     print(f"simsales dashboard on http://{args.host}:{args.port}/  (Ctrl-C to stop)", flush=True)
     cmd = command(args.host, args.port)
-    os.execv(cmd[0], cmd)  # the server replaces this process, so stopping this pid stops the server
+    os.execve(cmd[0], cmd, server_env())  # the server replaces this process, so stopping this pid stops the server
     return 0  # pragma: no cover - execv does not return
 
 

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from simsales.dashboard.__main__ import command
+from simsales.dashboard.__main__ import command, server_env
 
 CHROMIUM = os.environ.get("SIMSALES_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -51,7 +51,7 @@ def serve(port: int | None = None, timeout: float = 60.0, log: Path | None = Non
     port = port or free_port()
     url = f"http://127.0.0.1:{port}/"
     out = open(log, "wb") if log is not None else subprocess.DEVNULL  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(command("127.0.0.1", port), stdout=out, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(command("127.0.0.1", port), stdout=out, stderr=subprocess.STDOUT, env=server_env())
     try:
         deadline = time.monotonic() + timeout
         while True:
