@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 RUN_ARGS ?=
 
-.PHONY: run test install install-test bench clean
+.PHONY: run test install install-test bench clean dashboard
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ run: install
 
 test: install-test
 	$(BIN)/python -m pytest -q
+
+# the browser dashboard on http://127.0.0.1:8765/ (DASHBOARD_ARGS="--port 9000" to change)
+dashboard: install-test
+	$(BIN)/python -m simsales.dashboard $(DASHBOARD_ARGS)
 
 # writes out/bench/results.md; BENCH_ARGS=--update-tracked replaces the tracked benchmarks/results.md
 BENCH_ARGS ?=
