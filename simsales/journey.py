@@ -386,7 +386,8 @@ def _decide(model: MarketModel, idx: np.ndarray, knowledge: np.ndarray, penalty:
         return
     utility = product_utility(model, idx, knowledge, penalty)
     available = model.network.sells[pop.dealer[idx]]
-    outside = j.outside_utility + model.levers.outside_utility_shift[pop.dealer[idx]]
+    # the season multiplies the odds of buying rather than waiting (Spring Festival, year-end)
+    outside = j.outside_utility + model.levers.outside_utility_shift[pop.dealer[idx]] - model.log_season_today
     choice = logit_choice(utility, available, outside, u)
     buy = choice >= 0
     place_orders(model, idx[buy], choice[buy].astype(np.int64))

@@ -20,7 +20,7 @@ from simsales.market.catalogue import Catalogue
 from simsales.market.policy import PolicyState
 from simsales.recorder import Recorder
 from simsales.scenario import Scenario, load_scenario
-from simsales.scenario.schema import TIERS
+from simsales.scenario.schema import MONTHS, TIERS
 from simsales.streams import Streams
 
 #: Conversion of market entrants into buyers assumed only to size the initial stock; the
@@ -102,6 +102,7 @@ class MarketModel(mesa.Model):
         )
         self.population.track(list(track))
         self.entry_rate = self._entry_rates()
+        self.log_season = np.log([self.spec.population.seasonal_purchase[m] for m in MONTHS])
         self.levers = Levers(self.network.n, len(self.catalogue))
         self.wom = np.full(len(self.catalogue), 80.0)
         self.recorder = Recorder(self.total_days, run.warmup_days, run.start_date, self.network.n)
@@ -190,11 +191,13 @@ class MarketModel(mesa.Model):
         self.trade_in_subsidy = self.policy.trade_in_subsidy(self.catalogue)
 
     def _trends_today(self) -> None:
-        """Secular trends relative to the start date: NEV taste shift and market-entry growth."""
+        """Secular trends relative to the start date (NEV taste shift, market-entry growth) and the season."""
         spec = self.spec.population
-        years = (self.date - self.spec.run.start_date).days / 365.0
+        today = self.date
+        years = (today - self.spec.run.start_date).days / 365.0
         self.trend_wtp = spec.nev_wtp_trend_per_year * years
         self.trend_demand = (1.0 + spec.demand_trend_per_year) ** years
+        self.log_season_today = float(self.log_season[today.month - 1])
 
     def step(self) -> None:
         """One simulated day."""

@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from simsales.run import RunResult  # noqa: E402
+from simsales.seasonality import monthly_actuals  # noqa: E402
 
 #: Stages of the buyer's journey: column, label, the earlier stage it is a subset of (its
 #: conversion rate is printed against it), and whether it counts store contacts rather than
@@ -66,7 +67,7 @@ def funnel_figure(result: RunResult) -> plt.Figure:
 
 
 def sales_figure(result: RunResult) -> plt.Figure:
-    """Monthly deliveries stacked by powertrain, in thousand cars (real units)."""
+    """Monthly deliveries stacked by powertrain, in thousand cars (real units), against 2023's monthly sales."""
     m = result.monthly
     fig, ax = plt.subplots(figsize=(8, 4.2))
     bottom = None
@@ -77,6 +78,10 @@ def sales_figure(result: RunResult) -> plt.Figure:
         for bar, cut in zip(bars, partial, strict=True):
             bar.set_alpha(0.4 if cut else 1.0)
         bottom = values if bottom is None else bottom + values
+    actuals = monthly_actuals()
+    shown = actuals[actuals.index.isin(m["month"])]
+    if len(shown):
+        ax.plot(shown.index, shown.to_numpy() * 1e3, "k.-", lw=1.2, label="2023 actual (CAAM)")
     ax.set_ylabel("deliveries per month (thousand cars)")
     ax.set_xlabel("month" + (" (pale: month only partly recorded)" if partial.any() else ""))
     ax.set_title("Monthly sales by powertrain")

@@ -314,7 +314,7 @@ def _convert_dataclass(cls: Any, value: Any, file: str, key: str) -> Any:
     for name, f in fields.items():
         sub = _join(key, name)
         if name not in value:
-            if f.default is not dataclasses.MISSING:
+            if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING:
                 continue
             raise ScenarioError("missing required value", file=file, key=sub)
         converted = _convert(hints[name], value[name], file, sub)
@@ -333,9 +333,14 @@ def _check_metadata(meta: Any, value: Any, file: str, key: str) -> None:
                     file=file,
                     key=key,
                 )
+        missing = [k for k in allowed if k not in value] if meta.get("complete") else []
+        if missing:
+            raise ScenarioError(f"missing {', '.join(missing)}; give every one of {', '.join(allowed)}", file=file, key=key)
+        low, high = meta.get("range", (0.0, 1.0))
         for k, v in value.items():
-            if not 0.0 <= v <= 1.0:
-                raise ScenarioError(f"share {v} outside [0, 1]", file=file, key=f"{key}.{k}")
+            if not low <= v <= high:
+                what = "share" if "range" not in meta else "value"
+                raise ScenarioError(f"{what} {v} outside [{low:g}, {high:g}]", file=file, key=f"{key}.{k}")
         if meta.get("simplex") and not math.isclose(sum(value.values()), 1.0, abs_tol=1e-6):
             raise ScenarioError(f"shares sum to {sum(value.values()):.4f}, must sum to 1", file=file, key=key)
         return

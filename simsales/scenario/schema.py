@@ -18,6 +18,7 @@ POWERTRAINS = ("BEV", "PHEV", "ICE")
 BRAND_TYPES = ("domestic", "jv")
 TIERS = ("tier1", "tier2", "lower")
 AGE_BANDS = ("under25", "25_28", "29_35", "36_45", "46_plus")
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 
 def prob(doc: str = "") -> Any:
@@ -88,6 +89,15 @@ class PopulationSpec:
     previous_group_known: float = prob("owners whose previous car came from a modelled dealer group")
     nev_wtp_trend_per_year: float = free("yearly change of every consumer's NEV premium (0 at run.start_date)")
     demand_trend_per_year: float = free("yearly growth of market entry (0 at run.start_date)")
+    seasonal_purchase: dict[str, float] = field(
+        default_factory=lambda: dict.fromkeys(MONTHS, 1.0),
+        metadata={
+            "keys": MONTHS,
+            "range": (0.2, 3.0),
+            "complete": True,
+            "doc": "odds of buying rather than waiting on a decision day, by calendar month (1 = no season)",
+        },
+    )
 
 
 @dataclass(frozen=True)
