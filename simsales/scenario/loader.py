@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from simsales._paths import default_scenario_path
+from simsales.scenario.bounds import check_sizes
 from simsales.scenario.errors import ScenarioError, did_you_mean
 from simsales.scenario.events import check_events
 from simsales.scenario.schema import Scenario
@@ -105,6 +106,7 @@ def check_cross_references(scenario: Scenario, file: str) -> None:
         raise ScenarioError(
             f"tier-1 and lower-tier store shares sum to {tiers:.3f} > 1", file=file, key="network"
         )
+    check_sizes(scenario, file)
     check_events(scenario, file)
 
 
@@ -130,6 +132,12 @@ def read_toml(file: str | Path) -> dict[str, Any]:
         raise ScenarioError("file not found", file=str(file)) from None
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"not valid TOML: {exc}", file=str(file)) from None
+    except RecursionError:
+        raise ScenarioError("arrays or tables are nested too deeply to read", file=str(file)) from None
+    except IsADirectoryError:
+        raise ScenarioError("is a folder, not a TOML file", file=str(file)) from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"not a text (UTF-8) TOML file: {exc.reason}", file=str(file)) from None
 
 
 def _resolve(file: Path, ref: str, key: str) -> Path:
@@ -317,12 +325,28 @@ def _check_metadata(meta: Any, value: Any, file: str, key: str) -> None:
         if meta.get("simplex") and not math.isclose(sum(value.values()), 1.0, abs_tol=1e-6):
             raise ScenarioError(f"shares sum to {sum(value.values()):.4f}, must sum to 1", file=file, key=key)
         return
-    if "min" in meta and value < meta["min"] or meta.get("exclusive_min") and value <= meta["min"]:
-        bound = f"> {meta['min']}" if meta.get("exclusive_min") else f">= {meta['min']}"
-        allowed = f"[{meta['min']}, {meta['max']}]" if "max" in meta else bound
-        raise ScenarioError(f"{value} is out of range; allowed: {allowed}", file=file, key=key)
-    if "max" in meta and value > meta["max"]:
-        raise ScenarioError(f"{value} is out of range; allowed: [{meta['min']}, {meta['max']}]", file=file, key=key)
+    if "min" in meta or "max" in meta:
+        low, high = meta.get("min"), meta.get("max")
+        too_low = low is not None and (value <= low if meta.get("exclusive_min") else value < low)
+        if too_low or (high is not None and value > high):
+            raise ScenarioError(f"{value} is out of range; allowed: {allowed_range(meta)}", file=file, key=key)
+
+
+def allowed_range(meta: Any) -> str:
+    """The range in a field's metadata as text, e.g. '(0.0, 100.0]' or '>= 0'."""
+    low, high = meta.get("min"), meta.get("max")
+    show = {k: _number(v) for k, v in (("min", low), ("max", high)) if v is not None}
+    if high is None:
+        return f"> {show['min']}" if meta.get("exclusive_min") else f">= {show['min']}"
+    if low is None:
+        return f"<= {show['max']}"
+    return f"{'(' if meta.get('exclusive_min') else '['}{show['min']}, {show['max']}]"
+
+
+def _number(v: Any) -> str:
+    if isinstance(v, date):
+        return v.isoformat()
+    return str(v) if abs(v) < 1e6 else f"{v:g}"
 
 
 def _join(key: str, name: str) -> str:

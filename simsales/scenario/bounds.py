@@ -1,0 +1,106 @@
+"""Upper bounds of scenario values: the largest numbers the model can represent and still compute right.
+
+Every numeric field of a scenario (and of every shock, strategy and risk rule) carries a range in
+its field metadata; the bounds named here are the shared ones, chosen from what the model holds:
+
+* dates stay inside the calendar (`datetime.date` ends at 9999-12-31) and a run fits in memory;
+* day counts drawn by the journey are cast to 32-bit integers, so mean durations stay far below
+  2**31 days even after a shock multiplies them;
+* stock is counted in 32-bit integers, so multipliers of stock targets stay modest;
+* money is summed in 64-bit floats over millions of agent-days and scaled to the real
+  population, so yuan amounts stay far below the float range (no inf, no cancellation);
+* utilities enter `exp()` in logit choices, so utility weights stay well inside its range.
+
+`check_sizes` adds the cross-field checks a single range cannot express (a horizon inside the
+calendar, a demand trend that stays finite over the horizon, a network of a size the model can
+build).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+from typing import Any
+
+from simsales.scenario.errors import ScenarioError
+
+#: Longest recorded horizon or warm-up, days (100 years).
+MAX_HORIZON_DAYS = 36_500
+#: Earliest and latest start date: the horizon then stays inside the calendar with room to spare.
+MIN_START_DATE = date(1900, 1, 1)
+MAX_START_DATE = date(2200, 12, 31)
+#: Longest mean duration of one journey or service step, days (10 years).
+MAX_STEP_DAYS = 3_650.0
+#: Longest replenishment lead time, days: below the stock pipeline's ring buffer (`agents.dealers.PIPELINE_DAYS`).
+MAX_REPLENISH_DAYS = 255
+#: Longest mean response time, minutes (one year).
+MAX_MINUTES = 525_600.0
+#: Largest multiplier of a rate, duration or stock target (x100).
+MAX_FACTOR = 100.0
+#: Largest multiplier of a store's stock target (manufacturer push); stock is counted in int32.
+MAX_PUSH = 20.0
+#: Largest magnitude of a utility weight, shift or constant (exp(50) is still finite in float64).
+MAX_UTILITY = 50.0
+#: Largest money amount per car, per store or per month, yuan (100 million yuan).
+MAX_YUAN = 1e8
+#: Largest real-money total (set-up cost, running cost per month, a subsidy budget), yuan (10 trillion).
+MAX_TOTAL_YUAN = 1e13
+#: Largest consumer agent count a scenario may ask for (memory is checked separately by `validate`).
+MAX_CONSUMERS = 100_000_000
+#: Largest real population a scenario may stand for (people on Earth, with room).
+MAX_REAL_POPULATION = 1e10
+#: Largest number of dealer agents a network may have.
+MAX_DEALER_AGENTS = 1_000_000
+#: Largest count of small things (salespeople per store, dealer groups, store visits, month counts).
+MAX_COUNT = 100_000
+#: Largest rate per household and year (market entries).
+MAX_RATE_PER_YEAR = 100.0
+#: Satisfaction points are on a 0-100 scale.
+MAX_POINTS = 100.0
+#: Largest log-odds slope per satisfaction point.
+MAX_SLOPE = 10.0
+#: Largest seed (numpy accepts any non-negative integer; TOML integers are 64-bit).
+MAX_SEED = 2**63 - 1
+#: The demand multiplier (1 + trend) ** years must stay within these factors over the whole horizon.
+DEMAND_TREND_RANGE = (1e-3, 1e3)
+#: Largest yearly demand or NEV-taste trend magnitude.
+MAX_TREND = 1.0
+
+
+def horizon_problem(start: date, days: int, warmup_days: int) -> str | None:
+    """Why a horizon cannot be represented by the calendar, or None."""
+    try:
+        start - timedelta(days=warmup_days)
+        start + timedelta(days=days)
+    except OverflowError:
+        return f"{start} - {warmup_days} days .. + {days} days leaves the calendar (years 1..9999)"
+    return None
+
+
+def check_sizes(scenario: Any, file: str) -> None:
+    """Cross-field limits: the calendar, the demand trend over the horizon, the network size."""
+    run = scenario.run
+    problem = horizon_problem(run.start_date, run.days, run.warmup_days)
+    if problem:
+        raise ScenarioError(problem, file=file, key="run")
+    trend = scenario.population.demand_trend_per_year
+    low, high = DEMAND_TREND_RANGE
+    for years in (-run.warmup_days / 365.0, run.days / 365.0):
+        factor = math.exp(years * math.log1p(trend))  # (1 + trend) ** years; trend > -1 is checked by its range
+        if not low <= factor <= high:
+            raise ScenarioError(
+                f"{trend} makes market entry {factor:.3g}x its start-date level {abs(years):.1f} years "
+                f"{'before' if years < 0 else 'after'} the start date; over this horizon allowed factors are "
+                f"[{low:g}, {high:g}] (shorten run.days / run.warmup_days or use a smaller trend)",
+                file=file,
+                key="population.demand_trend_per_year",
+            )
+    real_scale = scenario.network.real_dealers * run.n_consumers / run.real_population
+    if not real_scale <= MAX_DEALER_AGENTS:
+        raise ScenarioError(
+            f"network.real_dealers x run.n_consumers / run.real_population = {real_scale:.3g} dealer agents; "
+            f"at most {MAX_DEALER_AGENTS:,} (run.real_population must be at least "
+            f"{scenario.network.real_dealers * run.n_consumers / MAX_DEALER_AGENTS:.3g})",
+            file=file,
+            key="run.real_population",
+        )
