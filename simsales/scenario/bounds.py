@@ -33,6 +33,8 @@ MAX_START_DATE = date(2200, 12, 31)
 MAX_STEP_DAYS = 3_650.0
 #: Longest replenishment lead time, days: below the stock pipeline's ring buffer (`agents.dealers.PIPELINE_DAYS`).
 MAX_REPLENISH_DAYS = 255
+#: Largest total discount off list price a store gives (`agents.dealers.MAX_DISCOUNT`).
+MAX_DISCOUNT = 0.9
 #: Longest mean response time, minutes (one year).
 MAX_MINUTES = 525_600.0
 #: Largest multiplier of a rate, duration or stock target (x100).
@@ -104,3 +106,40 @@ def check_sizes(scenario: Any, file: str) -> None:
             file=file,
             key="run.real_population",
         )
+
+
+#: Memory a run needs per consumer agent, bytes: measured peak ~115 B (RSS, 50,000 vs 400,000
+#: consumers, baseline), with headroom for the temporaries of busy days.
+BYTES_PER_CONSUMER = 400
+#: Memory a run needs regardless of its size (interpreter, numpy, pandas, mesa), bytes.
+BASE_BYTES = 250e6
+
+
+def estimate_bytes(n_consumers: int) -> float:
+    """Memory one run of `n_consumers` consumer agents needs, bytes (an upper estimate)."""
+    return BASE_BYTES + BYTES_PER_CONSUMER * float(n_consumers)
+
+
+def available_bytes() -> float | None:
+    """Memory available to a new run now (Linux MemAvailable), bytes; None when it cannot be read."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return float(line.split()[1]) * 1024.0
+    except OSError:
+        return None
+    return None
+
+
+def memory_problem(n_consumers: int, available: float | None = None) -> str | None:
+    """Why `n_consumers` agents do not fit in the memory available now, or None."""
+    free = available_bytes() if available is None else available
+    need = estimate_bytes(n_consumers)
+    if free is None or need <= free:
+        return None
+    most = max(int((free - BASE_BYTES) / BYTES_PER_CONSUMER), 0)
+    return (
+        f"{n_consumers:,} consumers need about {need / 1e9:.1f} GB ({BYTES_PER_CONSUMER} bytes each + "
+        f"{BASE_BYTES / 1e9:.2f} GB), but {free / 1e9:.1f} GB is available; at most about {most:,} consumers fit"
+    )

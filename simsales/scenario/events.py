@@ -109,6 +109,10 @@ class Kind:
         """A message when parameters are inconsistent with each other (ranges are checked by the loader)."""
         return None
 
+    def levers_set(self) -> tuple[str, ...]:
+        """The levers this event actually changes (all of the kind's, unless parameters are optional)."""
+        return self.LEVERS
+
     @classmethod
     def scope_keys(cls) -> tuple[str, ...]:
         """Scope keys that make sense for this kind's levers."""
@@ -143,6 +147,11 @@ class PurchaseTax(Kind):
             return "give at least one of exemption, cap, rate"
         return None
 
+    def levers_set(self) -> tuple[str, ...]:
+        """Only the levers whose parameter is given: a cap from March and an exemption from June do not clash."""
+        given = {"nev_tax_exemption": self.exemption, "nev_tax_cap": self.cap, "purchase_tax_rate": self.rate}
+        return tuple(lever for lever, value in given.items() if value is not None)
+
 
 @dataclass(frozen=True)
 class TradeInSubsidy(Kind):
@@ -165,7 +174,7 @@ class LicencePlate(Kind):
     KIND: ClassVar[str] = "licence_plate"
     FAMILY: ClassVar[str] = "policy"
     LEVERS: ClassVar[tuple[str, ...]] = ("utility_shift",)
-    DEFAULT_SCOPE: ClassVar[dict[str, Any]] = {"tier": ("tier1",)}
+    DEFAULT_SCOPE: ClassVar[dict[str, Any]] = {"tier": ("tier1",), "powertrain": ("NEV",)}
     nev_utility: float = _free(0.5, "utility advantage of an NEV (free plate) over an ICE car (plate lottery)")
 
 
@@ -222,6 +231,7 @@ class NevAffinity(Kind):
     KIND: ClassVar[str] = "nev_affinity"
     FAMILY: ClassVar[str] = "demand"
     LEVERS: ClassVar[tuple[str, ...]] = ("utility_shift",)
+    DEFAULT_SCOPE: ClassVar[dict[str, Any]] = {"powertrain": ("NEV",)}
     utility: float = _free(0.3, "utility added to every NEV")
 
     @classmethod
@@ -876,7 +886,34 @@ def check_events(scenario: Any, file: str) -> None:
         _check_period(start, rule.end, first, last, file, key)
         _check_scope(rule.action, products, formats, file, f"{key}.action")
     _check_budgets(scenario, file)
+    _check_discounts(scenario, file)
     _check_contradictions(scenario, products, file)
+
+
+def _check_discounts(scenario: Any, file: str) -> None:
+    """A discount event must not push any store's discount past the cap stores apply (no silent clipping)."""
+    events = [(f"shocks[{i}]", e.params) for i, e in enumerate(scenario.shocks)]
+    events += [(f"strategies[{i}]", e.params) for i, e in enumerate(scenario.strategies)]
+    events += [(f"risk_rules[{i}].action", r.action.params) for i, r in enumerate(scenario.risk_rules)]
+    formats = scenario.network.formats
+    for key, params in events:
+        if isinstance(params, DealerDiscount) and params.change > 0:
+            name, extra = "change", params.change
+        elif isinstance(params, Clearance) and params.discount > 0:
+            name, extra = "discount", params.discount
+        else:
+            continue
+        worst = max(formats, key=lambda f: f.base_discount + f.markdown)
+        total = worst.base_discount + worst.markdown + extra
+        if total > B.MAX_DISCOUNT + 1e-12:
+            allowed = B.MAX_DISCOUNT - worst.base_discount - worst.markdown
+            raise ScenarioError(
+                f"{extra} on top of the base discount of format '{worst.name}' ({worst.base_discount}) and its markdown "
+                f"({worst.markdown}) makes a {total:.0%} discount; stores give at most {B.MAX_DISCOUNT:.0%}, "
+                f"so allowed: <= {allowed:.4g}",
+                file=file,
+                key=f"{key}.{name}",
+            )
 
 
 def _check_period(start: date, end: date | None, first: date, last: date, file: str, key: str) -> None:
@@ -979,7 +1016,7 @@ def _check_contradictions(scenario: Any, products: list[str], file: str) -> None
     for i, a in enumerate(shocks):
         for j in range(i + 1, len(shocks)):
             b = shocks[j]
-            shared = set(type(a.params).LEVERS) & set(type(b.params).LEVERS)
+            shared = set(a.params.levers_set()) & set(b.params.levers_set())
             if not shared:
                 continue
             (a0, a1), (b0, b1) = _period_days(a, last), _period_days(b, last)
