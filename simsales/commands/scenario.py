@@ -38,6 +38,8 @@ def validate(args: argparse.Namespace) -> int:
             MarketModel(scenario=scenario.replace(**{"run.n_consumers": min(scenario.run.n_consumers, 2000)}))
         except ScenarioError as exc:
             failed += 1
+            if exc.file != str(file) and not (exc.file and Path(exc.file).exists()):  # found in the built model
+                exc = ScenarioError(exc.detail, file=str(file), key=exc.key)
             print(f"error: {exc}", file=sys.stderr)
             continue
         first = scenario.run.start_date.isoformat()

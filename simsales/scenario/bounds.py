@@ -63,8 +63,9 @@ MAX_POINTS = 100.0
 MAX_SLOPE = 10.0
 #: Largest seed (numpy accepts any non-negative integer; TOML integers are 64-bit).
 MAX_SEED = 2**63 - 1
-#: The demand multiplier (1 + trend) ** years must stay within these factors over the whole horizon.
-DEMAND_TREND_RANGE = (1e-3, 1e3)
+#: The demand trend's factor (1 + trend) ** years may not fall below this anywhere in the horizon
+#: (above, `simsales.journey.MAX_DEMAND_MULTIPLIER` caps it: entry is thinned from that ceiling).
+MIN_DEMAND_FACTOR = 1e-3
 #: Largest yearly demand or NEV-taste trend magnitude.
 MAX_TREND = 1.0
 
@@ -85,15 +86,17 @@ def check_sizes(scenario: Any, file: str) -> None:
     problem = horizon_problem(run.start_date, run.days, run.warmup_days)
     if problem:
         raise ScenarioError(problem, file=file, key="run")
+    from simsales.journey import MAX_DEMAND_MULTIPLIER  # the journey's fact; imported late (journey imports the schema)
+
     trend = scenario.population.demand_trend_per_year
-    low, high = DEMAND_TREND_RANGE
-    for years in (-run.warmup_days / 365.0, run.days / 365.0):
+    for years in (-run.warmup_days / 365.0, (run.days - 1) / 365.0):
         factor = math.exp(years * math.log1p(trend))  # (1 + trend) ** years; trend > -1 is checked by its range
-        if not low <= factor <= high:
+        if not MIN_DEMAND_FACTOR <= factor <= MAX_DEMAND_MULTIPLIER + 1e-9:
             raise ScenarioError(
-                f"{trend} makes market entry {factor:.3g}x its start-date level {abs(years):.1f} years "
-                f"{'before' if years < 0 else 'after'} the start date; over this horizon allowed factors are "
-                f"[{low:g}, {high:g}] (shorten run.days / run.warmup_days or use a smaller trend)",
+                f"{trend} makes market entry {factor:.3g} x its start-date level {abs(years):.2f} years "
+                f"{'before' if years < 0 else 'after'} the start date; the model can represent factors in "
+                f"[{MIN_DEMAND_FACTOR:g}, {MAX_DEMAND_MULTIPLIER}] (simsales.journey.MAX_DEMAND_MULTIPLIER), so shorten "
+                "run.days / run.warmup_days or use a smaller trend",
                 file=file,
                 key="population.demand_trend_per_year",
             )

@@ -14,6 +14,7 @@ import types
 import typing
 from datetime import date, datetime
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 from simsales._paths import default_scenario_path
@@ -30,31 +31,37 @@ SECTION_FIELDS = tuple(f.name for f in dataclasses.fields(Scenario))
 EVENT_SECTIONS = ("shocks", "strategies")
 
 
-def load_scenario(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Scenario:
-    """Load and validate a scenario file (default: the shipped 2023 baseline)."""
+def load_scenario(
+    path: str | Path | None = None, overrides: dict[str, Any] | None = None, labels: Mapping[str, str] | None = None
+) -> Scenario:
+    """Load and validate a scenario file (default: the shipped 2023 baseline).
+
+    `labels` names where each override came from (e.g. {"run.days": "--days"}), so an error an
+    override causes names the flag as well as the file.
+    """
     file = Path(path) if path is not None else default_scenario_path()
     raw = read_scenario_dict(file)
     scenario = build_scenario(raw, str(file))
-    return apply_overrides(scenario, overrides or {}, source="overrides")
+    return apply_overrides(scenario, overrides or {}, source=f"overrides of {file}", labels=labels)
 
 
-def read_scenario_dict(file: Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+def read_scenario_dict(file: Path, _chain: tuple[Path, ...] = (), _referrer: tuple[Path, str, str] | None = None) -> dict[str, Any]:
     """The fully resolved raw dict of a file: parents merged, section files and fitted values applied."""
     file = Path(file).resolve()
     if file in _chain:
         cycle = " -> ".join(p.name for p in (*_chain, file))
         raise ScenarioError(f"circular 'extends': {cycle}", file=str(file), key="extends")
-    data = read_toml(file)
+    data = read_toml(file) if _referrer is None else _read_ref(file, *_referrer)
     parent = data.pop("extends", None)
     if parent is not None:
         if not isinstance(parent, str):
             raise ScenarioError("must be a file path string", file=str(file), key="extends")
-        base = read_scenario_dict(_resolve(file, parent, "extends"), (*_chain, file))
+        base = read_scenario_dict(_resolve(file, parent, "extends"), (*_chain, file), (file, "extends", parent))
     else:
         base = {}
     for key in list(data):
         if key in SECTION_FIELDS and isinstance(data[key], str) and key not in ("name", "description"):
-            data[key] = _section_from_file(_resolve(file, data[key], key), key)
+            data[key] = _section_from_file(_resolve(file, data[key], key), key, file, data[key])
     for section in EVENT_SECTIONS:
         if isinstance(data.get(section), list):
             data[section] = [_event_from_spec(file, item, f"{section}[{i}]") for i, item in enumerate(data[section])]
@@ -64,7 +71,7 @@ def read_scenario_dict(file: Path, _chain: tuple[Path, ...] = ()) -> dict[str, A
         if not isinstance(fitted, str):
             raise ScenarioError("must be a file path string", file=str(file), key="fitted")
         fitted_file = _resolve(file, fitted, "fitted")
-        params = read_toml(fitted_file).get("parameters", {})
+        params = _read_ref(fitted_file, file, "fitted", fitted).get("parameters", {})
         for dotted, value in params.items():
             _set_dotted(merged, dotted, value, str(fitted_file))
     return merged
@@ -110,14 +117,28 @@ def check_cross_references(scenario: Scenario, file: str) -> None:
     check_events(scenario, file)
 
 
-def apply_overrides(scenario: Scenario, overrides: dict[str, Any], source: str = "overrides") -> Scenario:
-    """A validated copy of `scenario` with dotted-path values replaced."""
+def apply_overrides(
+    scenario: Scenario, overrides: dict[str, Any], source: str = "overrides", labels: Mapping[str, str] | None = None
+) -> Scenario:
+    """A validated copy of `scenario` with dotted-path values replaced.
+
+    An error in an overridden value names the override (its label, e.g. '--days', when `labels`
+    gives one); an error elsewhere that an override caused (a shock cut out of a shorter horizon)
+    says which overrides were applied.
+    """
     if not overrides:
         return scenario
+    labels = labels or {}
     raw = scenario.to_dict()
     for dotted, value in overrides.items():
-        _set_dotted(raw, dotted, value, source)
-    return build_scenario(raw, source)
+        _set_dotted(raw, dotted, value, labels.get(dotted, source))
+    try:
+        return build_scenario(raw, source)
+    except ScenarioError as exc:
+        if exc.key in overrides:
+            raise ScenarioError(exc.detail, file=labels.get(exc.key, source), key=exc.key) from None
+        applied = ", ".join(f"{labels[k]} {v}" if k in labels else f"{k} = {v!r}" for k, v in overrides.items())
+        raise ScenarioError(f"{exc.detail} (after the overrides {applied})", file=source, key=exc.key) from None
 
 
 # --- internals -------------------------------------------------------------------------------
@@ -142,13 +163,23 @@ def read_toml(file: str | Path) -> dict[str, Any]:
 
 def _resolve(file: Path, ref: str, key: str) -> Path:
     target = (file.parent / ref).resolve()
+    if target.is_dir():
+        raise ScenarioError(f"refers to '{ref}', which is a folder; name a TOML file", file=str(file), key=key)
     if not target.is_file():
         raise ScenarioError(f"refers to '{ref}', which does not exist", file=str(file), key=key)
     return target
 
 
-def _section_from_file(file: Path, section: str) -> Any:
-    data = read_toml(file)
+def _read_ref(target: Path, referrer: Path, key: str, ref: str) -> dict[str, Any]:
+    """Read a file another file names; a file that cannot be read is blamed on the reference too."""
+    try:
+        return read_toml(target)
+    except ScenarioError as exc:
+        raise ScenarioError(f"refers to '{ref}' ({target}), which cannot be read: {exc.detail}", file=str(referrer), key=key) from None
+
+
+def _section_from_file(file: Path, section: str, referrer: Path, ref: str) -> Any:
+    data = _read_ref(file, referrer, section, ref)
     if section not in data:
         raise ScenarioError(f"has no [{section}] section", file=str(file), key=section)
     return data[section]
@@ -161,7 +192,9 @@ def _event_from_spec(file: Path, item: Any, key: str) -> Any:
     ref = item["spec"]
     if not isinstance(ref, str):
         raise ScenarioError("must be a file path string", file=str(file), key=f"{key}.spec")
-    base = read_toml(_resolve(file, ref, f"{key}.spec"))
+    base = _read_ref(_resolve(file, ref, f"{key}.spec"), file, f"{key}.spec", ref)
+    if not isinstance(base, dict):
+        raise ScenarioError(f"refers to '{ref}', which is not a table of event keys", file=str(file), key=f"{key}.spec")
     return {**base, **{k: v for k, v in item.items() if k != "spec"}}
 
 
