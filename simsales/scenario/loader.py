@@ -248,6 +248,15 @@ def _list_item(items: list[Any], part: str, dotted: str, source: str) -> Any:
     )
 
 
+def convert_value(tp: Any, value: Any, file: str | None, key: str, meta: Mapping[str, Any] | None = None) -> Any:
+    """Convert one value to type `tp` and check it against field metadata (min, max, ...), with the
+    scenario loader's rules and messages; for other files read with the same machinery (experiment specs)."""
+    converted = _convert(tp, value, file or "", key)
+    if meta:
+        _check_metadata(meta, converted, file or "", key)
+    return converted
+
+
 class _Converters:
     """What event classes' `from_raw` use to convert their parts with the loader's rules."""
 
