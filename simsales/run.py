@@ -45,7 +45,7 @@ class RunResult:
         """Write kpis.csv and the series as Parquet into `out`; returns the folder."""
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)
-        self.kpis[["id", "value", "target", "rel_error"]].to_csv(folder / "kpis.csv", index=False)
+        self.kpis[["id", "value", "target", "rel_error", "note"]].to_csv(folder / "kpis.csv", index=False)
         self.daily.to_parquet(folder / "daily.parquet", index=False)
         self.monthly.to_parquet(folder / "monthly.parquet", index=False)
         self.dealers.to_parquet(folder / "dealers.parquet", index=False)

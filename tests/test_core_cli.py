@@ -42,7 +42,7 @@ def test_simsales_run_prints_the_table_and_writes_outputs(tmp_path: Path) -> Non
     assert " ok" in text or " miss" in text
     assert "within their calibration tolerance" in text
     kpis = pd.read_csv(out / "kpis.csv")
-    assert list(kpis.columns) == ["id", "value", "target", "rel_error"]
+    assert list(kpis.columns) == ["id", "value", "target", "rel_error", "note"]
     assert set(kpis["id"]) == set(REGISTRY)
     daily = pd.read_parquet(out / "daily.parquet")
     assert len(daily) == 30

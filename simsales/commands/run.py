@@ -64,7 +64,8 @@ def format_kpi_table(kpis: pd.DataFrame) -> str:
         target = "" if pd.isna(row.target) else f"{row.target:12.4g}"
         error = "" if pd.isna(row.rel_error) else f"{row.rel_error:+8.1%}"
         mark = "" if pd.isna(row.rel_error) else ("ok" if row.within else "miss")
-        lines.append(f"{row.id:44s} {row.value:12.4g} {target:>12s} {error:>8s}  {mark}")
+        note = f"  ({row.note})" if getattr(row, "note", "") else ""
+        lines.append(f"{row.id:44s} {row.value:12.4g} {target:>12s} {error:>8s}  {mark}{note}")
     hit = int(kpis["within"].sum())
     scored = int(kpis["target"].notna().sum())
     within20 = int((kpis["rel_error"].abs() <= 0.20).sum())
