@@ -52,7 +52,11 @@ VALUES: dict[str, tuple[dict[str, Any], str, str]] = {
     "real population 1e-300 (int overflow)": ({"run.real_population": 1e-300}, "run.real_population", "must be at least"),
     "n_consumers 10^12": ({"run.n_consumers": 10**12}, "run.n_consumers", "allowed: (0.0, 1e+08]"),
     "dealer discount 1.0 silently capped": (
-        {"shocks": [{"kind": "dealer_discount", "start": S, "change": 1.0}]}, "shocks[0].change", "allowed: <= 0.75"),
+        {"shocks": [{"kind": "dealer_discount", "start": S, "change": 1.0}]}, "shocks[0].change", "allowed: [-1.0, 0.9]"),
+    "dealer discount past the cap with a markdown": (
+        {"shocks": [{"kind": "dealer_discount", "start": S, "change": 0.85}]}, "shocks[0].change", "allowed: <= 0.75"),
+    "clearance past the cap": (
+        {"strategies": [{"kind": "clearance", "start": S, "discount": 0.8}]}, "strategies[0].discount", "allowed: <= 0.75"),
     "replenishment beyond the stock pipeline": (
         {"network.formats.ice_4s.replenish_days": 400}, "network.formats[0].replenish_days", "allowed: [0.0, 255]"),
 }  # fmt: skip
@@ -95,8 +99,8 @@ def test_validate_checks_memory_for_the_real_size(
     monkeypatch.setattr(bounds, "available_bytes", lambda: 4e9)
     assert main(["validate", str(file)]) == 2
     err = capsys.readouterr().err
-    assert "run.n_consumers" in err and "GB" in err and "at most about 9,375,000 consumers fit" in err
-    assert bounds.memory_problem(200_000, available=4e9) is None
+    assert "run.n_consumers" in err and "GB" in err and "consumers fit" in err
+    assert bounds.memory_problem(load_scenario(), available=4e9) is None  # the shipped 200,000 fit in 4 GB
 
 
 # --- files: nesting and references name the referring file and key -------------------------------
@@ -173,6 +177,8 @@ SPECS: dict[str, tuple[str, str, str]] = {
     "arms as a string": (HEAD + 'arms = "baseline"\n', "arms", "expected [[arms]] tables"),
     "shortfall alpha 2": (HEAD + "shortfall_alpha = 2\n" + ARMS, "shortfall_alpha", "allowed: (0.0, 1.0]"),
     "run days text": (HEAD + ARMS + '[run]\ndays = "long"\n', "run.days", "expected a whole number"),
+    "threshold value text": (
+        HEAD + ARMS + '[[thresholds]]\nkpi = "focal.profit"\nbelow = "low"\n', "thresholds[0].below", "expected a number"),
 }  # fmt: skip
 
 

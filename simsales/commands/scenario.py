@@ -32,7 +32,7 @@ def validate(args: argparse.Namespace) -> int:
     for file in args.files:
         try:
             scenario = load_scenario(file)
-            problem = memory_problem(scenario.run.n_consumers)
+            problem = memory_problem(scenario)
             if problem:
                 raise ScenarioError(problem, file=str(file), key="run.n_consumers")
             MarketModel(scenario=scenario.replace(**{"run.n_consumers": min(scenario.run.n_consumers, 2000)}))

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from simsales.recorder import DERIVED, FLOWS, LEVELS
 from simsales.scenario import Scenario, ScenarioError, load_scenario
 from simsales.scenario.errors import did_you_mean
+from simsales.scenario.loader import convert_value
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -316,9 +317,13 @@ def scenario_hash(scenario: Scenario) -> str:
 def thresholds_from(items: Sequence[Mapping[str, Any]], where: str | None = None) -> tuple[Threshold, ...]:
     """Thresholds from spec-file tables: {kpi, above|below|at_least|at_most, relative?, label?}."""
     ops = {"above": ">", "below": "<", "at_least": ">=", "at_most": "<="}
+    if not isinstance(items, (list, tuple)):
+        raise ScenarioError(f"expected [[thresholds]] tables, got {items!r}", file=where, key="thresholds")
     out = []
     for i, item in enumerate(items):
         key = f"thresholds[{i}]"
+        if not isinstance(item, Mapping):
+            raise ScenarioError(f"expected a [[thresholds]] table, got {item!r}", file=where, key=key)
         if "kpi" not in item:
             raise ScenarioError("needs 'kpi'", file=where, key=key)
         given = [k for k in ops if k in item]
@@ -329,11 +334,11 @@ def thresholds_from(items: Sequence[Mapping[str, Any]], where: str | None = None
             raise ScenarioError(f"unknown keys {sorted(unknown)}; allowed: kpi, relative, label, {', '.join(ops)}", file=where, key=key)
         out.append(
             Threshold(
-                kpi=str(item["kpi"]),
+                kpi=convert_value(str, item["kpi"], where, f"{key}.kpi"),
                 op=ops[given[0]],  # type: ignore[arg-type]
-                value=float(item[given[0]]),
-                relative=bool(item.get("relative", False)),
-                label=str(item.get("label", "")),
+                value=convert_value(float, item[given[0]], where, f"{key}.{given[0]}"),
+                relative=convert_value(bool, item.get("relative", False), where, f"{key}.relative"),
+                label=convert_value(str, item.get("label", ""), where, f"{key}.label"),
             )
         )
     return tuple(out)

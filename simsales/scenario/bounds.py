@@ -118,9 +118,20 @@ BYTES_PER_CONSUMER = 400
 BASE_BYTES = 250e6
 
 
-def estimate_bytes(n_consumers: int) -> float:
-    """Memory one run of `n_consumers` consumer agents needs, bytes (an upper estimate)."""
-    return BASE_BYTES + BYTES_PER_CONSUMER * float(n_consumers)
+def estimate_bytes(n_consumers: int, n_dealers: int = 0, n_products: int = 0) -> float:
+    """Memory one run needs, bytes (an upper estimate): consumers, plus each store's stock by age
+    and order pipeline (int64 per dealer x product x day)."""
+    from simsales.agents.dealers import MAX_AGE_DAYS, PIPELINE_DAYS  # late: dealers imports the schema
+
+    stock = 8.0 * n_dealers * n_products * (MAX_AGE_DAYS + PIPELINE_DAYS)
+    return BASE_BYTES + BYTES_PER_CONSUMER * float(n_consumers) + stock
+
+
+def scenario_bytes(scenario: Any) -> float:
+    """`estimate_bytes` for a scenario's own size (dealer agents as the model derives them)."""
+    run, net = scenario.run, scenario.network
+    n_dealers = max(net.min_dealers, round(net.real_dealers * run.n_consumers / run.real_population))
+    return estimate_bytes(run.n_consumers, n_dealers, len(scenario.products))
 
 
 def available_bytes() -> float | None:
@@ -135,14 +146,16 @@ def available_bytes() -> float | None:
     return None
 
 
-def memory_problem(n_consumers: int, available: float | None = None) -> str | None:
-    """Why `n_consumers` agents do not fit in the memory available now, or None."""
+def memory_problem(scenario: Any, available: float | None = None) -> str | None:
+    """Why a run of this scenario's size does not fit in the memory available now, or None."""
     free = available_bytes() if available is None else available
-    need = estimate_bytes(n_consumers)
+    need = scenario_bytes(scenario)
     if free is None or need <= free:
         return None
-    most = max(int((free - BASE_BYTES) / BYTES_PER_CONSUMER), 0)
+    n = scenario.run.n_consumers
+    most = max(int((free - (need - BYTES_PER_CONSUMER * n)) / BYTES_PER_CONSUMER), 0)
     return (
-        f"{n_consumers:,} consumers need about {need / 1e9:.1f} GB ({BYTES_PER_CONSUMER} bytes each + "
-        f"{BASE_BYTES / 1e9:.2f} GB), but {free / 1e9:.1f} GB is available; at most about {most:,} consumers fit"
+        f"{n:,} consumers need about {need / 1e9:.1f} GB ({BYTES_PER_CONSUMER} bytes each + "
+        f"{BASE_BYTES / 1e9:.2f} GB + store stock), but {free / 1e9:.1f} GB is available; "
+        f"at most about {most:,} consumers fit"
     )

@@ -198,7 +198,7 @@ class DealerDiscount(Kind):
     KIND: ClassVar[str] = "dealer_discount"
     FAMILY: ClassVar[str] = "pricing"
     LEVERS: ClassVar[tuple[str, ...]] = ("discount_add",)
-    change: float = field(default=0.05, metadata={"min": -1.0, "max": 1.0, "doc": "discount added (share of list price)"})
+    change: float = field(default=0.05, metadata={"min": -1.0, "max": B.MAX_DISCOUNT, "doc": "discount added (share of list price)"})
 
 
 @dataclass(frozen=True)
