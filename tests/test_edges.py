@@ -14,6 +14,7 @@ from simsales.agents import dealers
 from simsales.cli import main
 from simsales.experiments.engine import plan
 from simsales.experiments.files import load_experiment
+from simsales.journey import MAX_DEMAND_MULTIPLIER
 from simsales.kpis import compute_kpis, kpi_table, note_of
 from simsales.scenario import ScenarioError, bounds
 
@@ -74,10 +75,15 @@ def test_unrepresentable_values_are_refused_with_key_and_range(base: Scenario, c
 def test_bounds_agree_with_the_model_constants() -> None:
     assert bounds.MAX_REPLENISH_DAYS == dealers.PIPELINE_DAYS - 1
     assert bounds.MAX_DISCOUNT == dealers.MAX_DISCOUNT
+    assert bounds.MAX_DEMAND_CHANGE == pytest.approx(MAX_DEMAND_MULTIPLIER - 1)
 
 
 def test_demand_limit_names_the_shock(base: Scenario) -> None:
-    scenario = base.replace(shocks=[{"kind": "demand", "name": "boom", "start": S, "change": 0.8}])
+    # the shock (+45%) and the trend (+30% a year) are each inside their ranges; together they ask for > 1.5 x
+    scenario = base.replace(
+        shocks=[{"kind": "demand", "name": "boom", "start": S, "change": 0.45}],
+        **{"population.demand_trend_per_year": 0.3},
+    )
     with pytest.raises(ScenarioError) as caught:
         MarketModel(scenario=scenario, n_consumers=2000)
     assert caught.value.key == "shocks[0].change" and "shocks[0] 'boom'" in str(caught.value)
@@ -85,7 +91,8 @@ def test_demand_limit_names_the_shock(base: Scenario) -> None:
 
 def test_validate_names_the_file_for_model_build_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     file = tmp_path / "boom.toml"
-    file.write_text(f'extends = "{BASELINE}"\n[[shocks]]\nkind = "demand"\nstart = {S}\nchange = 0.8\n')
+    file.write_text(f'extends = "{BASELINE}"\n[[shocks]]\nkind = "demand"\nstart = {S}\nchange = 0.49\n'
+                    '[population]\ndemand_trend_per_year = 0.3\n')  # fmt: skip
     assert main(["validate", str(file)]) == 2
     err = capsys.readouterr().err
     assert f"{file}: shocks[0].change" in err

@@ -53,6 +53,11 @@ MAX_CONSUMERS = 100_000_000
 MAX_REAL_POPULATION = 1e10
 #: Largest number of dealer agents a network may have.
 MAX_DEALER_AGENTS = 1_000_000
+#: Most further stores an online researcher sends the same inquiry to, on average (each is a lead
+#: the model tracks; far more stores than a city has would only slow a run down).
+MAX_EXTRA_LEADS = 50.0
+#: Most sales staff of one store and most stores one opening adds (each is a Mesa agent / a stock array).
+MAX_STAFF = 1_000
 #: Largest count of small things (salespeople per store, dealer groups, store visits, month counts).
 MAX_COUNT = 100_000
 #: Largest rate per household and year (market entries).
@@ -66,6 +71,9 @@ MAX_SEED = 2**63 - 1
 #: The demand trend's factor (1 + trend) ** years may not fall below this anywhere in the horizon
 #: (above, `simsales.journey.MAX_DEMAND_MULTIPLIER` caps it: entry is thinned from that ceiling).
 MIN_DEMAND_FACTOR = 1e-3
+#: Largest rise of market entry one demand shock may ask for: the journey thins entry from a
+#: ceiling of 1.5 x the base (`simsales.journey.MAX_DEMAND_MULTIPLIER` - 1).
+MAX_DEMAND_CHANGE = 0.5
 #: Largest yearly demand or NEV-taste trend magnitude.
 MAX_TREND = 1.0
 

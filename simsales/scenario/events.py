@@ -221,7 +221,7 @@ class Demand(Kind):
     KIND: ClassVar[str] = "demand"
     FAMILY: ClassVar[str] = "demand"
     LEVERS: ClassVar[tuple[str, ...]] = ("demand_multiplier",)
-    change: float = _above(-0.15, -1.0, "relative change of market entry (-0.15 = 15% fewer buyers)", max=10.0)
+    change: float = _above(-0.15, -1.0, "relative change of market entry (-0.15 = 15% fewer buyers; at most +50%, the entry ceiling)", max=B.MAX_DEMAND_CHANGE)
 
 
 @dataclass(frozen=True)
@@ -435,7 +435,7 @@ class StoreOpening:
 
     format: str
     tier: Literal["tier1", "tier2", "lower"] = "lower"
-    count: int = field(default=1, metadata={"min": 1, "max": B.MAX_COUNT, "doc": "store agents to open"})
+    count: int = field(default=1, metadata={"min": 1, "max": B.MAX_STAFF, "doc": "store agents to open"})
     setup_cost: float = _nonneg(0.0, "set-up cost per store agent, yuan (booked at opening)", max=B.MAX_TOTAL_YUAN)
 
 

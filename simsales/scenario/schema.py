@@ -100,7 +100,7 @@ class StoreFormat:
     name: str
     share: float = prob("share of the network's stores")
     products: tuple[str, ...] = field(metadata={"doc": "product ids this format sells"})
-    staff: float = positive("sales staff at a full-size store", max=B.MAX_COUNT)
+    staff: float = positive("sales staff at a full-size store", max=B.MAX_STAFF)
     direct: bool = field(metadata={"doc": "agency/direct store: no manufacturer push"})
     attractiveness: float = free("utility of the format when a consumer picks a store")
     push_ratio: float = nonneg("manufacturer wholesale push vs the store's own order", max=B.MAX_PUSH)
@@ -157,7 +157,7 @@ class JourneyParams:
     research_days_shape: float = positive("gamma shape of research duration", max=B.MAX_COUNT)
     research_dropout: float = prob("researchers who defer after research")
     online_lead_prob: float = prob("researchers who submit an online lead before visiting")
-    extra_online_leads: float = nonneg("mean further stores an online researcher sends the same inquiry to", max=B.MAX_COUNT)
+    extra_online_leads: float = nonneg("mean further stores an online researcher sends the same inquiry to", max=B.MAX_EXTRA_LEADS)
     showroom_sessions: float = positive("online showroom sessions per researcher", max=B.MAX_COUNT)
     response_tau_minutes: float = positive("response time at which 63% of online leads go cold", max=B.MAX_MINUTES)
     cold_lead_floor: float = prob("online leads that go cold even with instant response")
