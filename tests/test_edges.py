@@ -52,6 +52,10 @@ VALUES: dict[str, tuple[dict[str, Any], str, str]] = {
     "start date 9999-12-01": ({"run.start_date": "9999-12-01"}, "run.start_date", "allowed: [1900-01-01, 2200-12-31]"),
     "real population 1e-300 (int overflow)": ({"run.real_population": 1e-300}, "run.real_population", "must be at least"),
     "n_consumers 10^12": ({"run.n_consumers": 10**12}, "run.n_consumers", "allowed: (0.0, 1e+08]"),
+    "a list as a kind": ({"shocks": [{"kind": [], "start": S}]}, "shocks[0].kind", "expected a kind name, got []"),
+    "a list as a metric": (
+        {"risk_rules": [{"name": "r", "metric": [], "above": 1, "action": {"kind": "clearance"}}]},
+        "risk_rules[0].metric", "unknown metric"),
     "dealer discount 1.0 silently capped": (
         {"shocks": [{"kind": "dealer_discount", "start": S, "change": 1.0}]}, "shocks[0].change", "allowed: [-1.0, 0.9]"),
     "dealer discount past the cap with a markdown": (

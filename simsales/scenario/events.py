@@ -633,6 +633,8 @@ class _Event:
         kind = value.get("kind")
         if kind is None:
             raise ScenarioError(f"missing 'kind'; allowed: {', '.join(kinds)}", file=file, key=f"{key}.kind")
+        if not isinstance(kind, str):
+            raise ScenarioError(f"expected a kind name, got {kind!r}; allowed: {', '.join(kinds)}", file=file, key=f"{key}.kind")
         if kind not in kinds:
             other, where = cls.OTHER_KINDS
             hint = f" ('{kind}' belongs under [[{where}]])" if kind in other else did_you_mean(str(kind), kinds)
@@ -797,7 +799,7 @@ class RiskRule:
         if not isinstance(value, dict):
             raise ScenarioError(f"expected a table, got {type(value).__name__}", file=file, key=key)
         metric = value.get("metric")
-        if metric is not None and metric not in METRICS:
+        if metric is not None and (not isinstance(metric, str) or metric not in METRICS):
             raise ScenarioError(
                 f"unknown metric '{metric}'{did_you_mean(str(metric), METRICS)}; allowed: {', '.join(METRICS)}",
                 file=file,
