@@ -41,8 +41,9 @@ MAX_MINUTES = 525_600.0
 MAX_FACTOR = 100.0
 #: Largest multiplier of a store's stock target (manufacturer push); stock is counted in int32.
 MAX_PUSH = 20.0
-#: Largest magnitude of a utility weight, shift or constant (exp(50) is still finite in float64).
-MAX_UTILITY = 50.0
+#: Largest magnitude of a utility weight, shift or constant: a sum of a few of them stays far below
+#: exp()'s float64 limit (709), and +-100 still forces any choice in tests.
+MAX_UTILITY = 100.0
 #: Largest money amount per car, per store or per month, yuan (100 million yuan).
 MAX_YUAN = 1e8
 #: Largest real-money total (set-up cost, running cost per month, a subsidy budget), yuan (10 trillion).

@@ -178,8 +178,8 @@ def _read_ref(target: Path, referrer: Path, key: str, ref: str) -> dict[str, Any
         raise ScenarioError(f"refers to '{ref}' ({target}), which cannot be read: {exc.detail}", file=str(referrer), key=key) from None
 
 
-def _section_from_file(file: Path, section: str, referrer: Path, ref: str) -> Any:
-    data = _read_ref(file, referrer, section, ref)
+def _section_from_file(file: Path, section: str, referrer: Path | None = None, ref: str | None = None) -> Any:
+    data = read_toml(file) if referrer is None else _read_ref(file, referrer, section, ref or str(file))
     if section not in data:
         raise ScenarioError(f"has no [{section}] section", file=str(file), key=section)
     return data[section]
