@@ -31,6 +31,8 @@ FLOWS = (
     "focal_gross_margin", "focal_operating_cost",
 )  # fmt: skip
 LEVELS = ("stock_ICE", "stock_NEV", "headcount", "positions", "in_market", "stock_focal", "open_stores")
+#: Ratios `Recorder.monthly()` derives from the flows and levels of each month.
+DERIVED = ("stock_coefficient", "stock_coefficient_ICE", "stock_coefficient_NEV", "nev_share", "focal_share", "attrition", "days")
 
 
 class Recorder:

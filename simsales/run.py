@@ -66,7 +66,7 @@ class RunResult:
 
 
 #: Columns of kpis.csv: the KPI, its unit, the 2023 figure and whether it is within tolerance.
-KPI_COLUMNS = ["id", "value", "unit", "target", "rel_error", "tolerance", "within", "description"]
+KPI_COLUMNS = ["id", "value", "unit", "target", "rel_error", "tolerance", "within", "note", "description"]
 
 
 #: The calendar year the shipped targets (calibration/targets_2023.toml) describe.

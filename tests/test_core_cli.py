@@ -42,7 +42,7 @@ def test_simsales_run_prints_the_table_and_writes_outputs(tmp_path: Path) -> Non
     assert not any(line.endswith((" ok", " miss")) for line in text.splitlines())  # 30 days of 2023 are not scored against full-year figures
     assert "Not scored" in text
     kpis = pd.read_csv(out / "kpis.csv")
-    assert list(kpis.columns) == ["id", "value", "unit", "target", "rel_error", "tolerance", "within", "description"]
+    assert list(kpis.columns) == ["id", "value", "unit", "target", "rel_error", "tolerance", "within", "note", "description"]
     assert kpis["within"].isna().all()
     assert kpis.set_index("id").at["market.total_sales", "unit"] == "million units"
     assert set(kpis["id"]) == set(REGISTRY)

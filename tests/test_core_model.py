@@ -159,7 +159,7 @@ def test_run_returns_tidy_results_and_saves_them(tmp_path: Path) -> None:
     )
     folder = result.save(tmp_path / "out")
     kpis = pd.read_csv(folder / "kpis.csv")
-    assert list(kpis.columns) == ["id", "value", "unit", "target", "rel_error", "tolerance", "within", "description"]
+    assert list(kpis.columns) == ["id", "value", "unit", "target", "rel_error", "tolerance", "within", "note", "description"]
     pd.testing.assert_frame_equal(pd.read_parquet(folder / "daily.parquet"), result.daily, check_dtype=False)
     assert (folder / "monthly.parquet").is_file() and (folder / "dealers.parquet").is_file()
 

@@ -112,8 +112,8 @@ class Network:
         self.staff = col("staff")
         if self.replenish_days.max(initial=0) >= PIPELINE_DAYS:
             raise ValueError(f"replenish_days must be below {PIPELINE_DAYS}")
-        self.stock = np.zeros((n_dealers, n_products, MAX_AGE_DAYS), dtype=np.int32)
-        self.pipeline = np.zeros((PIPELINE_DAYS, n_dealers, n_products), dtype=np.int32)
+        self.stock = np.zeros((n_dealers, n_products, MAX_AGE_DAYS), dtype=np.int64)  # int64: no overflow at push x cover
+        self.pipeline = np.zeros((PIPELINE_DAYS, n_dealers, n_products), dtype=np.int64)
         self.forecast = np.zeros((n_dealers, n_products))
         self.demand_today = np.zeros((n_dealers, n_products))
         self.discount = np.repeat(self.base_discount[:, None], n_products, axis=1)
@@ -131,7 +131,7 @@ class Network:
     def start_stock(self, daily_demand: np.ndarray) -> None:
         """Initial forecast and stock at target cover (ages spread over the cover period)."""
         self.forecast = daily_demand * self.sells
-        target = np.rint(self.target_stock()).astype(np.int32)
+        target = np.rint(self.target_stock()).astype(np.int64)
         spread = np.maximum((self.stock_cover_months * DAYS_PER_MONTH).astype(int), 1)
         for d in range(self.n):
             ages = np.arange(spread[d])
@@ -215,7 +215,7 @@ class Network:
             whole = np.floor(gap + u)
         else:
             whole = np.rint(gap)
-        units = whole.astype(np.int32) * self.sells
+        units = whole.astype(np.int64) * self.sells
         if levers is not None and np.any(levers.supply_factor < 1.0):
             units = self._allocate_supply(units, levers.supply_factor)
         self.schedule_arrivals(day, units)
@@ -226,7 +226,7 @@ class Network:
         if not hasattr(self, "_supply_carry"):
             self._supply_carry = np.zeros(units.shape)
         wanted = units * supply[None, :] + self._supply_carry * (units > 0)
-        filled = np.floor(wanted).astype(np.int32)
+        filled = np.floor(wanted).astype(np.int64)
         self._supply_carry = np.where(units > 0, wanted - filled, self._supply_carry)
         return filled
 

@@ -127,7 +127,8 @@ def format_kpi_table(kpis: pd.DataFrame, scored: bool = True) -> str:
         target = "" if pd.isna(row.target) else f"{row.target:12.4g}"
         error = "" if pd.isna(row.rel_error) else f"{row.rel_error:+8.1%}"
         mark = "" if row.within is None or pd.isna(row.within) else ("ok" if row.within else "miss")
-        lines.append(f"{row.id:44s} {row.unit:>15s} {row.value:12.4g} {target:>12s} {error:>8s}  {mark}")
+        note = f"  ({row.note})" if getattr(row, "note", "") else ""
+        lines.append(f"{row.id:44s} {row.unit:>15s} {row.value:12.4g} {target:>12s} {error:>8s}  {mark}{note}")
     scorable = int(kpis["target"].notna().sum())
     if not scored:
         lines.append(

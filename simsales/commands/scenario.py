@@ -7,12 +7,15 @@ import sys
 from pathlib import Path
 
 from simsales.scenario import ScenarioError, load_scenario
+from simsales.scenario.bounds import memory_problem
 from simsales.scenario.toml_out import dumps
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `validate` and `show` subcommands."""
-    p = sub.add_parser("validate", help="check scenario files (keys, types, ranges, names, dates) without simulating")
+    p = sub.add_parser(
+        "validate", help="check scenario files (keys, types, ranges, names, dates, memory for their size) without simulating"
+    )
     p.add_argument("files", nargs="+", type=Path, help="scenario TOML files")
     p.set_defaults(func=validate)
     p = sub.add_parser("show", help="print a scenario file resolved (extends, section files, fitted values) as TOML")
@@ -21,16 +24,22 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def validate(args: argparse.Namespace) -> int:
-    """Load each file and build (not run) its model, so build-time checks run too; 2 if any is invalid."""
+    """Load each file and build (not run) a small copy of its model, so build-time checks run too, and
+    check that its real size fits in the memory available now; 2 if any is invalid."""
     from simsales.model import MarketModel
 
     failed = 0
     for file in args.files:
         try:
             scenario = load_scenario(file)
+            problem = memory_problem(scenario)
+            if problem:
+                raise ScenarioError(problem, file=str(file), key="run.n_consumers")
             MarketModel(scenario=scenario.replace(**{"run.n_consumers": min(scenario.run.n_consumers, 2000)}))
         except ScenarioError as exc:
             failed += 1
+            if exc.file != str(file) and not (exc.file and Path(exc.file).exists()):  # found in the built model
+                exc = ScenarioError(exc.detail, file=str(file), key=exc.key)
             print(f"error: {exc}", file=sys.stderr)
             continue
         first = scenario.run.start_date.isoformat()

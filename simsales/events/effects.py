@@ -131,10 +131,6 @@ def compile_kind(params: ev.Kind, scope: dict[str, Any], model: MarketModel) -> 
     return COMPILERS[params.KIND](params, scope, model)
 
 
-def _nev(scope: dict[str, Any]) -> dict[str, Any]:
-    return {**scope, "powertrain": scope.get("powertrain") or ("NEV",)}
-
-
 @compiles(ev.PurchaseTax)
 def _purchase_tax(p: ev.PurchaseTax, scope: dict[str, Any], m: MarketModel) -> list[Effect]:
     pairs = (("nev_tax_exemption", p.exemption), ("nev_tax_cap", p.cap), ("purchase_tax_rate", p.rate))
@@ -152,7 +148,7 @@ def _trade_in(p: ev.TradeInSubsidy, scope: dict[str, Any], m: MarketModel) -> li
 
 @compiles(ev.LicencePlate)
 def _plates(p: ev.LicencePlate, scope: dict[str, Any], m: MarketModel) -> list[Effect]:
-    return [effect(m, _nev(scope), "utility_shift", "add", p.nev_utility)]
+    return [effect(m, scope, "utility_shift", "add", p.nev_utility)]  # NEVs by the kind's DEFAULT_SCOPE
 
 
 @compiles(ev.ListPrice)
@@ -177,7 +173,7 @@ def _demand(p: ev.Demand, scope: dict[str, Any], m: MarketModel) -> list[Effect]
 
 @compiles(ev.NevAffinity)
 def _nev_affinity(p: ev.NevAffinity, scope: dict[str, Any], m: MarketModel) -> list[Effect]:
-    return [effect(m, _nev(scope), "utility_shift", "add", p.utility)]
+    return [effect(m, scope, "utility_shift", "add", p.utility)]  # NEVs by the kind's DEFAULT_SCOPE
 
 
 @compiles(ev.Preference)

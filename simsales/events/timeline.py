@@ -213,11 +213,14 @@ class Timeline:
             years = (self.first_date + timedelta(days=day) - self.spec.run.start_date).days / 365.0
             peak = float(np.max(value)) * (1.0 + trend_rate) ** years
             if peak > MAX_DEMAND_MULTIPLIER + 1e-9:
+                labels = [s.label for s in self.spec.shocks]
+                named = [f"shocks[{labels.index(a.label)}] '{a.label}'" for a in demand if a.weight(day) > 0 and a.label in labels]
                 raise ScenarioError(
-                    f"demand shocks raise market entry to {peak:.2f} x the base on {self.first_date + timedelta(days=day)}; "
-                    f"at most {MAX_DEMAND_MULTIPLIER} is possible (simsales.journey.MAX_DEMAND_MULTIPLIER, trend included)",
+                    f"{' and '.join(named) or 'demand shocks'} raise market entry to {peak:.2f} x the base on "
+                    f"{self.first_date + timedelta(days=day)}; at most {MAX_DEMAND_MULTIPLIER} is possible "
+                    "(simsales.journey.MAX_DEMAND_MULTIPLIER, trend included): lower their 'change'",
                     file=OBJECT_SOURCE,
-                    key="shocks",
+                    key=named[-1].split(" ")[0] + ".change" if named else "shocks",
                 )
 
     # --- the day ---------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from simsales.experiments.ensemble import check_ensemble, draw_member, member_pa
 from simsales.experiments.executors import Executor, make_executor
 from simsales.experiments.results import ExperimentResult, build_tables
 from simsales.experiments.seeds import replicate_seeds
-from simsales.experiments.spec import Experiment, load_arm_scenario, resolve_arm, scenario_hash
+from simsales.experiments.spec import Experiment, check_window, load_arm_scenario, resolve_arm, scenario_hash
 from simsales.experiments.stats import differences
 from simsales.experiments.store import RunStore, make_store
 from simsales.experiments.tasks import STATUS_DONE, STATUS_FAILED, RunOutput, RunTask, execute_task, run_id_for
@@ -55,6 +55,7 @@ def plan(experiment: Experiment, replicates: int | None = None) -> list[RunTask]
             if key not in resolved:
                 background = member_params(ensemble, member) if ensemble is not None and member is not None else None
                 scenario = resolve_arm(arm, size, background, bases[arm.name], where)
+                check_window(experiment, scenario, arm.name)
                 resolved[key] = (scenario, scenario_hash(scenario))
             scenario, digest = resolved[key]
             tasks.append(

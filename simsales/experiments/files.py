@@ -15,7 +15,8 @@ Layout (every key optional unless noted; paths are relative to the spec file)::
 
     [run]    n_consumers / days / warmup_days      # override every arm's size
     [smoke]  replicates / n_consumers / days / warmup_days / sensitivity_n / max_replicates / arms
-             # the reduced size used by `--smoke` (CI); arms = [names] keeps only those arms
+             # the reduced size used by `--smoke` (CI); arms = [names] keeps only those arms;
+             # a smoke size that sets days drops the [window] comparison (it is for the full horizon)
 
     # one design: [[arms]], [factors.*], [sample] or [sensitivity]
     [[arms]]  name, scenario, params = { "dotted.path" = value }
@@ -33,8 +34,9 @@ Layout (every key optional unless noted; paths are relative to the spec file)::
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from simsales._paths import SHIPPED_PREFIX, default_file, defaults_root, resolve_reference
 from simsales.experiments.designs import full_factorial, latin_hypercube, sobol_points
@@ -44,21 +46,54 @@ from simsales.experiments.spec import HEADLINE_KPIS, WINDOW_SERIES, Adaptive, Ar
 from simsales.kpis import REGISTRY
 from simsales.scenario import ScenarioError
 from simsales.scenario.errors import did_you_mean
-from simsales.scenario.loader import read_toml
+from simsales.scenario import bounds as B
+from simsales.scenario.loader import convert_value, read_toml
 
-TOP_KEYS = {
-    "name", "question", "description", "replicates", "root_seed", "baseline", "scenario", "kpis",
-    "shortfall_kpi", "shortfall_alpha", "recovery_series",
-    "run", "smoke", "arms", "factors", "sample", "sensitivity", "thresholds", "ensemble", "adaptive", "window",
+#: Largest replicate count or design size a spec may ask for.
+MAX_RUNS = 100_000
+
+
+def _ranged(low: float, high: float, exclusive_min: bool = False) -> dict[str, Any]:
+    return {"min": low, "max": high, "exclusive_min": exclusive_min}
+
+
+_COUNT = (int, _ranged(1, MAX_RUNS))
+_SEED = (int, _ranged(0, B.MAX_SEED))
+_NAMES = (tuple[str, ...], None)
+#: Type and range of every scalar key of a spec file, by table ("" = top level); read with the
+#: scenario loader's converter, so errors name the file, the key path and the allowed values.
+TYPES: dict[str, dict[str, tuple[Any, dict[str, Any] | None]]] = {
+    "": {
+        "name": (str, None), "question": (str, None), "description": (str, None), "replicates": _COUNT, "root_seed": _SEED,
+        "baseline": (str, None), "kpis": _NAMES, "shortfall_kpi": (str, None),
+        "shortfall_alpha": (float, _ranged(0.0, 1.0, exclusive_min=True)), "recovery_series": (str, None),
+    },
+    "run": {
+        "n_consumers": (int, _ranged(1, B.MAX_CONSUMERS)), "days": (int, _ranged(1, B.MAX_HORIZON_DAYS)),
+        "warmup_days": (int, _ranged(0, B.MAX_HORIZON_DAYS)),
+    },
+    "window": {"start": (date, None), "end": (date, None), "series": _NAMES},
+    "adaptive": {
+        "max_replicates": _COUNT, "batch": _COUNT, "target_width": (dict[str, float], None),
+        "target_rel_width": (float, _ranged(0.0, 100.0, exclusive_min=True)),
+    },
+    "sample": {"method": (Literal["lhs", "sobol"], None), "n": _COUNT, "seed": _SEED},
+    "sensitivity": {
+        "method": (Literal["sobol", "morris"], None), "n": _COUNT, "seed": _SEED, "second_order": (bool, None),
+        "num_levels": (int, _ranged(2, 1000)), "num_resamples": _COUNT,
+    },
+    "ensemble": {"source": (str, None)},
 }  # fmt: skip
-WINDOW_KEYS = {"start", "end", "series"}
-RUN_KEYS = {"n_consumers", "days", "warmup_days"}
-SMOKE_KEYS = {"replicates", "n_consumers", "days", "warmup_days", "sensitivity_n", "max_replicates", "arms"}
+TYPES["smoke"] = {**TYPES["run"], "replicates": _COUNT, "sensitivity_n": _COUNT, "max_replicates": _COUNT, "arms": _NAMES}
+TOP_KEYS = {*TYPES[""], "scenario", "run", "smoke", "arms", "factors", "sample", "sensitivity", "thresholds", "ensemble", "adaptive", "window"}
+WINDOW_KEYS = set(TYPES["window"])
+RUN_KEYS = set(TYPES["run"])
+SMOKE_KEYS = set(TYPES["smoke"])
 ARM_KEYS = {"name", "scenario", "params"}
-SAMPLE_KEYS = {"method", "n", "seed", "parameters"}
-SENSITIVITY_KEYS = {"method", "n", "seed", "second_order", "num_levels", "num_resamples", "parameters"}
-ADAPTIVE_KEYS = {"max_replicates", "batch", "target_width", "target_rel_width"}
-ENSEMBLE_KEYS = {"source"}
+SAMPLE_KEYS = {*TYPES["sample"], "parameters"}
+SENSITIVITY_KEYS = {*TYPES["sensitivity"], "parameters"}
+ADAPTIVE_KEYS = set(TYPES["adaptive"])
+ENSEMBLE_KEYS = set(TYPES["ensemble"])
 
 
 def find_spec(path: str | Path) -> Path:
@@ -82,6 +117,7 @@ def load_experiment(path: str | Path, *, smoke: bool = False) -> Experiment:
     where = str(file)
     data = read_toml(file)
     _check_keys(data, TOP_KEYS, where, "")
+    data = {**data, **_typed(data, "", where)}
     if "name" not in data:
         raise ScenarioError("an experiment needs a name", file=where, key="name")
     run = _table(data, "run", RUN_KEYS, where)
@@ -115,23 +151,29 @@ def load_experiment(path: str | Path, *, smoke: bool = False) -> Experiment:
         table = _table(data, "adaptive", ADAPTIVE_KEYS, where)
         if "max_replicates" not in table:
             raise ScenarioError("needs max_replicates", file=where, key="adaptive.max_replicates")
-        cap = int(smoke_table.get("max_replicates", table["max_replicates"])) if smoke else int(table["max_replicates"])
+        for kpi, width in table.get("target_width", {}).items():
+            convert_value(float, width, where, f"adaptive.target_width.{kpi}", _ranged(0.0, 1e300, exclusive_min=True))
+            if kpi not in REGISTRY:
+                raise ScenarioError(f"unknown KPI {kpi!r}{did_you_mean(kpi, REGISTRY)}", file=where, key=f"adaptive.target_width.{kpi}")
+        cap = smoke_table.get("max_replicates", table["max_replicates"]) if smoke else table["max_replicates"]
         adaptive = Adaptive(
             max_replicates=cap,
-            batch=int(table.get("batch", 4)),
-            target_width={str(k): float(v) for k, v in dict(table.get("target_width", {})).items()},
-            target_rel_width=float(table["target_rel_width"]) if "target_rel_width" in table else None,
+            batch=table.get("batch", 4),
+            target_width=dict(table.get("target_width", {})),
+            target_rel_width=table.get("target_rel_width"),
         )
     window = _table(data, "window", WINDOW_KEYS, where)
+    if smoke and "days" in smoke_table:
+        window = {}  # the window compares the full horizon; a smoke run that shortens it has none
     size = {**run, **({k: smoke_table[k] for k in RUN_KEYS if k in smoke_table} if smoke else {})}
-    replicates = int(smoke_table.get("replicates", data.get("replicates", 10)) if smoke else data.get("replicates", 10))
+    replicates = smoke_table.get("replicates", data.get("replicates", 10)) if smoke else data.get("replicates", 10)
     if adaptive is not None and adaptive.max_replicates < replicates:
         adaptive = replace(adaptive, max_replicates=replicates)
     return Experiment(
         name=str(data["name"]),
         arms=tuple(arms),
         replicates=replicates,
-        root_seed=int(data.get("root_seed", 2023)),
+        root_seed=data.get("root_seed", 2023),
         baseline=data.get("baseline"),
         n_consumers=size.get("n_consumers"),
         days=size.get("days"),
@@ -140,10 +182,10 @@ def load_experiment(path: str | Path, *, smoke: bool = False) -> Experiment:
         question=str(data.get("question", data.get("description", ""))),
         thresholds=thresholds,
         shortfall_kpi=str(data.get("shortfall_kpi", "focal.profit")),
-        shortfall_alpha=float(data.get("shortfall_alpha", 0.1)),
-        recovery_series=str(data.get("recovery_series", "focal_gross_margin")),
-        window_start=str(window["start"]) if "start" in window else None,
-        window_end=str(window["end"]) if "end" in window else None,
+        shortfall_alpha=data.get("shortfall_alpha", 0.1),
+        recovery_series=data.get("recovery_series", "focal_gross_margin"),
+        window_start=window["start"].isoformat() if "start" in window else None,
+        window_end=window["end"].isoformat() if "end" in window else None,
         window_series=tuple(window.get("series", WINDOW_SERIES)),
         ensemble=ensemble,
         adaptive=adaptive,
@@ -162,6 +204,10 @@ def _arms(data: dict[str, Any], folder: Path, default: Any, where: str, smoke: d
     kind = designs[0]
     if kind == "arms":
         arms = []
+        if not isinstance(data["arms"], list) or not all(isinstance(item, dict) for item in data["arms"]):
+            raise ScenarioError(
+                f"expected [[arms]] tables (name, scenario, params), got {data['arms']!r}", file=where, key="arms"
+            )
         for i, item in enumerate(data["arms"]):
             _check_keys(item, ARM_KEYS, where, f"arms[{i}]")
             if "name" not in item:
@@ -191,8 +237,8 @@ def _arms(data: dict[str, Any], folder: Path, default: Any, where: str, smoke: d
         table = _table(data, "sample", SAMPLE_KEYS, where)
         ranges = _ranges(table, where, "sample")
         method = table.get("method", "lhs")
-        n = int(table.get("n", 16))
-        seed = int(table.get("seed", 0))
+        n = table.get("n", 16)
+        seed = table.get("seed", 0)
         if method == "lhs":
             return latin_hypercube(ranges, n, seed, default), None
         if method == "sobol":
@@ -203,11 +249,11 @@ def _arms(data: dict[str, Any], folder: Path, default: Any, where: str, smoke: d
         design = SensitivityDesign(
             method=table.get("method", "sobol"),
             parameters=_ranges(table, where, "sensitivity"),
-            n=int(smoke.get("sensitivity_n", table.get("n", 8))),
-            seed=int(table.get("seed", 0)),
-            second_order=bool(table.get("second_order", False)),
-            num_levels=int(table.get("num_levels", 4)),
-            num_resamples=int(table.get("num_resamples", 200)),
+            n=smoke.get("sensitivity_n", table.get("n", 8)),
+            seed=table.get("seed", 0),
+            second_order=table.get("second_order", False),
+            num_levels=table.get("num_levels", 4),
+            num_resamples=table.get("num_resamples", 200),
         )
     except ScenarioError as exc:
         raise ScenarioError(exc.detail, file=where, key=exc.key) from exc
@@ -220,18 +266,31 @@ def _ranges(table: dict[str, Any], where: str, section: str) -> dict[str, tuple[
         raise ScenarioError("needs a [parameters] table of 'dotted.path' = [low, high]", file=where, key=f"{section}.parameters")
     out = {}
     for key, bounds in params.items():
+        sub = f"{section}.parameters.{key}"
         if not isinstance(bounds, list) or len(bounds) != 2:
-            raise ScenarioError("must be [low, high]", file=where, key=f"{section}.parameters.{key}")
-        out[str(key)] = (float(bounds[0]), float(bounds[1]))
+            raise ScenarioError(f"must be [low, high], got {bounds!r}", file=where, key=sub)
+        low, high = (convert_value(float, b, where, f"{sub}[{i}]") for i, b in enumerate(bounds))
+        if low > high:
+            raise ScenarioError(f"low {low} is above high {high}; must be [low, high]", file=where, key=sub)
+        out[str(key)] = (low, high)
     return out
 
 
 def _table(data: dict[str, Any], key: str, allowed: set[str], where: str) -> dict[str, Any]:
     table = data.get(key, {})
     if not isinstance(table, dict):
-        raise ScenarioError("must be a table", file=where, key=key)
+        raise ScenarioError(f"must be a table [{key}], got {table!r}", file=where, key=key)
     _check_keys(table, allowed, where, key)
-    return table
+    return {**table, **_typed(table, key, where)}
+
+
+def _typed(table: dict[str, Any], prefix: str, where: str) -> dict[str, Any]:
+    """The table's scalar keys converted and range-checked by `TYPES` (other keys untouched)."""
+    out = {}
+    for name, (tp, meta) in TYPES.get(prefix, {}).items():
+        if name in table:
+            out[name] = convert_value(tp, table[name], where, f"{prefix}.{name}" if prefix else name, meta)
+    return out
 
 
 def _check_keys(table: dict[str, Any], allowed: set[str], where: str, prefix: str) -> None:

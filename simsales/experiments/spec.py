@@ -8,14 +8,19 @@ a validated `Scenario` so bad input fails with a `ScenarioError` before any run 
 from __future__ import annotations
 
 import hashlib
+import numbers
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from simsales.recorder import DERIVED, FLOWS, LEVELS
 from simsales.scenario import Scenario, ScenarioError, load_scenario
+from simsales.scenario.errors import did_you_mean
+from simsales.scenario.loader import convert_value
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -36,6 +41,10 @@ HEADLINE_KPIS: tuple[str, ...] = (
 
 #: Monthly series compared over a date window (`Experiment.window_start`): volumes, margin, profit, stock.
 WINDOW_SERIES: tuple[str, ...] = ("deliveries", "deliveries_focal", "focal_gross_margin", "focal_profit", "stock_coefficient")
+
+#: Every monthly series a run reports (recorder flows, levels and ratios, plus `focal_profit` from
+#: `simsales.experiments.tasks.normalise_monthly`): what `window_series` and `recovery_series` may name.
+MONTHLY_SERIES: tuple[str, ...] = (*FLOWS, *LEVELS, *DERIVED, "focal_profit")
 
 ARM_NAME = re.compile(r"^[A-Za-z0-9_.=,+-]+$")
 
@@ -104,6 +113,14 @@ class Adaptive:
     target_width: Mapping[str, float] = field(default_factory=dict)
     target_rel_width: float | None = None
 
+    def __post_init__(self) -> None:
+        for key in ("max_replicates", "batch"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+                raise ScenarioError(f"must be a whole number >= 1, got {value!r}", key=f"adaptive.{key}")
+        if self.target_rel_width is not None and not self.target_rel_width > 0:
+            raise ScenarioError(f"must be > 0, got {self.target_rel_width!r}", key="adaptive.target_rel_width")
+
 
 @dataclass(frozen=True)
 class Experiment:
@@ -152,14 +169,32 @@ class Experiment:
             raise ScenarioError(
                 f"baseline {self.baseline!r} is not an arm; arms: {', '.join(names)}", file=where, key="baseline"
             )
-        if int(self.replicates) < 1:
-            raise ScenarioError(f"replicates must be >= 1, got {self.replicates}", file=where, key="replicates")
+        if isinstance(self.replicates, bool) or not isinstance(self.replicates, numbers.Integral) or self.replicates < 1:
+            raise ScenarioError(f"must be a whole number >= 1, got {self.replicates!r}", file=where, key="replicates")
         if not 0 < self.shortfall_alpha <= 1:
             raise ScenarioError("must be in (0, 1]", file=where, key="shortfall_alpha")
         for key in ("n_consumers", "days"):
             value = getattr(self, key)
-            if value is not None and int(value) < 1:
+            if value is not None and (not isinstance(value, numbers.Integral) or value < 1):
                 raise ScenarioError(f"must be >= 1, got {value}", file=where, key=f"run.{key}")
+        for key, name in (("window_start", "window.start"), ("window_end", "window.end")):
+            value = getattr(self, key)
+            if value is not None:
+                try:
+                    date.fromisoformat(str(value))
+                except ValueError:
+                    raise ScenarioError(f"expected a date like 2025-01-01, got {value!r}", file=where, key=name) from None
+        if self.window_start and self.window_end and date.fromisoformat(self.window_end) < date.fromisoformat(self.window_start):
+            raise ScenarioError(f"end {self.window_end} is before start {self.window_start}", file=where, key="window.end")
+        for key, names in (("recovery_series", (self.recovery_series,)), ("window.series", self.window_series)):
+            for i, series in enumerate(names):
+                if series not in MONTHLY_SERIES:
+                    raise ScenarioError(
+                        f"unknown monthly series {series!r}{did_you_mean(str(series), MONTHLY_SERIES)}; "
+                        f"allowed: {', '.join(MONTHLY_SERIES)}",
+                        file=where,
+                        key=key if key == "recovery_series" else f"{key}[{i}]",
+                    )
         if self.adaptive is not None and self.adaptive.max_replicates < self.replicates:
             raise ScenarioError(
                 f"adaptive.max_replicates ({self.adaptive.max_replicates}) is below replicates ({self.replicates})",
@@ -254,6 +289,18 @@ def resolve_arm(
         raise ScenarioError(f"arm {arm.name!r}: {exc.detail}", file=where or exc.file, key=exc.key) from exc
 
 
+def check_window(experiment: Experiment, scenario: Scenario, arm: str) -> None:
+    """The comparison window must lie inside the recorded horizon of every arm (checked before any run)."""
+    first = scenario.run.start_date
+    last = first + timedelta(days=scenario.run.days - 1)
+    for key, name in (("window_start", "window.start"), ("window_end", "window.end")):
+        value = getattr(experiment, key)
+        if value is not None and not first <= date.fromisoformat(value) <= last:
+            raise ScenarioError(
+                f"{value} is outside the recorded horizon {first} .. {last} of arm {arm!r}", file=experiment.source, key=name
+            )
+
+
 def _current(scenario: Scenario, dotted: str) -> Any:
     try:
         return scenario.get(dotted)
@@ -270,9 +317,13 @@ def scenario_hash(scenario: Scenario) -> str:
 def thresholds_from(items: Sequence[Mapping[str, Any]], where: str | None = None) -> tuple[Threshold, ...]:
     """Thresholds from spec-file tables: {kpi, above|below|at_least|at_most, relative?, label?}."""
     ops = {"above": ">", "below": "<", "at_least": ">=", "at_most": "<="}
+    if not isinstance(items, (list, tuple)):
+        raise ScenarioError(f"expected [[thresholds]] tables, got {items!r}", file=where, key="thresholds")
     out = []
     for i, item in enumerate(items):
         key = f"thresholds[{i}]"
+        if not isinstance(item, Mapping):
+            raise ScenarioError(f"expected a [[thresholds]] table, got {item!r}", file=where, key=key)
         if "kpi" not in item:
             raise ScenarioError("needs 'kpi'", file=where, key=key)
         given = [k for k in ops if k in item]
@@ -283,11 +334,11 @@ def thresholds_from(items: Sequence[Mapping[str, Any]], where: str | None = None
             raise ScenarioError(f"unknown keys {sorted(unknown)}; allowed: kpi, relative, label, {', '.join(ops)}", file=where, key=key)
         out.append(
             Threshold(
-                kpi=str(item["kpi"]),
+                kpi=convert_value(str, item["kpi"], where, f"{key}.kpi"),
                 op=ops[given[0]],  # type: ignore[arg-type]
-                value=float(item[given[0]]),
-                relative=bool(item.get("relative", False)),
-                label=str(item.get("label", "")),
+                value=convert_value(float, item[given[0]], where, f"{key}.{given[0]}"),
+                relative=convert_value(bool, item.get("relative", False), where, f"{key}.relative"),
+                label=convert_value(str, item.get("label", ""), where, f"{key}.label"),
             )
         )
     return tuple(out)

@@ -25,6 +25,7 @@ from datetime import date, timedelta
 from typing import Any, ClassVar, Literal
 
 from simsales.levers import LEVERS, POLICY_LEVERS
+from simsales.scenario import bounds as B
 from simsales.scenario.errors import ScenarioError, did_you_mean
 
 POWERTRAIN_SETS: dict[str, tuple[str, ...]] = {"BEV": ("BEV",), "PHEV": ("PHEV",), "ICE": ("ICE",), "NEV": ("BEV", "PHEV")}
@@ -40,20 +41,21 @@ def _prob(default: Any, doc: str) -> Any:
     return field(default=default, metadata={"min": 0.0, "max": 1.0, "doc": doc})
 
 
-def _nonneg(default: Any, doc: str) -> Any:
-    return field(default=default, metadata={"min": 0.0, "doc": doc})
+def _nonneg(default: Any, doc: str, *, max: float) -> Any:
+    return field(default=default, metadata={"min": 0.0, "max": max, "doc": doc})
 
 
-def _positive(default: Any, doc: str) -> Any:
-    return field(default=default, metadata={"min": 0.0, "exclusive_min": True, "doc": doc})
+def _positive(default: Any, doc: str, *, max: float) -> Any:
+    return field(default=default, metadata={"min": 0.0, "exclusive_min": True, "max": max, "doc": doc})
 
 
-def _above(default: Any, bound: float, doc: str) -> Any:
-    return field(default=default, metadata={"min": bound, "exclusive_min": True, "doc": doc})
+def _above(default: Any, bound: float, doc: str, *, max: float) -> Any:
+    return field(default=default, metadata={"min": bound, "exclusive_min": True, "max": max, "doc": doc})
 
 
-def _free(default: Any, doc: str) -> Any:
-    return field(default=default, metadata={"doc": doc})
+def _free(default: Any, doc: str, *, bound: float = B.MAX_UTILITY) -> Any:
+    """A utility: any real number in [-bound, bound]."""
+    return field(default=default, metadata={"min": -bound, "max": bound, "doc": doc})
 
 
 # --- scope -----------------------------------------------------------------------------------
@@ -107,6 +109,10 @@ class Kind:
         """A message when parameters are inconsistent with each other (ranges are checked by the loader)."""
         return None
 
+    def levers_set(self) -> tuple[str, ...]:
+        """The levers this event actually changes (all of the kind's, unless parameters are optional)."""
+        return self.LEVERS
+
     @classmethod
     def scope_keys(cls) -> tuple[str, ...]:
         """Scope keys that make sense for this kind's levers."""
@@ -133,13 +139,18 @@ class PurchaseTax(Kind):
     FAMILY: ClassVar[str] = "policy"
     LEVERS: ClassVar[tuple[str, ...]] = ("nev_tax_exemption", "nev_tax_cap", "purchase_tax_rate")
     exemption: float | None = _prob(None, "share of NEV purchase tax exempted (1 full, 0.5 halved, 0 ended)")
-    cap: float | None = _nonneg(None, "maximum exemption per car, yuan")
+    cap: float | None = _nonneg(None, "maximum exemption per car, yuan", max=B.MAX_YUAN)
     rate: float | None = _prob(None, "purchase tax on the pre-VAT price")
 
     def check(self) -> str | None:
         if self.exemption is None and self.cap is None and self.rate is None:
             return "give at least one of exemption, cap, rate"
         return None
+
+    def levers_set(self) -> tuple[str, ...]:
+        """Only the levers whose parameter is given: a cap from March and an exemption from June do not clash."""
+        given = {"nev_tax_exemption": self.exemption, "nev_tax_cap": self.cap, "purchase_tax_rate": self.rate}
+        return tuple(lever for lever, value in given.items() if value is not None)
 
 
 @dataclass(frozen=True)
@@ -149,11 +160,11 @@ class TradeInSubsidy(Kind):
     KIND: ClassVar[str] = "trade_in_subsidy"
     FAMILY: ClassVar[str] = "policy"
     LEVERS: ClassVar[tuple[str, ...]] = ("trade_in_subsidy_nev", "trade_in_subsidy_ice", "trade_in_eligible_share")
-    nev: float = _nonneg(0.0, "yuan for trading in an old car and buying an NEV")
-    ice: float = _nonneg(0.0, "yuan for trading in an old car and buying an ICE car")
+    nev: float = _nonneg(0.0, "yuan for trading in an old car and buying an NEV", max=B.MAX_YUAN)
+    ice: float = _nonneg(0.0, "yuan for trading in an old car and buying an ICE car", max=B.MAX_YUAN)
     eligible_share: float = _prob(1.0, "share of car owners whose old car qualifies")
-    budget: float | None = _positive(None, "real yuan available; the subsidy stops the day it is spent")
-    programme: str = _free("", "shocks with the same programme draw on one budget (default: the shock's name)")
+    budget: float | None = _positive(None, "real yuan available; the subsidy stops the day it is spent", max=B.MAX_TOTAL_YUAN)
+    programme: str = field(default="", metadata={"doc": "shocks with the same programme draw on one budget (default: the shock's name)"})
 
 
 @dataclass(frozen=True)
@@ -163,7 +174,7 @@ class LicencePlate(Kind):
     KIND: ClassVar[str] = "licence_plate"
     FAMILY: ClassVar[str] = "policy"
     LEVERS: ClassVar[tuple[str, ...]] = ("utility_shift",)
-    DEFAULT_SCOPE: ClassVar[dict[str, Any]] = {"tier": ("tier1",)}
+    DEFAULT_SCOPE: ClassVar[dict[str, Any]] = {"tier": ("tier1",), "powertrain": ("NEV",)}
     nev_utility: float = _free(0.5, "utility advantage of an NEV (free plate) over an ICE car (plate lottery)")
 
 
@@ -177,7 +188,7 @@ class ListPrice(Kind):
     KIND: ClassVar[str] = "list_price"
     FAMILY: ClassVar[str] = "pricing"
     LEVERS: ClassVar[tuple[str, ...]] = ("price_factor",)
-    change: float = _above(-0.10, -1.0, "relative change of list prices (-0.10 = 10% cut)")
+    change: float = _above(-0.10, -1.0, "relative change of list prices (-0.10 = 10% cut)", max=10.0)
 
 
 @dataclass(frozen=True)
@@ -187,7 +198,7 @@ class DealerDiscount(Kind):
     KIND: ClassVar[str] = "dealer_discount"
     FAMILY: ClassVar[str] = "pricing"
     LEVERS: ClassVar[tuple[str, ...]] = ("discount_add",)
-    change: float = field(default=0.05, metadata={"min": -1.0, "max": 1.0, "doc": "discount added (share of list price)"})
+    change: float = field(default=0.05, metadata={"min": -1.0, "max": B.MAX_DISCOUNT, "doc": "discount added (share of list price)"})
 
 
 @dataclass(frozen=True)
@@ -210,7 +221,7 @@ class Demand(Kind):
     KIND: ClassVar[str] = "demand"
     FAMILY: ClassVar[str] = "demand"
     LEVERS: ClassVar[tuple[str, ...]] = ("demand_multiplier",)
-    change: float = _above(-0.15, -1.0, "relative change of market entry (-0.15 = 15% fewer buyers)")
+    change: float = _above(-0.15, -1.0, "relative change of market entry (-0.15 = 15% fewer buyers; at most +50%, the entry ceiling)", max=B.MAX_DEMAND_CHANGE)
 
 
 @dataclass(frozen=True)
@@ -220,6 +231,7 @@ class NevAffinity(Kind):
     KIND: ClassVar[str] = "nev_affinity"
     FAMILY: ClassVar[str] = "demand"
     LEVERS: ClassVar[tuple[str, ...]] = ("utility_shift",)
+    DEFAULT_SCOPE: ClassVar[dict[str, Any]] = {"powertrain": ("NEV",)}
     utility: float = _free(0.3, "utility added to every NEV")
 
     @classmethod
@@ -247,8 +259,8 @@ class DeliveryDelay(Kind):
     KIND: ClassVar[str] = "delivery_delay"
     FAMILY: ClassVar[str] = "supply"
     LEVERS: ClassVar[tuple[str, ...]] = ("delivery_delay_factor", "delay_cancel_factor")
-    factor: float = _positive(2.0, "factory lead time multiplier")
-    cancel_factor: float = _nonneg(1.0, "multiplier of cancellations of orders not in stock")
+    factor: float = _positive(2.0, "factory lead time multiplier", max=B.MAX_FACTOR)
+    cancel_factor: float = _nonneg(1.0, "multiplier of cancellations of orders not in stock", max=B.MAX_FACTOR)
 
 
 @dataclass(frozen=True)
@@ -268,7 +280,7 @@ class StockPush(Kind):
     KIND: ClassVar[str] = "stock_push"
     FAMILY: ClassVar[str] = "supply"
     LEVERS: ClassVar[tuple[str, ...]] = ("push_factor",)
-    push: float = _positive(1.3, "multiplier of the push on stores' stock targets")
+    push: float = _positive(1.3, "multiplier of the push on stores' stock targets", max=B.MAX_PUSH)
 
 
 # Talent shocks
@@ -281,7 +293,7 @@ class AttritionSpike(Kind):
     KIND: ClassVar[str] = "attrition_spike"
     FAMILY: ClassVar[str] = "talent"
     LEVERS: ClassVar[tuple[str, ...]] = ("attrition_factor",)
-    factor: float = _nonneg(2.5, "multiplier of monthly attrition")
+    factor: float = _nonneg(2.5, "multiplier of monthly attrition", max=B.MAX_FACTOR)
 
 
 @dataclass(frozen=True)
@@ -305,7 +317,7 @@ class DataPlatformOutage(Kind):
     FAMILY: ClassVar[str] = "operations"
     LEVERS: ClassVar[tuple[str, ...]] = ("response_factor", "handover_factor", "ai_handled_share")
     DEFAULT_SCOPE: ClassVar[dict[str, Any]] = {"firm": "focal"}
-    response_minutes: float = _positive(1440.0, "minutes until an unrouted lead is answered by hand")
+    response_minutes: float = _positive(1440.0, "minutes until an unrouted lead is answered by hand", max=B.MAX_MINUTES)
     handover: float = _prob(0.0, "share of online information that still reaches the store")
 
 
@@ -320,7 +332,7 @@ class OmnichannelPlatform(Kind):
     FAMILY: ClassVar[str] = "digital"
     LEVERS: ClassVar[tuple[str, ...]] = ("handover_factor", "response_factor")
     info_sharing: float = _prob(0.95, "share of online inquiry information that reaches the store (plan 3.2: 95%)")
-    response_minutes: float = _positive(5.0, "minutes until a routed lead is answered (plan 3.2: 5)")
+    response_minutes: float = _positive(5.0, "minutes until a routed lead is answered (plan 3.2: 5)", max=B.MAX_MINUTES)
 
 
 @dataclass(frozen=True)
@@ -331,7 +343,7 @@ class AICustomerService(Kind):
     FAMILY: ClassVar[str] = "digital"
     LEVERS: ClassVar[tuple[str, ...]] = ("ai_handled_share", "ai_response_minutes")
     handled_share: float = _prob(0.7, "share of inquiries the AI handles (2.3: 32.6% today; 8.2: 70%)")
-    response_minutes: float = _nonneg(3.0, "AI response time in minutes (1.3 benchmark: 3)")
+    response_minutes: float = _nonneg(3.0, "AI response time in minutes (1.3 benchmark: 3)", max=B.MAX_MINUTES)
 
 
 @dataclass(frozen=True)
@@ -341,7 +353,7 @@ class AIRecommendation(Kind):
     KIND: ClassVar[str] = "ai_recommendation"
     FAMILY: ClassVar[str] = "digital"
     LEVERS: ClassVar[tuple[str, ...]] = ("outside_utility_shift", "knowledge_boost")
-    match_gain: float = _nonneg(0.3, "utility by which leaving without a match becomes less attractive")
+    match_gain: float = _nonneg(0.3, "utility by which leaving without a match becomes less attractive", max=B.MAX_UTILITY)
     knowledge_boost: float = _prob(0.0, "NEV knowledge the tool adds in conversations")
 
 
@@ -352,7 +364,7 @@ class VRShowroom(Kind):
     KIND: ClassVar[str] = "vr_showroom"
     FAMILY: ClassVar[str] = "digital"
     LEVERS: ClassVar[tuple[str, ...]] = ("online_lead_factor", "virtual_test_drive")
-    lead_factor: float = _positive(1.3, "multiplier of researchers' propensity to leave a lead")
+    lead_factor: float = _positive(1.3, "multiplier of researchers' propensity to leave a lead", max=B.MAX_FACTOR)
     virtual_test_drive: float = _prob(0.5, "share of the no-test-drive penalty removed online")
 
 
@@ -383,7 +395,7 @@ class Mentoring(Kind):
     KIND: ClassVar[str] = "mentoring"
     FAMILY: ClassVar[str] = "talent"
     LEVERS: ClassVar[tuple[str, ...]] = ("onboarding_factor",)
-    onboarding_months: float = _positive(3.0, "months of onboarding (5.4: from 6 to 3)")
+    onboarding_months: float = _positive(3.0, "months of onboarding (5.4: from 6 to 3)", max=1200.0)
 
 
 @dataclass(frozen=True)
@@ -394,7 +406,7 @@ class IncentiveReform(Kind):
     FAMILY: ClassVar[str] = "talent"
     LEVERS: ClassVar[tuple[str, ...]] = ("volume_weight_factor", "referral_factor")
     volume_weight: float = _prob(0.35, "weight of volume KPIs (5.4: satisfaction 30 + repurchase 20 + referrals 15 = 65% other)")
-    referral_factor: float = _positive(1.0, "multiplier of owners' referrals from salespeople's follow-up")
+    referral_factor: float = _positive(1.0, "multiplier of owners' referrals from salespeople's follow-up", max=B.MAX_FACTOR)
 
 
 @dataclass(frozen=True)
@@ -404,7 +416,7 @@ class CareerTracks(Kind):
     KIND: ClassVar[str] = "career_tracks"
     FAMILY: ClassVar[str] = "talent"
     LEVERS: ClassVar[tuple[str, ...]] = ("attrition_factor",)
-    attrition_factor: float = _nonneg(0.5, "multiplier of monthly attrition (5.4: young attrition to below 15% a year)")
+    attrition_factor: float = _nonneg(0.5, "multiplier of monthly attrition (5.4: young attrition to below 15% a year)", max=B.MAX_FACTOR)
 
 
 @dataclass(frozen=True)
@@ -414,7 +426,7 @@ class RetentionBonus(Kind):
     KIND: ClassVar[str] = "retention_bonus"
     FAMILY: ClassVar[str] = "talent"
     LEVERS: ClassVar[tuple[str, ...]] = ("attrition_factor",)
-    attrition_factor: float = _nonneg(0.6, "multiplier of monthly attrition")
+    attrition_factor: float = _nonneg(0.6, "multiplier of monthly attrition", max=B.MAX_FACTOR)
 
 
 @dataclass(frozen=True)
@@ -423,8 +435,8 @@ class StoreOpening:
 
     format: str
     tier: Literal["tier1", "tier2", "lower"] = "lower"
-    count: int = field(default=1, metadata={"min": 1, "doc": "store agents to open"})
-    setup_cost: float = _nonneg(0.0, "set-up cost per store agent, yuan (booked at opening)")
+    count: int = field(default=1, metadata={"min": 1, "max": B.MAX_STAFF, "doc": "store agents to open"})
+    setup_cost: float = _nonneg(0.0, "set-up cost per store agent, yuan (booked at opening)", max=B.MAX_TOTAL_YUAN)
 
 
 @dataclass(frozen=True)
@@ -447,8 +459,8 @@ class InventorySharing(Kind):
     KIND: ClassVar[str] = "inventory_sharing"
     FAMILY: ClassVar[str] = "inventory"
     LEVERS: ClassVar[tuple[str, ...]] = ("stock_pool", "cover_factor")
-    cover_factor: float = _positive(0.8, "multiplier of the months of sales a store holds")
-    transfer_cost: float = _nonneg(1500.0, "yuan per car moved between stores")
+    cover_factor: float = _positive(0.8, "multiplier of the months of sales a store holds", max=B.MAX_FACTOR)
+    transfer_cost: float = _nonneg(1500.0, "yuan per car moved between stores", max=B.MAX_YUAN)
 
 
 @dataclass(frozen=True)
@@ -458,7 +470,7 @@ class DemandForecasting(Kind):
     KIND: ClassVar[str] = "demand_forecasting"
     FAMILY: ClassVar[str] = "inventory"
     LEVERS: ClassVar[tuple[str, ...]] = ("cover_factor",)
-    cover_factor: float = _positive(0.75, "multiplier of the months of sales a store holds")
+    cover_factor: float = _positive(0.75, "multiplier of the months of sales a store holds", max=B.MAX_FACTOR)
 
 
 @dataclass(frozen=True)
@@ -479,7 +491,7 @@ class TradeInProgramme(Kind):
     KIND: ClassVar[str] = "trade_in_programme"
     FAMILY: ClassVar[str] = "service"
     LEVERS: ClassVar[tuple[str, ...]] = ("trade_in_premium",)
-    premium: float = _nonneg(6000.0, "yuan paid above the old car's value (5.3: 10% premium)")
+    premium: float = _nonneg(6000.0, "yuan paid above the old car's value (5.3: 10% premium)", max=B.MAX_YUAN)
 
 
 @dataclass(frozen=True)
@@ -489,7 +501,7 @@ class AfterSales(Kind):
     KIND: ClassVar[str] = "after_sales"
     FAMILY: ClassVar[str] = "service"
     LEVERS: ClassVar[tuple[str, ...]] = ("repair_wait_factor",)
-    repair_wait_days: float = _nonneg(0.8, "mean repair wait in days (9.2: from 2.3 to 0.8)")
+    repair_wait_days: float = _nonneg(0.8, "mean repair wait in days (9.2: from 2.3 to 0.8)", max=B.MAX_STEP_DAYS)
 
 
 @dataclass(frozen=True)
@@ -499,7 +511,7 @@ class UserCommunity(Kind):
     KIND: ClassVar[str] = "user_community"
     FAMILY: ClassVar[str] = "service"
     LEVERS: ClassVar[tuple[str, ...]] = ("referral_factor",)
-    referral_factor: float = _positive(1.5, "multiplier of owners' propensity to refer")
+    referral_factor: float = _positive(1.5, "multiplier of owners' propensity to refer", max=B.MAX_FACTOR)
 
 
 @dataclass(frozen=True)
@@ -510,7 +522,7 @@ class Membership(Kind):
     FAMILY: ClassVar[str] = "service"
     LEVERS: ClassVar[tuple[str, ...]] = ("loyalty_shift", "churn_factor")
     loyalty: float = _free(0.3, "utility of returning to the firm when replacing the car")
-    churn_factor: float = _nonneg(0.85, "multiplier of owners lost at first service")
+    churn_factor: float = _nonneg(0.85, "multiplier of owners lost at first service", max=B.MAX_FACTOR)
 
 
 @dataclass(frozen=True)
@@ -540,7 +552,7 @@ class BusinessContinuity(Kind):
     KIND: ClassVar[str] = "business_continuity"
     FAMILY: ClassVar[str] = "risk"
     LEVERS: ClassVar[tuple[str, ...]] = ()
-    recovery_days: int = field(default=1, metadata={"min": 1, "doc": "days until fail-over restores routing (6.3: RTO 30 minutes)"})
+    recovery_days: int = field(default=1, metadata={"min": 1, "max": B.MAX_HORIZON_DAYS, "doc": "days until fail-over restores routing (6.3: RTO 30 minutes)"})
 
 
 SHOCK_KINDS: dict[str, type[Kind]] = {
@@ -584,8 +596,8 @@ COST_KEYS = ("setup_cost", "cost_month", "cost_share_of_sales", "cost_share_of_p
 class Costs:
     """What a strategy or action costs; yuan are real (scaled to the simulated population)."""
 
-    setup_cost: float = _nonneg(0.0, "one-off cost at the start, real yuan")
-    cost_month: float = _nonneg(0.0, "running cost per month while active, real yuan")
+    setup_cost: float = _nonneg(0.0, "one-off cost at the start, real yuan", max=B.MAX_TOTAL_YUAN)
+    cost_month: float = _nonneg(0.0, "running cost per month while active, real yuan", max=B.MAX_TOTAL_YUAN)
     cost_share_of_sales: float = _prob(0.0, "running cost as a share of the firm's (scope's) sales revenue")
     cost_share_of_payroll: float = _prob(0.0, "running cost as a share of the firm's (scope's) salesforce pay")
 
@@ -621,6 +633,8 @@ class _Event:
         kind = value.get("kind")
         if kind is None:
             raise ScenarioError(f"missing 'kind'; allowed: {', '.join(kinds)}", file=file, key=f"{key}.kind")
+        if not isinstance(kind, str):
+            raise ScenarioError(f"expected a kind name, got {kind!r}; allowed: {', '.join(kinds)}", file=file, key=f"{key}.kind")
         if kind not in kinds:
             other, where = cls.OTHER_KINDS
             hint = f" ('{kind}' belongs under [[{where}]])" if kind in other else did_you_mean(str(kind), kinds)
@@ -703,7 +717,7 @@ class Shock(_Event):
     params: Kind
     start: date
     end: date | None = field(default=None, metadata={"doc": "last day in force (inclusive); none = to the end"})
-    ramp_days: int = field(default=0, metadata={"min": 0, "doc": "days over which the change grows to full strength"})
+    ramp_days: int = field(default=0, metadata={"min": 0, "max": B.MAX_HORIZON_DAYS, "doc": "days over which the change grows to full strength"})
     scope: Scope = Scope()
     name: str = ""
 
@@ -724,7 +738,7 @@ class Strategy(_Event):
     params: Kind
     start: date
     end: date | None = field(default=None, metadata={"doc": "last day in force (inclusive); none = to the end"})
-    ramp_days: int = field(default=0, metadata={"min": 0, "doc": "days of the linear roll-out to full strength"})
+    ramp_days: int = field(default=0, metadata={"min": 0, "max": B.MAX_HORIZON_DAYS, "doc": "days of the linear roll-out to full strength"})
     scope: Scope = Scope()
     costs: Costs = Costs()
     name: str = ""
@@ -745,8 +759,8 @@ class Action(_Event):
 
     COMMON: ClassVar[tuple[str, ...]] = ("kind", "name", "days", "ramp_days", "scope", *COST_KEYS)
     params: Kind
-    days: int = field(default=30, metadata={"min": 0, "doc": "days in force from the day after firing (0: one-off booking)"})
-    ramp_days: int = field(default=0, metadata={"min": 0, "doc": "days of the linear roll-out"})
+    days: int = field(default=30, metadata={"min": 0, "max": B.MAX_HORIZON_DAYS, "doc": "days in force from the day after firing (0: one-off booking)"})
+    ramp_days: int = field(default=0, metadata={"min": 0, "max": B.MAX_HORIZON_DAYS, "doc": "days of the linear roll-out"})
     scope: Scope = Scope()
     costs: Costs = Costs()
     name: str = ""
@@ -772,9 +786,9 @@ class RiskRule:
     metric: str
     action: Action
     scope: Literal["focal", "market"] = "focal"
-    above: float | None = field(default=None, metadata={"doc": "fire when the metric is above this"})
-    below: float | None = field(default=None, metadata={"doc": "fire when the metric is below this"})
-    months: int = field(default=1, metadata={"min": 1, "doc": "consecutive month ends the condition must hold"})
+    above: float | None = field(default=None, metadata={"min": -B.MAX_TOTAL_YUAN, "max": B.MAX_TOTAL_YUAN, "doc": "fire when the metric is above this"})
+    below: float | None = field(default=None, metadata={"min": -B.MAX_TOTAL_YUAN, "max": B.MAX_TOTAL_YUAN, "doc": "fire when the metric is below this"})
+    months: int = field(default=1, metadata={"min": 1, "max": B.MAX_COUNT, "doc": "consecutive month ends the condition must hold"})
     age_days: int = field(default=90, metadata={"min": 0, "max": 365, "doc": "stock age for aged_stock_share"})
     start: date | None = field(default=None, metadata={"doc": "first day checked (default: run.start_date)"})
     end: date | None = field(default=None, metadata={"doc": "last day checked (default: the end)"})
@@ -785,7 +799,7 @@ class RiskRule:
         if not isinstance(value, dict):
             raise ScenarioError(f"expected a table, got {type(value).__name__}", file=file, key=key)
         metric = value.get("metric")
-        if metric is not None and metric not in METRICS:
+        if metric is not None and (not isinstance(metric, str) or metric not in METRICS):
             raise ScenarioError(
                 f"unknown metric '{metric}'{did_you_mean(str(metric), METRICS)}; allowed: {', '.join(METRICS)}",
                 file=file,
@@ -874,7 +888,34 @@ def check_events(scenario: Any, file: str) -> None:
         _check_period(start, rule.end, first, last, file, key)
         _check_scope(rule.action, products, formats, file, f"{key}.action")
     _check_budgets(scenario, file)
+    _check_discounts(scenario, file)
     _check_contradictions(scenario, products, file)
+
+
+def _check_discounts(scenario: Any, file: str) -> None:
+    """A discount event must not push any store's discount past the cap stores apply (no silent clipping)."""
+    events = [(f"shocks[{i}]", e.params) for i, e in enumerate(scenario.shocks)]
+    events += [(f"strategies[{i}]", e.params) for i, e in enumerate(scenario.strategies)]
+    events += [(f"risk_rules[{i}].action", r.action.params) for i, r in enumerate(scenario.risk_rules)]
+    formats = scenario.network.formats
+    for key, params in events:
+        if isinstance(params, DealerDiscount) and params.change > 0:
+            name, extra = "change", params.change
+        elif isinstance(params, Clearance) and params.discount > 0:
+            name, extra = "discount", params.discount
+        else:
+            continue
+        worst = max(formats, key=lambda f: f.base_discount + f.markdown)
+        total = worst.base_discount + worst.markdown + extra
+        if total > B.MAX_DISCOUNT + 1e-12:
+            allowed = B.MAX_DISCOUNT - worst.base_discount - worst.markdown
+            raise ScenarioError(
+                f"{extra} on top of the base discount of format '{worst.name}' ({worst.base_discount}) and its markdown "
+                f"({worst.markdown}) makes a {total:.0%} discount; stores give at most {B.MAX_DISCOUNT:.0%}, "
+                f"so allowed: <= {allowed:.4g}",
+                file=file,
+                key=f"{key}.{name}",
+            )
 
 
 def _check_period(start: date, end: date | None, first: date, last: date, file: str, key: str) -> None:
@@ -977,7 +1018,7 @@ def _check_contradictions(scenario: Any, products: list[str], file: str) -> None
     for i, a in enumerate(shocks):
         for j in range(i + 1, len(shocks)):
             b = shocks[j]
-            shared = set(type(a.params).LEVERS) & set(type(b.params).LEVERS)
+            shared = set(a.params.levers_set()) & set(b.params.levers_set())
             if not shared:
                 continue
             (a0, a1), (b0, b1) = _period_days(a, last), _period_days(b, last)

@@ -14,9 +14,11 @@ import types
 import typing
 from datetime import date, datetime
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 from simsales._paths import SHIPPED_PREFIX, default_scenario_path, resolve_reference, shipped_file, shipped_names
+from simsales.scenario.bounds import check_sizes
 from simsales.scenario.errors import ScenarioError, did_you_mean
 from simsales.scenario.events import check_events
 from simsales.scenario.schema import Scenario
@@ -29,12 +31,19 @@ SECTION_FIELDS = tuple(f.name for f in dataclasses.fields(Scenario))
 EVENT_SECTIONS = ("shocks", "strategies")
 
 
-def load_scenario(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Scenario:
-    """Load and validate a scenario file (default: the shipped 2023 baseline)."""
+def load_scenario(
+    path: str | Path | None = None, overrides: dict[str, Any] | None = None, labels: Mapping[str, str] | None = None
+) -> Scenario:
+    """Load and validate a scenario file (default: the shipped 2023 baseline).
+
+    `path` may also be `shipped:NAME` or the bare name of a shipped file.  `labels` names where
+    each override came from (e.g. {"run.days": "--days"}), so an error an override causes names
+    the flag as well as the file.
+    """
     file = find_scenario(path) if path is not None else default_scenario_path()
     raw = read_scenario_dict(file)
     scenario = build_scenario(raw, str(file))
-    return apply_overrides(scenario, overrides or {}, source="overrides")
+    return apply_overrides(scenario, overrides or {}, source=f"overrides of {file}", labels=labels)
 
 
 def find_scenario(ref: str | Path) -> Path:
@@ -55,23 +64,23 @@ def _shipped_hint(ref: str) -> str:
     return did_you_mean(SHIPPED_PREFIX + stem, [SHIPPED_PREFIX + n for n in shipped_names()])
 
 
-def read_scenario_dict(file: Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+def read_scenario_dict(file: Path, _chain: tuple[Path, ...] = (), _referrer: tuple[Path, str, str] | None = None) -> dict[str, Any]:
     """The fully resolved raw dict of a file: parents merged, section files and fitted values applied."""
     file = Path(file).resolve()
     if file in _chain:
         cycle = " -> ".join(p.name for p in (*_chain, file))
         raise ScenarioError(f"circular 'extends': {cycle}", file=str(file), key="extends")
-    data = read_toml(file)
+    data = read_toml(file) if _referrer is None else _read_ref(file, *_referrer)
     parent = data.pop("extends", None)
     if parent is not None:
         if not isinstance(parent, str):
             raise ScenarioError("must be a file path string", file=str(file), key="extends")
-        base = read_scenario_dict(_resolve(file, parent, "extends"), (*_chain, file))
+        base = read_scenario_dict(_resolve(file, parent, "extends"), (*_chain, file), (file, "extends", parent))
     else:
         base = {}
     for key in list(data):
         if key in SECTION_FIELDS and isinstance(data[key], str) and key not in ("name", "description"):
-            data[key] = _section_from_file(_resolve(file, data[key], key), key)
+            data[key] = _section_from_file(_resolve(file, data[key], key), key, file, data[key])
     for section in EVENT_SECTIONS:
         if isinstance(data.get(section), list):
             data[section] = [_event_from_spec(file, item, f"{section}[{i}]") for i, item in enumerate(data[section])]
@@ -81,7 +90,7 @@ def read_scenario_dict(file: Path, _chain: tuple[Path, ...] = ()) -> dict[str, A
         if not isinstance(fitted, str):
             raise ScenarioError("must be a file path string", file=str(file), key="fitted")
         fitted_file = _resolve(file, fitted, "fitted")
-        params = read_toml(fitted_file).get("parameters", {})
+        params = _read_ref(fitted_file, file, "fitted", fitted).get("parameters", {})
         for dotted, value in params.items():
             _set_dotted(merged, dotted, value, str(fitted_file))
     return merged
@@ -123,17 +132,32 @@ def check_cross_references(scenario: Scenario, file: str) -> None:
         raise ScenarioError(
             f"tier-1 and lower-tier store shares sum to {tiers:.3f} > 1", file=file, key="network"
         )
+    check_sizes(scenario, file)
     check_events(scenario, file)
 
 
-def apply_overrides(scenario: Scenario, overrides: dict[str, Any], source: str = "overrides") -> Scenario:
-    """A validated copy of `scenario` with dotted-path values replaced."""
+def apply_overrides(
+    scenario: Scenario, overrides: dict[str, Any], source: str = "overrides", labels: Mapping[str, str] | None = None
+) -> Scenario:
+    """A validated copy of `scenario` with dotted-path values replaced.
+
+    An error in an overridden value names the override (its label, e.g. '--days', when `labels`
+    gives one); an error elsewhere that an override caused (a shock cut out of a shorter horizon)
+    says which overrides were applied.
+    """
     if not overrides:
         return scenario
+    labels = labels or {}
     raw = scenario.to_dict()
     for dotted, value in overrides.items():
-        _set_dotted(raw, dotted, value, source)
-    return build_scenario(raw, source)
+        _set_dotted(raw, dotted, value, labels.get(dotted, source))
+    try:
+        return build_scenario(raw, source)
+    except ScenarioError as exc:
+        if exc.key in overrides:
+            raise ScenarioError(exc.detail, file=labels.get(exc.key, source), key=exc.key) from None
+        applied = ", ".join(f"{labels[k]} {v}" if k in labels else f"{k} = {v!r}" for k, v in overrides.items())
+        raise ScenarioError(f"{exc.detail} (after the overrides {applied})", file=source, key=exc.key) from None
 
 
 # --- internals -------------------------------------------------------------------------------
@@ -148,21 +172,35 @@ def read_toml(file: str | Path) -> dict[str, Any]:
         raise ScenarioError("file not found", file=str(file)) from None
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"not valid TOML: {exc}", file=str(file)) from None
-    except UnicodeDecodeError:
-        raise ScenarioError("not a text (UTF-8 TOML) file", file=str(file)) from None
-    except OSError as exc:  # a directory, no permission, ...
+    except RecursionError:
+        raise ScenarioError("arrays or tables are nested too deeply to read", file=str(file)) from None
+    except IsADirectoryError:
+        raise ScenarioError("is a folder, not a TOML file", file=str(file)) from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"not a text (UTF-8) TOML file: {exc.reason}", file=str(file)) from None
+    except OSError as exc:  # no permission, ...
         raise ScenarioError(f"cannot be read as a TOML file: {exc.strerror or exc}", file=str(file)) from None
 
 
 def _resolve(file: Path, ref: str, key: str) -> Path:
     target = resolve_reference(file.parent, ref)
+    if target.is_dir():
+        raise ScenarioError(f"refers to '{ref}', which is a folder; name a TOML file", file=str(file), key=key)
     if not target.is_file():
         raise ScenarioError(f"refers to '{ref}', which does not exist{_shipped_hint(ref)}", file=str(file), key=key)
     return target
 
 
-def _section_from_file(file: Path, section: str) -> Any:
-    data = read_toml(file)
+def _read_ref(target: Path, referrer: Path, key: str, ref: str) -> dict[str, Any]:
+    """Read a file another file names; a file that cannot be read is blamed on the reference too."""
+    try:
+        return read_toml(target)
+    except ScenarioError as exc:
+        raise ScenarioError(f"refers to '{ref}' ({target}), which cannot be read: {exc.detail}", file=str(referrer), key=key) from None
+
+
+def _section_from_file(file: Path, section: str, referrer: Path | None = None, ref: str | None = None) -> Any:
+    data = read_toml(file) if referrer is None else _read_ref(file, referrer, section, ref or str(file))
     if section not in data:
         raise ScenarioError(f"has no [{section}] section", file=str(file), key=section)
     return data[section]
@@ -175,7 +213,9 @@ def _event_from_spec(file: Path, item: Any, key: str) -> Any:
     ref = item["spec"]
     if not isinstance(ref, str):
         raise ScenarioError("must be a file path string", file=str(file), key=f"{key}.spec")
-    base = read_toml(_resolve(file, ref, f"{key}.spec"))
+    base = _read_ref(_resolve(file, ref, f"{key}.spec"), file, f"{key}.spec", ref)
+    if not isinstance(base, dict):
+        raise ScenarioError(f"refers to '{ref}', which is not a table of event keys", file=str(file), key=f"{key}.spec")
     return {**base, **{k: v for k, v in item.items() if k != "spec"}}
 
 
@@ -227,6 +267,15 @@ def _list_item(items: list[Any], part: str, dotted: str, source: str) -> Any:
         file=source,
         key=dotted,
     )
+
+
+def convert_value(tp: Any, value: Any, file: str | None, key: str, meta: Mapping[str, Any] | None = None) -> Any:
+    """Convert one value to type `tp` and check it against field metadata (min, max, ...), with the
+    scenario loader's rules and messages; for other files read with the same machinery (experiment specs)."""
+    converted = _convert(tp, value, file or "", key)
+    if meta:
+        _check_metadata(meta, converted, file or "", key)
+    return converted
 
 
 class _Converters:
@@ -344,12 +393,28 @@ def _check_metadata(meta: Any, value: Any, file: str, key: str) -> None:
         if meta.get("simplex") and not math.isclose(sum(value.values()), 1.0, abs_tol=1e-6):
             raise ScenarioError(f"shares sum to {sum(value.values()):.4f}, must sum to 1", file=file, key=key)
         return
-    if "min" in meta and value < meta["min"] or meta.get("exclusive_min") and value <= meta["min"]:
-        bound = f"> {meta['min']}" if meta.get("exclusive_min") else f">= {meta['min']}"
-        allowed = f"[{meta['min']}, {meta['max']}]" if "max" in meta else bound
-        raise ScenarioError(f"{value} is out of range; allowed: {allowed}", file=file, key=key)
-    if "max" in meta and value > meta["max"]:
-        raise ScenarioError(f"{value} is out of range; allowed: [{meta['min']}, {meta['max']}]", file=file, key=key)
+    if "min" in meta or "max" in meta:
+        low, high = meta.get("min"), meta.get("max")
+        too_low = low is not None and (value <= low if meta.get("exclusive_min") else value < low)
+        if too_low or (high is not None and value > high):
+            raise ScenarioError(f"{value} is out of range; allowed: {allowed_range(meta)}", file=file, key=key)
+
+
+def allowed_range(meta: Any) -> str:
+    """The range in a field's metadata as text, e.g. '(0.0, 100.0]' or '>= 0'."""
+    low, high = meta.get("min"), meta.get("max")
+    show = {k: _number(v) for k, v in (("min", low), ("max", high)) if v is not None}
+    if high is None:
+        return f"> {show['min']}" if meta.get("exclusive_min") else f">= {show['min']}"
+    if low is None:
+        return f"<= {show['max']}"
+    return f"{'(' if meta.get('exclusive_min') else '['}{show['min']}, {show['max']}]"
+
+
+def _number(v: Any) -> str:
+    if isinstance(v, date):
+        return v.isoformat()
+    return str(v) if abs(v) < 1e6 else f"{v:g}"
 
 
 def _join(key: str, name: str) -> str:

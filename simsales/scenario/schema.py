@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
+from simsales.scenario import bounds as B
 from simsales.scenario.events import RiskRule, Shock, Strategy
 
 POWERTRAINS = ("BEV", "PHEV", "ICE")
@@ -26,31 +27,31 @@ def prob(doc: str = "") -> Any:
     return field(metadata={"min": 0.0, "max": 1.0, "doc": doc})
 
 
-def nonneg(doc: str = "") -> Any:
-    """A count, price, rate or duration that cannot be negative."""
-    return field(metadata={"min": 0.0, "doc": doc})
+def nonneg(doc: str = "", *, max: float) -> Any:
+    """A count, price, rate or duration that cannot be negative, up to `max` (see `bounds`)."""
+    return field(metadata={"min": 0.0, "max": max, "doc": doc})
 
 
-def positive(doc: str = "") -> Any:
-    """A strictly positive quantity (a mean duration, a scale)."""
-    return field(metadata={"min": 0.0, "exclusive_min": True, "doc": doc})
+def positive(doc: str = "", *, max: float) -> Any:
+    """A strictly positive quantity (a mean duration, a scale), up to `max` (see `bounds`)."""
+    return field(metadata={"min": 0.0, "exclusive_min": True, "max": max, "doc": doc})
 
 
-def free(doc: str = "") -> Any:
-    """A utility weight or shift: any real number."""
-    return field(metadata={"doc": doc})
+def free(doc: str = "", *, bound: float = B.MAX_UTILITY) -> Any:
+    """A utility weight or shift: a real number in [-bound, bound] (`exp()` of it stays finite)."""
+    return field(metadata={"min": -bound, "max": bound, "doc": doc})
 
 
 @dataclass(frozen=True)
 class RunSpec:
     """Horizon and size of one run."""
 
-    start_date: date = field(metadata={"doc": "first recorded day"})
-    days: int = positive("recorded days from start_date")
-    warmup_days: int = nonneg("days simulated before start_date and not recorded")
-    n_consumers: int = positive("consumer agents in the population")
-    real_population: float = positive("real prospective-buyer households the population stands for")
-    seed: int = nonneg("default seed when none is given")
+    start_date: date = field(metadata={"min": B.MIN_START_DATE, "max": B.MAX_START_DATE, "doc": "first recorded day"})
+    days: int = positive("recorded days from start_date", max=B.MAX_HORIZON_DAYS)
+    warmup_days: int = nonneg("days simulated before start_date and not recorded", max=B.MAX_HORIZON_DAYS)
+    n_consumers: int = positive("consumer agents in the population", max=B.MAX_CONSUMERS)
+    real_population: float = positive("real prospective-buyer households the population stands for", max=B.MAX_REAL_POPULATION)
+    seed: int = nonneg("default seed when none is given", max=B.MAX_SEED)
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class Product:
     id: str
     powertrain: Literal["BEV", "PHEV", "ICE"]
     brand_type: Literal["domestic", "jv"]
-    price: float = positive("list price, yuan, VAT included")
+    price: float = positive("list price, yuan, VAT included", max=B.MAX_YUAN)
     appeal: float = free("alternative-specific utility constant")
     winter_range_loss: float = prob("share of range lost in winter (0 for ICE)")
 
@@ -72,23 +73,25 @@ class PopulationSpec:
     age_shares: dict[str, float] = field(metadata={"keys": AGE_BANDS, "simplex": True})
     tier_shares: dict[str, float] = field(metadata={"keys": TIERS, "simplex": True})
     owner_share: float = prob("households that own a car (replacement / trade-in candidates)")
-    entry_rate_owner: float = nonneg("market entries per owner household per year")
-    entry_rate_nonowner: float = nonneg("market entries per non-owner household per year")
-    young_entry_mult: float = nonneg("entry-rate multiplier for buyers under 36")
-    lower_tier_entry_mult: float = nonneg("entry-rate multiplier for lower-tier households")
+    entry_rate_owner: float = nonneg("market entries per owner household per year", max=B.MAX_RATE_PER_YEAR)
+    entry_rate_nonowner: float = nonneg("market entries per non-owner household per year", max=B.MAX_RATE_PER_YEAR)
+    young_entry_mult: float = nonneg("entry-rate multiplier for buyers under 36", max=B.MAX_FACTOR)
+    lower_tier_entry_mult: float = nonneg("entry-rate multiplier for lower-tier households", max=B.MAX_FACTOR)
     online_research_prob: float = prob("probability an entrant researches online first (36+)")
     online_research_prob_young: float = prob("same for buyers under 36")
-    nev_wtp_mean: float = free("mean premium share a consumer would pay for an NEV")
-    nev_wtp_sd: float = nonneg("spread of that premium across consumers")
-    nev_wtp_tier1_shift: float = free("shift of the NEV premium in tier-1 cities")
-    nev_wtp_lower_shift: float = free("shift of the NEV premium in lower tiers")
-    nev_wtp_young_shift: float = free("shift of the NEV premium for buyers under 36")
-    price_sensitivity: float = positive("utility lost per 100,000 yuan of net price")
-    price_sensitivity_sd: float = nonneg("log-normal spread of price sensitivity")
-    lower_tier_price_mult: float = positive("price-sensitivity multiplier in lower tiers")
+    nev_wtp_mean: float = free("mean premium share a consumer would pay for an NEV", bound=10.0)
+    nev_wtp_sd: float = nonneg("spread of that premium across consumers", max=10.0)
+    nev_wtp_tier1_shift: float = free("shift of the NEV premium in tier-1 cities", bound=10.0)
+    nev_wtp_lower_shift: float = free("shift of the NEV premium in lower tiers", bound=10.0)
+    nev_wtp_young_shift: float = free("shift of the NEV premium for buyers under 36", bound=10.0)
+    price_sensitivity: float = positive("utility lost per 100,000 yuan of net price", max=B.MAX_UTILITY)
+    price_sensitivity_sd: float = nonneg("log-normal spread of price sensitivity", max=10.0)
+    lower_tier_price_mult: float = positive("price-sensitivity multiplier in lower tiers", max=B.MAX_FACTOR)
     previous_group_known: float = prob("owners whose previous car came from a modelled dealer group")
-    nev_wtp_trend_per_year: float = free("yearly change of every consumer's NEV premium (0 at run.start_date)")
-    demand_trend_per_year: float = free("yearly growth of market entry (0 at run.start_date)")
+    nev_wtp_trend_per_year: float = free("yearly change of every consumer's NEV premium (0 at run.start_date)", bound=B.MAX_TREND)
+    demand_trend_per_year: float = field(
+        metadata={"min": -1.0, "exclusive_min": True, "max": B.MAX_TREND, "doc": "yearly growth of market entry (0 at run.start_date)"}
+    )
     seasonal_purchase: dict[str, float] = field(
         default_factory=lambda: dict.fromkeys(MONTHS, 1.0),
         metadata={
@@ -107,20 +110,20 @@ class StoreFormat:
     name: str
     share: float = prob("share of the network's stores")
     products: tuple[str, ...] = field(metadata={"doc": "product ids this format sells"})
-    staff: float = positive("sales staff at a full-size store")
+    staff: float = positive("sales staff at a full-size store", max=B.MAX_STAFF)
     direct: bool = field(metadata={"doc": "agency/direct store: no manufacturer push"})
     attractiveness: float = free("utility of the format when a consumer picks a store")
-    push_ratio: float = nonneg("manufacturer wholesale push vs the store's own order")
-    replenish_days: int = nonneg("replenishment lead time in days")
-    stock_cover_months: float = nonneg("months of sales the store aims to hold")
-    financing_rate: float = nonneg("annual financing cost of stock")
+    push_ratio: float = nonneg("manufacturer wholesale push vs the store's own order", max=B.MAX_PUSH)
+    replenish_days: int = nonneg("replenishment lead time in days", max=B.MAX_REPLENISH_DAYS)
+    stock_cover_months: float = nonneg("months of sales the store aims to hold", max=120.0)
+    financing_rate: float = nonneg("annual financing cost of stock", max=1.0)
     base_discount: float = prob("discount off list price")
-    markdown_age_days: int = nonneg("stock older than this is marked down")
+    markdown_age_days: int = nonneg("stock older than this is marked down", max=B.MAX_STEP_DAYS)
     markdown: float = prob("markdown on aged stock")
-    response_minutes: float = nonneg("mean minutes until an online lead is answered")
+    response_minutes: float = nonneg("mean minutes until an online lead is answered", max=B.MAX_MINUTES)
     info_handover: float = prob("share of online inquiry information that reaches the store")
-    acquisition_per_lead: float = nonneg("marketing spend per lead, yuan")
-    fixed_cost_month: float = nonneg("rent and overheads per store and month, yuan")
+    acquisition_per_lead: float = nonneg("marketing spend per lead, yuan", max=B.MAX_YUAN)
+    fixed_cost_month: float = nonneg("rent and overheads per store and month, yuan", max=B.MAX_YUAN)
     margin: float = prob("gross margin on list price before discounts")
 
 
@@ -128,11 +131,11 @@ class StoreFormat:
 class NetworkSpec:
     """The dealer network: formats, tiers, groups and the focal firm."""
 
-    real_dealers: float = positive("real outlets in the market")
-    min_dealers: int = positive("floor on dealer agents at small population sizes")
+    real_dealers: float = positive("real outlets in the market", max=B.MAX_REAL_POPULATION)
+    min_dealers: int = positive("floor on dealer agents at small population sizes", max=B.MAX_DEALER_AGENTS)
     lower_tier_dealer_share: float = prob("share of stores in lower-tier cities")
     tier1_dealer_share: float = prob("share of stores in tier-1 cities")
-    groups: int = positive("dealer groups; group 0 is the focal firm")
+    groups: int = positive("dealer groups; group 0 is the focal firm", max=B.MAX_COUNT)
     focal_store_share: float = prob("focal firm's share of stores")
     formats: tuple[StoreFormat, ...] = field(metadata={"doc": "store formats"})
 
@@ -141,80 +144,80 @@ class NetworkSpec:
 class SalesforceSpec:
     """Salespeople: knowledge, capacity, incentives, tenure and turnover."""
 
-    capacity_per_day: float = positive("store visits a salesperson serves well in a day")
+    capacity_per_day: float = positive("store visits a salesperson serves well in a day", max=B.MAX_COUNT)
     knowledge_mean: float = prob("mean NEV product knowledge of an experienced salesperson")
-    knowledge_sd: float = nonneg("spread of NEV knowledge")
+    knowledge_sd: float = nonneg("spread of NEV knowledge", max=1.0)
     new_hire_knowledge: float = prob("NEV knowledge of a new hire")
-    learning_per_month: float = nonneg("knowledge gained per month of tenure")
-    onboarding_months: float = positive("months until a new hire sells at full productivity")
+    learning_per_month: float = nonneg("knowledge gained per month of tenure", max=1.0)
+    onboarding_months: float = positive("months until a new hire sells at full productivity", max=1200.0)
     volume_weight: float = prob("weight of volume/stock KPIs in appraisal (rest: satisfaction)")
     monthly_attrition: float = prob("probability a salesperson leaves in a month")
     hire_prob_month: float = prob("probability a vacancy is filled in a month")
     initial_vacancy: float = prob("share of planned positions empty at the start")
-    salary_month: float = nonneg("fixed pay per salesperson and month, yuan")
-    commission_per_unit: float = nonneg("commission per unit sold, yuan")
-    tenure_mean_months: float = positive("mean tenure of the initial salesforce")
+    salary_month: float = nonneg("fixed pay per salesperson and month, yuan", max=B.MAX_YUAN)
+    commission_per_unit: float = nonneg("commission per unit sold, yuan", max=B.MAX_YUAN)
+    tenure_mean_months: float = positive("mean tenure of the initial salesforce", max=1200.0)
 
 
 @dataclass(frozen=True)
 class JourneyParams:
     """The buyer's journey from research to order."""
 
-    research_days: float = positive("mean online research days")
-    research_days_shape: float = positive("gamma shape of research duration")
+    research_days: float = positive("mean online research days", max=B.MAX_STEP_DAYS)
+    research_days_shape: float = positive("gamma shape of research duration", max=B.MAX_COUNT)
     research_dropout: float = prob("researchers who defer after research")
     online_lead_prob: float = prob("researchers who submit an online lead before visiting")
-    extra_online_leads: float = nonneg("mean further stores an online researcher sends the same inquiry to")
-    showroom_sessions: float = positive("online showroom sessions per researcher")
-    response_tau_minutes: float = positive("response time at which 63% of online leads go cold")
+    extra_online_leads: float = nonneg("mean further stores an online researcher sends the same inquiry to", max=B.MAX_EXTRA_LEADS)
+    showroom_sessions: float = positive("online showroom sessions per researcher", max=B.MAX_COUNT)
+    response_tau_minutes: float = positive("response time at which 63% of online leads go cold", max=B.MAX_MINUTES)
     cold_lead_floor: float = prob("online leads that go cold even with instant response")
-    visit_delay_days: float = positive("mean days from lead or decision to the store visit")
+    visit_delay_days: float = positive("mean days from lead or decision to the store visit", max=B.MAX_STEP_DAYS)
     test_drive_base: float = free("logit of test-drive probability at neutral push")
     test_drive_push: float = free("logit shift of test drives per unit of volume weight")
     test_drive_nev_knowledge: float = free("logit shift of test drives per unit of the salesperson's product knowledge")
-    no_test_drive_penalty: float = nonneg("utility lost when ordering without a test drive")
+    no_test_drive_penalty: float = nonneg("utility lost when ordering without a test drive", max=B.MAX_UTILITY)
     outside_utility: float = free("utility of leaving the store without ordering")
     repeat_visit_prob: float = prob("non-buyers who come back to the same store")
     switch_store_prob: float = prob("non-buyers who try another store")
-    max_visits: int = positive("store visits after which a consumer defers")
-    decision_days: float = positive("mean days from test drive to decision")
-    delivery_days: float = positive("mean days from order to delivery when in stock")
+    max_visits: int = positive("store visits after which a consumer defers", max=B.MAX_COUNT)
+    decision_days: float = positive("mean days from test drive to decision", max=B.MAX_STEP_DAYS)
+    delivery_days: float = positive("mean days from order to delivery when in stock", max=B.MAX_STEP_DAYS)
     backorder_cancel_prob: float = prob("orders cancelled when the car is not in stock")
-    repeat_question_penalty: float = nonneg("utility lost when online information did not reach the store")
-    overload_penalty: float = nonneg("utility lost per unit of salesperson overload")
+    repeat_question_penalty: float = nonneg("utility lost when online information did not reach the store", max=B.MAX_UTILITY)
+    overload_penalty: float = nonneg("utility lost per unit of salesperson overload", max=B.MAX_UTILITY)
     knowledge_weight: float = free("utility of NEVs per unit of salesperson NEV knowledge")
     wom_weight: float = free("utility per satisfaction point of a product's recent owners vs 80")
     referral_loyalty: float = prob("referred consumers who go to the referrer's group")
     previous_group_loyalty: float = free("utility of the group that sold the previous car")
     same_tier_store_prob: float = prob("consumers who shop in their own city tier")
-    store_logsum_weight: float = nonneg("weight of a store format's expected product utility in store choice")
+    store_logsum_weight: float = nonneg("weight of a store format's expected product utility in store choice", max=B.MAX_UTILITY)
 
 
 @dataclass(frozen=True)
 class OwnershipParams:
     """After delivery: satisfaction, complaints, referrals, churn and replacement."""
 
-    base_satisfaction: float = nonneg("satisfaction points with nothing going wrong")
-    satisfaction_sd: float = nonneg("spread of satisfaction")
-    misdescribe_base: float = nonneg("misdescription propensity: probability = base x volume weight x (1 - knowledge), capped at 1")
-    misdescribe_penalty: float = nonneg("points lost when range was misdescribed")
+    base_satisfaction: float = nonneg("satisfaction points with nothing going wrong", max=B.MAX_POINTS)
+    satisfaction_sd: float = nonneg("spread of satisfaction", max=B.MAX_POINTS)
+    misdescribe_base: float = nonneg("misdescription propensity: probability = base x volume weight x (1 - knowledge), capped at 1", max=10.0)
+    misdescribe_penalty: float = nonneg("points lost when range was misdescribed", max=B.MAX_POINTS)
     winter_explain_knowledge: float = prob("probability a fully knowledgeable salesperson explains winter range")
-    winter_penalty: float = nonneg("points lost per unit winter range loss when unaware")
-    repeat_question_penalty: float = nonneg("points lost when asked the same questions again")
-    delay_penalty_per_week: float = nonneg("points lost per week of delivery delay")
-    repair_wait_days: float = nonneg("mean repair wait in days")
-    repair_wait_penalty: float = nonneg("points lost per day of repair wait")
-    first_service_days: int = positive("days after delivery when churn, complaint and referral resolve")
+    winter_penalty: float = nonneg("points lost per unit winter range loss when unaware", max=B.MAX_POINTS)
+    repeat_question_penalty: float = nonneg("points lost when asked the same questions again", max=B.MAX_POINTS)
+    delay_penalty_per_week: float = nonneg("points lost per week of delivery delay", max=B.MAX_POINTS)
+    repair_wait_days: float = nonneg("mean repair wait in days", max=B.MAX_STEP_DAYS)
+    repair_wait_penalty: float = nonneg("points lost per day of repair wait", max=B.MAX_POINTS)
+    first_service_days: int = positive("days after delivery when churn, complaint and referral resolve", max=B.MAX_STEP_DAYS)
     complaint_base: float = prob("complaint probability at satisfaction 80")
-    complaint_slope: float = nonneg("log-odds increase of complaint per point below 80")
+    complaint_slope: float = nonneg("log-odds increase of complaint per point below 80", max=B.MAX_SLOPE)
     churn_base: float = prob("probability an owner is lost at satisfaction 80")
-    churn_slope: float = nonneg("log-odds decrease of churn per point above 80")
+    churn_slope: float = nonneg("log-odds decrease of churn per point above 80", max=B.MAX_SLOPE)
     referral_base: float = prob("probability an owner refers a new buyer at satisfaction 80")
-    referral_slope: float = nonneg("log-odds increase of referral per point above 80")
-    very_satisfied_at: float = nonneg("satisfaction points counted as 'very satisfied'")
-    promoter_at: float = nonneg("satisfaction points counted as an NPS promoter")
-    detractor_below: float = nonneg("satisfaction points below which an owner is a detractor")
-    replacement_years: float = positive("mean years a new owner keeps the car")
+    referral_slope: float = nonneg("log-odds increase of referral per point above 80", max=B.MAX_SLOPE)
+    very_satisfied_at: float = nonneg("satisfaction points counted as 'very satisfied'", max=B.MAX_POINTS)
+    promoter_at: float = nonneg("satisfaction points counted as an NPS promoter", max=B.MAX_POINTS)
+    detractor_below: float = nonneg("satisfaction points below which an owner is a detractor", max=B.MAX_POINTS)
+    replacement_years: float = positive("mean years a new owner keeps the car", max=100.0)
 
 
 @dataclass(frozen=True)
@@ -222,7 +225,7 @@ class InventoryParams:
     """Stock planning shared by all stores."""
 
     forecast_smoothing: float = prob("weight of today's sales in the daily demand forecast")
-    order_every_days: int = positive("days between store replenishment orders")
+    order_every_days: int = positive("days between store replenishment orders", max=365)
 
 
 @dataclass(frozen=True)
@@ -232,9 +235,9 @@ class PolicySpec:
     purchase_tax_rate: float = prob("purchase tax on the pre-VAT price")
     vat_rate: float = prob("VAT included in list prices")
     nev_tax_exemption: float = prob("share of NEV purchase tax exempted (1 = full)")
-    nev_tax_cap: float = nonneg("maximum exemption per car, yuan")
-    trade_in_subsidy_nev: float = nonneg("subsidy for trading in an old car for an NEV, yuan")
-    trade_in_subsidy_ice: float = nonneg("subsidy for trading in an old car for an ICE car, yuan")
+    nev_tax_cap: float = nonneg("maximum exemption per car, yuan", max=B.MAX_YUAN)
+    trade_in_subsidy_nev: float = nonneg("subsidy for trading in an old car for an NEV, yuan", max=B.MAX_YUAN)
+    trade_in_subsidy_ice: float = nonneg("subsidy for trading in an old car for an ICE car, yuan", max=B.MAX_YUAN)
 
 
 @dataclass(frozen=True)
