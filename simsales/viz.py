@@ -3,7 +3,7 @@
 Start it with `solara run simsales/viz.py` (needs the `viz` extra; `Page` is the served component).  The parameter controls
 rebuild the model from keyword arguments, as Mesa's visualisation expects.  Each step is one
 day; the charts read the model's DataCollector and scale agent counts to the real market
-(`real_population / n_consumers` real households per consumer agent), warm-up days shaded.
+(scaled by `simsales.units.real_scale`, real households per consumer agent), warm-up days shaded.
 For whole scenarios with replicates and KPIs use the dashboard (`python -m simsales.dashboard`).
 """
 

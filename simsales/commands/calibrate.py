@@ -10,7 +10,7 @@ from pathlib import Path
 
 from simsales._paths import default_file
 from simsales.calibration.api import DEFAULT_BUDGET
-from simsales.commands.checks import InputError, check_memory, nonneg_int, positive_int, writable_folder
+from simsales.commands.checks import InputError, check_memory, consumer_count, nonneg_int, positive_int, writable_folder
 
 #: Where a calibration writes unless told otherwise (relative to the working directory).
 DEFAULT_OUT = Path("out") / "calibration"
@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--jobs", type=positive_int, default=min(os.cpu_count() or 1, 2), help="parallel simulations (default: 2 or the CPU count)")
     p.add_argument("--holdout", default="", help="comma-separated target ids left out of the fit and reported as predictions")
     p.add_argument("--seeds", type=positive_int, default=3, help="common seeds per candidate in the search (default 3)")
-    p.add_argument("--consumers", type=positive_int, default=None, help="consumers per search run (default: the scenario's, 200,000)")
+    p.add_argument("--consumers", type=consumer_count, default=None, help="consumers per search run (default: the scenario's, 200,000)")
     p.add_argument("--report-seeds", type=positive_int, default=10, help="seeds of the final check at default size (default 10)")
     p.add_argument("--sensitivity-seeds", type=nonneg_int, default=1, help="seeds for the finite-difference identification (0: skip)")
     p.add_argument("--select", type=positive_int, default=4, help="best candidates re-run on fresh seeds before choosing the fit (default 4)")

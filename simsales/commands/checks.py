@@ -12,6 +12,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from simsales.scenario.bounds import MAX_CONSUMERS, MAX_HORIZON_DAYS
+
 #: Peak memory per consumer agent (bytes) and of the rest of a run, measured with ru_maxrss at
 #: 20,000 to 3,000,000 consumers (about 111 bytes per consumer; rounded up for headroom).
 BYTES_PER_CONSUMER = 128
@@ -24,8 +26,8 @@ class InputError(ValueError):
     """A command-line value refused before any simulation; the message names the flag."""
 
 
-#: Longest horizon a day-count flag accepts (100 years; calendar dates end in year 9999).
-MAX_DAYS = 36_500
+#: Longest horizon a day-count flag accepts: the scenario schema's bound (simsales.scenario.bounds).
+MAX_DAYS = MAX_HORIZON_DAYS
 
 
 def _integer(text: str, minimum: int, maximum: int | None = None) -> int:
@@ -48,6 +50,11 @@ def positive_int(text: str) -> int:
 def nonneg_int(text: str) -> int:
     """argparse type: a whole number >= 0 (seeds, optional stages that 0 switches off)."""
     return _integer(text, 0)
+
+
+def consumer_count(text: str) -> int:
+    """argparse type: consumer agents, 1 to the schema's MAX_CONSUMERS."""
+    return _integer(text, 1, MAX_CONSUMERS)
 
 
 def day_count(text: str) -> int:

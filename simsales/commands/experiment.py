@@ -6,7 +6,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from simsales.commands.checks import InputError, check_memory, day_count, positive_int, warmup_day_count, writable_folder
+from simsales.commands.checks import (
+    InputError,
+    check_memory,
+    consumer_count,
+    day_count,
+    positive_int,
+    warmup_day_count,
+    writable_folder,
+)
 from simsales.experiments import ExperimentResult, load_experiment, plan, run_experiment
 from simsales.experiments.executors import DaskExecutor, Executor, make_executor
 from simsales.experiments.report import late_event_warnings, markdown_table, with_units
@@ -26,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--smoke", action="store_true", help="reduced size from the spec's [smoke] table (what CI runs)")
     p.add_argument("--replicates", type=positive_int, default=None, help="override the number of replicates")
     p.add_argument("--max-replicates", type=positive_int, default=None, help="cap on adaptive replicates (= --replicates: no adaptive growth)")
-    p.add_argument("--consumers", type=positive_int, default=None, help="override n_consumers of every arm")
+    p.add_argument("--consumers", type=consumer_count, default=None, help="override n_consumers of every arm")
     p.add_argument("--days", type=day_count, default=None, help="override recorded days of every arm")
     p.add_argument("--warmup-days", type=warmup_day_count, default=None, help="override warm-up days of every arm")
     p.add_argument("--no-retry", action="store_true", help="keep runs that failed before as failed instead of retrying them")

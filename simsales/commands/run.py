@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from simsales.commands.checks import check_memory, day_count, nonneg_int, positive_int, writable_folder
+from simsales.commands.checks import check_memory, consumer_count, day_count, nonneg_int, positive_int, writable_folder
 from simsales.experiments.report import MAX_RELATIVE, relative_change
 from simsales.kpis import REGISTRY
 from simsales.model import MarketModel
@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="scenario TOML file, or a shipped one by name, e.g. shipped:strategy_ai_customer_service (default: 2023 baseline)",
     )  # fmt: skip
     p.add_argument("--days", type=day_count, default=None, help="recorded days (default: scenario's)")
-    p.add_argument("--consumers", type=positive_int, default=None, help="consumer agents (default: scenario's)")
+    p.add_argument("--consumers", type=consumer_count, default=None, help="consumer agents (default: scenario's)")
     p.add_argument("--seed", type=nonneg_int, default=None, help="random seed (default: scenario's)")
     p.add_argument("--out", type=Path, default=None, help="folder for kpis.csv, Parquet series and plots (docs/outputs.md)")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
@@ -53,8 +53,12 @@ def execute(args: argparse.Namespace) -> int:
 
     out = writable_folder(args.out, "--out")
     sizes = {"run.n_consumers": args.consumers, "run.days": args.days}
-    spec = load_scenario(args.scenario)
-    spec = spec.replace(**{k: v for k, v in sizes.items() if v is not None}) if any(sizes.values()) else spec
+    # an override the scenario refuses is reported with the flag that set it
+    spec = load_scenario(
+        args.scenario,
+        overrides={k: v for k, v in sizes.items() if v is not None},
+        labels={"run.n_consumers": "--consumers", "run.days": "--days"},
+    )
     seed = args.seed if args.seed is not None else spec.run.seed
     base_spec = None if args.no_baseline else baseline_for(spec, args.scenario, args.baseline)
     comparison = None

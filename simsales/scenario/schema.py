@@ -164,7 +164,9 @@ class JourneyParams:
     """The buyer's journey from research to order."""
 
     research_days: float = positive("mean online research days", max=B.MAX_STEP_DAYS)
-    research_days_shape: float = positive("gamma shape of research duration", max=B.MAX_COUNT)
+    # below a shape of 0.05 a gamma puts nearly all mass at zero, and the scale research_days /
+    # shape overflows for denormal shapes (NaN research times)
+    research_days_shape: float = field(metadata={"min": 0.05, "max": B.MAX_COUNT, "doc": "gamma shape of research duration"})
     research_dropout: float = prob("researchers who defer after research")
     online_lead_prob: float = prob("researchers who submit an online lead before visiting")
     extra_online_leads: float = nonneg("mean further stores an online researcher sends the same inquiry to", max=B.MAX_EXTRA_LEADS)
