@@ -102,6 +102,7 @@ def finish_research(model: MarketModel, idx: np.ndarray) -> None:
     rec.add("showroom_sessions", streams.poisson(Purpose.SHOWROOM_SESSIONS, idx, day, j.showroom_sessions).sum())
     u = streams.uniform(Purpose.RESEARCH_OUTCOME, idx, day)
     drop = u < j.research_dropout
+    rec.add("research_dropouts", drop.sum())
     leave_market(model, idx[drop], "defer after research")
     idx, u = idx[~drop], (u[~drop] - j.research_dropout) / max(1.0 - j.research_dropout, 1e-12)
     dealers = choose_dealer(model, idx)
@@ -350,6 +351,12 @@ def visit_store(model: MarketModel, idx: np.ndarray) -> None:
     u = model.streams.uniform(Purpose.VISIT, idx, model.day, 3)
     sp = model.salesforce.assign(d, u[:, 0])
     pop.salesperson[idx] = sp
+    unserved = sp < 0
+    if unserved.any():  # a store with nobody on its floor cannot serve or sell: come back, go elsewhere or leave
+        rec.add("unserved_visits", unserved.sum())
+        pop.log(idx[unserved], model.day, "nobody to serve: leaves the store")
+        after_no_order(model, idx[unserved], u[unserved, 2])
+        idx, d, sp, u = idx[~unserved], d[~unserved], sp[~unserved], u[~unserved]
     knowledge, volume, ramp = _salesperson_values(model, sp)
     capacity = np.append(model.salesforce.capacity, 1.0)[sp] * ramp
     load = np.bincount(sp + 1, minlength=model.salesforce.n_slots + 1)[sp + 1]

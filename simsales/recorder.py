@@ -15,7 +15,7 @@ FLOWS = (
     "entries", "entries_online", "entries_referred", "research_done", "research_days_sum", "research_dropouts",
     "online_leads", "walkin_leads", "showroom_sessions", "leads_cold", "online_lead_visits",
     "repeat_questions", "visits", "store_visitors", "test_drives", "orders", "orders_after_td",
-    "backorders", "cancellations", "drops", "switches",
+    "backorders", "cancellations", "drops", "switches", "unserved_visits",
     "deliveries", "deliveries_BEV", "deliveries_PHEV", "deliveries_ICE", "deliveries_domestic",
     "deliveries_lower_tier", "deliveries_focal", "deliveries_trade_in", "deliveries_referred",
     "deliveries_25_35", "deliveries_genz", "nev_revenue", "revenue", "buyer_visits_sum",

@@ -16,8 +16,9 @@ Factory = Callable[..., MarketModel]
 
 
 def model_with(make_model: Factory, **params: float) -> MarketModel:
-    """A small model at day 0 with parameter overrides (dotted paths)."""
-    return make_model(n_consumers=5_000, days=30, warmup_days=30, params=params or None)
+    """A small model at day 0 with parameter overrides (dotted paths), every store staffed (at this
+    size a store agent has one sales position; a vacant one could not serve the visitors under test)."""
+    return make_model(n_consumers=5_000, days=30, warmup_days=30, params={"salesforce.initial_vacancy": 0.0, **params})
 
 
 def pick(model: MarketModel, n: int, state: State, dealer: int | None = None) -> np.ndarray:
@@ -320,3 +321,21 @@ def test_after_too_many_visits_consumers_leave(make_model: Factory) -> None:
     assert states(model, idx[50:]) == {"OUT"}
     assert np.all(pop.dealer[idx] == -1)
     assert flow(model, "drops") == 100
+
+
+def test_a_store_with_nobody_on_the_floor_cannot_sell() -> None:
+    """No salespeople anywhere: visitors are not served, nobody orders in a store (issue: 82% of
+    normal sales went on with zero headcount); only online decisions, which need no store staff, remain."""
+    from simsales.model import MarketModel
+
+    size = {"n_consumers": 8_000, "days": 60, "warmup_days": 60}
+    staffed = MarketModel(seed=3, **size)
+    empty = MarketModel(seed=3, params={"salesforce.initial_vacancy": 1.0, "salesforce.hire_prob_month": 0.0}, **size)
+    for model in (staffed, empty):
+        model.run_model()
+    assert empty.salesforce.headcount() == 0
+    assert empty.recorder.total("unserved_visits") == empty.recorder.total("visits") > 0
+    assert empty.recorder.total("orders") == empty.recorder.total("online_decisions") == 0
+    # at this size a store agent has one sales position, so a few stores start with it vacant
+    assert staffed.recorder.total("unserved_visits") < 0.3 * staffed.recorder.total("visits")
+    assert staffed.recorder.total("orders") > 0
