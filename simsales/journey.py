@@ -332,6 +332,23 @@ def _utility(model: MarketModel, idx: np.ndarray, price: np.ndarray, knowledge: 
     return utility
 
 
+def _nobody_on_the_floor(model: MarketModel) -> np.ndarray:
+    """Per store agent, the chance that a visitor finds no salesperson free to serve.
+
+    A store agent stands for a fraction (or many) of real stores, so the chance is that of a
+    real store of its format and firm: the vacancy share of its dealer group, to the power of
+    a real store's sales staff.  With normal vacancies it is nil (0.23^8); with every position
+    empty (a hiring freeze and an exodus) it is 1.  Pooling over the group keeps a
+    one-position store agent of a small run from being shut by one vacancy.
+    """
+    net, sf = model.network, model.salesforce
+    groups = int(net.group.max()) + 1
+    positions = np.bincount(net.group[sf.dealer], minlength=groups)
+    filled = np.bincount(net.group[sf.dealer[sf.filled]], minlength=groups)
+    vacancy = 1.0 - filled / np.maximum(positions, 1)
+    return vacancy[net.group] ** np.maximum(net.staff, 1.0)
+
+
 def visit_store(model: MarketModel, idx: np.ndarray) -> None:
     """A store visit: a salesperson serves, a test drive may follow, else the consumer decides on the spot."""
     pop, rec, net, j = model.population, model.recorder, model.network, model.spec.journey
@@ -348,10 +365,10 @@ def visit_store(model: MarketModel, idx: np.ndarray) -> None:
     rec.add("repeat_questions", (first & pop.info_lost[idx]).sum())
     pop.visits[idx] += 1
     pop.visits_here[idx] += 1
-    u = model.streams.uniform(Purpose.VISIT, idx, model.day, 3)
+    u = model.streams.uniform(Purpose.VISIT, idx, model.day, 4)
     sp = model.salesforce.assign(d, u[:, 0])
     pop.salesperson[idx] = sp
-    unserved = sp < 0
+    unserved = u[:, 3] < _nobody_on_the_floor(model)[d]
     if unserved.any():  # a store with nobody on its floor cannot serve or sell: come back, go elsewhere or leave
         rec.add("unserved_visits", unserved.sum())
         pop.log(idx[unserved], model.day, "nobody to serve: leaves the store")

@@ -336,6 +336,6 @@ def test_a_store_with_nobody_on_the_floor_cannot_sell() -> None:
     assert empty.salesforce.headcount() == 0
     assert empty.recorder.total("unserved_visits") == empty.recorder.total("visits") > 0
     assert empty.recorder.total("orders") == empty.recorder.total("online_decisions") == 0
-    # at this size a store agent has one sales position, so a few stores start with it vacant
-    assert staffed.recorder.total("unserved_visits") < 0.3 * staffed.recorder.total("visits")
-    assert staffed.recorder.total("orders") > 0
+    # normal vacancies leave a real store's floor empty almost never, even where a store agent
+    # of this small run has its one position vacant
+    assert staffed.recorder.total("unserved_visits") == 0 and staffed.recorder.total("orders") > 0
