@@ -193,10 +193,14 @@ def test_forecast_error_has_the_size_the_accuracy_says() -> None:
     model.run_model()
     net, inv = model.network, model.spec.inventory
     cells = net.sells & (net.forecast > 0) & (net.sells.sum(axis=1) > 2)[:, None]  # stores with a mix to misjudge
-    for rows, accuracy in ((net.focal, inv.forecast_accuracy_focal), (~net.focal, inv.forecast_accuracy)):
+    size = {}
+    for name, rows, accuracy in (("focal", net.focal, inv.forecast_accuracy_focal), ("others", ~net.focal, inv.forecast_accuracy)):
         error = net.forecast_error[rows][cells[rows]]
         assert error.size > 300
-        assert np.mean(np.abs(error)) == pytest.approx(1 - accuracy, rel=0.15)
+        size[name] = np.mean(np.abs(error))
+        # 1 - accuracy less the part common to a store's models (0.6-0.9 of it for 3-6 models)
+        assert 0.55 * (1 - accuracy) < size[name] < 0.95 * (1 - accuracy)
+    assert size["focal"] > size["others"]
 
 
 def test_better_forecasts_lower_stock_and_stock_outs_not_sales() -> None:
@@ -212,3 +216,17 @@ def test_better_forecasts_lower_stock_and_stock_outs_not_sales() -> None:
     assert stock(treated) < stock(base)
     assert sum(total(m, "backorders") for m in treated) < sum(total(m, "backorders") for m in base)
     assert sum(total(m, "deliveries") for m in treated) >= 0.995 * sum(total(m, "deliveries") for m in base)
+
+
+def test_inventory_sharing_serves_stock_outs_from_the_pool_and_loses_no_sales() -> None:
+    # when written (3 seeds pooled, every store pooled, cover x 0.8): stock -38%, backorders -95%,
+    # deliveries +1.1%; before, transfers were only weekly rebalancing (backorders -21%, deliveries -0.7%)
+    sharing = {"kind": "inventory_sharing", "start": "2023-01-15", "cover_factor": 0.8, "scope": {"firm": "all"}}
+    size = {"n_consumers": 20_000, "days": 120}
+    base = [run(scenario(**size), s) for s in SEEDS]
+    treated = [run(scenario(strategies=[sharing], **size), s) for s in SEEDS]
+    assert sum(total(m, "backorders") for m in treated) < 0.5 * sum(total(m, "backorders") for m in base)
+    assert sum(total(m, "cancellations") for m in treated) < sum(total(m, "cancellations") for m in base)
+    assert sum(total(m, "deliveries") for m in treated) >= sum(total(m, "deliveries") for m in base)
+    for m in treated:
+        assert total(m, "strategy_cost") == pytest.approx(total(m, "transfers") * 1500)

@@ -186,12 +186,12 @@ class Network:
         cell and order day; the first call draws the error from its stationary distribution.
         """
         z = streams.normal(Purpose.FORECAST_ERROR, np.arange(self.forecast.size), day).reshape(self.forecast.shape)
-        # the error misjudges the mix of a store's demand, not its total: centred on the store's
-        # demand-weighted mean, so stores plan the same total stock and hold it in the wrong models
-        # (rescaled to unit variance, so the error keeps the size the accuracy gives)
+        # the error misjudges the mix of a store's demand, not its total: the part common to the
+        # store's models (its demand-weighted mean) is removed, so stores plan the same total stock
+        # and hold it in the wrong models; what remains is smaller than 1 - accuracy where a store
+        # sells few models (a store's total is easier to forecast than each model's)
         weight = self.forecast / np.maximum(self.forecast.sum(axis=1, keepdims=True), 1e-12)
-        var = 1.0 - 2.0 * weight + (weight**2).sum(axis=1, keepdims=True)
-        z = (z - (weight * z).sum(axis=1, keepdims=True)) / np.sqrt(np.where(var > 1e-9, var, np.inf))
+        z = z - (weight * z).sum(axis=1, keepdims=True)
         sd = (self.forecast_error_sd * factor)[:, None]
         self._error_var = sd**2
         if self._last_error_day is None:
