@@ -104,7 +104,7 @@ class MarketModel(mesa.Model):
         self.entry_rate = self._entry_rates()
         self.levers = Levers(self.network.n, len(self.catalogue))
         self.wom = np.full(len(self.catalogue), 80.0)
-        self.recorder = Recorder(self.total_days, run.warmup_days, run.start_date, self.network.n)
+        self.recorder = Recorder(self.total_days, run.warmup_days, run.start_date, self.network.n, len(self.catalogue))
         self.timeline.bind(self)
         self._price_today()
         self._trends_today()

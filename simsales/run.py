@@ -16,7 +16,7 @@ from simsales.scenario import Scenario
 
 @dataclass
 class RunResult:
-    """What a finished run produced: KPIs against targets, daily and monthly series, dealers."""
+    """What a finished run produced: KPIs against targets, daily and monthly series, dealers, products."""
 
     scenario: str
     seed: int | None
@@ -24,6 +24,9 @@ class RunResult:
     daily: pd.DataFrame
     monthly: pd.DataFrame
     dealers: pd.DataFrame
+    #: product x month in real units: orders, deliveries (cars), revenue (yuan paid to the store,
+    #: VAT included, before purchase tax and subsidy), avg_price (yuan per car); see `Recorder.products_monthly`
+    products: pd.DataFrame
 
     @classmethod
     def from_model(cls, model: MarketModel) -> RunResult:
@@ -35,6 +38,7 @@ class RunResult:
             daily=model.recorder.daily(),
             monthly=model.recorder.monthly(),
             dealers=dealer_table(model),
+            products=model.recorder.products_monthly(model.catalogue.ids, model.spec.run.real_population / model.spec.run.n_consumers),
         )
 
     def kpi(self, key: str) -> float:
@@ -49,6 +53,7 @@ class RunResult:
         self.daily.to_parquet(folder / "daily.parquet", index=False)
         self.monthly.to_parquet(folder / "monthly.parquet", index=False)
         self.dealers.to_parquet(folder / "dealers.parquet", index=False)
+        self.products.to_parquet(folder / "products.parquet", index=False)
         return folder
 
 
