@@ -35,11 +35,14 @@ class Anticipation:
         tax = np.zeros((days, len(cat)))
         subsidy = np.zeros((days, len(cat)))
         policy = PolicyState.from_spec(model.spec.policy)
-        for day in range(days):
+        scheduled = bool(model.timeline.policy_on(0))  # no policy event: the same policy every day
+        for day in range(days if scheduled else 1):
             for name, value in model.timeline.policy_on(day).items():
                 setattr(policy, name, value)
             tax[day] = policy.purchase_tax(cat, cat.list_price)
             subsidy[day] = policy.trade_in_subsidy(cat)
+        if not scheduled:
+            tax[1:], subsidy[1:] = tax[0], subsidy[0]
         self.subsidy = subsidy
         self.tax_loss = np.zeros_like(tax)
         self.subsidy_loss = np.zeros_like(tax)
