@@ -17,8 +17,6 @@ from simsales.agents.dealers import DAYS_PER_MONTH, Dealer, Network
 from simsales.agents.salespeople import Salesforce, Salesperson
 from simsales.events import Timeline
 from simsales.levers import Levers
-from simsales.market import adoption
-from simsales.market.anticipation import Anticipation
 from simsales.market.catalogue import Catalogue
 from simsales.market.policy import PolicyState
 from simsales.recorder import Recorder
@@ -108,9 +106,8 @@ class MarketModel(mesa.Model):
         self.log_season = np.log([self.spec.population.seasonal_purchase[m] for m in MONTHS])
         self.levers = Levers(self.network.n, len(self.catalogue))
         self.wom = np.full(len(self.catalogue), 80.0)
-        self.recorder = Recorder(self.total_days, run.warmup_days, run.start_date, self.network.n, len(self.catalogue))
+        self.recorder = Recorder(self.total_days, run.warmup_days, run.start_date, self.network.n)
         self.timeline.bind(self)
-        self.anticipation = Anticipation(self)
         self._price_today()
         self._trends_today()
         expected_daily = self.entry_rate.sum() / 365.0 * INITIAL_CONVERSION_GUESS
@@ -142,10 +139,6 @@ class MarketModel(mesa.Model):
         inv = self.spec.inventory
         self.network.set_forecast_accuracy(np.where(self.network.focal, inv.forecast_accuracy_focal, inv.forecast_accuracy))
         self.dealers = [Dealer(self, d) for d in range(self.network.n)]
-        # store cells (format x dealer group): the level at which store choice sees prices
-        groups = int(self.network.group.max()) + 1
-        self.dealer_cell = self.network.fmt.astype(np.int64) * groups + self.network.group
-        self.cell_format = np.repeat(np.arange(len(self.network.formats)), groups)
         # below the real-scale store count each store agent is a fraction of a real-size store:
         # its staff and fixed costs shrink with it, so per-consumer costs do not depend on size.
         # Generally an agent standing for w real outlets is w x n_consumers / real_population
@@ -191,33 +184,26 @@ class MarketModel(mesa.Model):
         return self.first_date + timedelta(days=self.day)
 
     def _price_today(self) -> None:
-        """Transaction price plus purchase tax per dealer x product, and the trade-in subsidy per product.
-
-        Store choice sees one price list per store cell (format x dealer group, `network.cell`):
-        the cell's mean list-price change on its format's base discount, so a competitor's price
-        cut makes only the competitor's stores more attractive.
-        """
+        """Transaction price plus purchase tax per dealer x product, and the trade-in subsidy per product."""
         net, price_factor = self.network, self.levers.price_factor
         self.list_price = self.catalogue.list_price[None, :] * price_factor  # dealer x product
         price = self.list_price * (1.0 - net.discount)
         self.net_price = price + self.policy.purchase_tax(self.catalogue, price)
-        discount = np.array([f.base_discount for f in net.formats])[self.cell_format][:, None]
-        list_price = self.catalogue.list_price[None, :] * (1.0 - discount)  # cell x product
-        if np.any(price_factor != 1.0):  # each cell's mean list-price change
-            n_cells = len(self.cell_format)
-            counts = np.bincount(self.dealer_cell, minlength=n_cells)[:, None]
-            sums = np.zeros((n_cells, price_factor.shape[1]))
-            np.add.at(sums, self.dealer_cell, price_factor)
+        list_price = self.catalogue.list_price[None, :] * (1.0 - np.array([[f.base_discount] for f in net.formats]))
+        if np.any(price_factor != 1.0):  # store choice sees each format's mean list-price change
+            counts = np.bincount(net.fmt, minlength=len(net.formats))[:, None]
+            sums = np.zeros((len(net.formats), price_factor.shape[1]))
+            np.add.at(sums, net.fmt, price_factor)
             list_price = list_price * np.where(counts > 0, sums / np.maximum(counts, 1), 1.0)
-        self.cell_net_price = list_price + self.policy.purchase_tax(self.catalogue, list_price)
+        self.format_net_price = list_price + self.policy.purchase_tax(self.catalogue, list_price)
         self.trade_in_subsidy = self.policy.trade_in_subsidy(self.catalogue)
 
     def _trends_today(self) -> None:
-        """Secular trends (NEV taste shift per product on a bounded diffusion path, market-entry growth) and the season."""
+        """Secular trends relative to the start date (NEV taste shift, market-entry growth) and the season."""
         spec = self.spec.population
         today = self.date
-        years = (today - adoption.trend_origin(spec, self.spec.run.start_date)).days / 365.0
-        self.trend_wtp = adoption.taste_shift(spec, years)[self.catalogue.powertrain]
+        years = (today - self.spec.run.start_date).days / 365.0
+        self.trend_wtp = spec.nev_wtp_trend_per_year * years
         self.trend_demand = (1.0 + spec.demand_trend_per_year) ** years
         self.log_season_today = float(self.log_season[today.month - 1])
 

@@ -94,9 +94,6 @@ def paired(
     between them is the event's levers and nothing else: a noise-free view of the mechanism.
     """
     size = {"n_consumers": n_consumers, "warmup_days": 60, "days": 90}
-    # consumers foresee announced policy changes (anticipation) and would act before the event
-    # starts; this first-day view of the mechanism switches that off (tests/test_responses_demand.py tests it)
-    params = {"population.anticipation_days": 0, **params}
     base = MarketModel(scenario=scenario(**size, **params), seed=seed)
     treated = MarketModel(scenario=scenario(shocks, strategies, **size, **params), seed=seed)
     target = date.fromisoformat(on)
@@ -104,9 +101,8 @@ def paired(
         while model.date < target and model.running:
             model.step()
     assert np.array_equal(base.population.state, treated.population.state), "models diverged before the event"
-    for model in (base, treated):  # the event's first day (its choices may already differ)
-        if model.running:
-            model.step()
+    for model in (base, treated):  # the event's first day: its levers are set at the start of the day
+        model.step()
     return base, treated
 
 

@@ -259,30 +259,20 @@ class Timeline:
         model = self.model
         assert model is not None
         for lever in sorted(self._touched):
-            value = self._compose(lever, weights)
+            value = neutral_value(lever, model)
+            for op in ("mul", "add", "set"):  # factors and shifts compose; a set wins
+                for a, w in zip(self.active, weights, strict=True):
+                    if w <= 0:
+                        continue
+                    for e in a.effects:
+                        if e.lever == lever and e.op == op:
+                            value = e.apply(value, w)
             if lever.startswith("policy."):
                 setattr(model.policy, lever.split(".", 1)[1], float(value))
             elif np.ndim(value) == 0:
                 setattr(model.levers, lever, float(value))
             else:
                 setattr(model.levers, lever, value)
-
-    def _compose(self, lever: str, weights: tuple[float, ...]) -> Any:
-        """A lever's value given each active event's weight: factors and shifts compose; a set wins."""
-        value = neutral_value(lever, self.model)  # type: ignore[arg-type]
-        for op in ("mul", "add", "set"):
-            for a, w in zip(self.active, weights, strict=True):
-                if w <= 0:
-                    continue
-                for e in a.effects:
-                    if e.lever == lever and e.op == op:
-                        value = e.apply(value, w)
-        return value
-
-    def policy_on(self, day: int) -> dict[str, float]:
-        """Policy levers the scenario announces for `day` (as scheduled: budgets running out are not foreseen)."""
-        weights = tuple(a.weight(day) for a in self.active)
-        return {lever.split(".", 1)[1]: float(self._compose(lever, weights)) for lever in sorted(self._touched) if lever.startswith("policy.")}
 
     def _open_store(self, opening: Opening) -> None:
         model = self.model
