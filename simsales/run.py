@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import mesa
-import numpy as np
 import pandas as pd
 
 from simsales.kpis import REGISTRY, kpi_table
@@ -38,14 +37,14 @@ class RunResult:
     def from_model(cls, model: MarketModel) -> RunResult:
         """Collect the outputs of a model that has been stepped, in real units."""
         scale = real_scale(model.spec.run)
-        outlets = float(model.network.base_outlet_weight)  # real outlets per store agent of the base network
+        outlets = model.store_scale * scale
         return cls(
             scenario=model.spec.name,
             seed=model.seed,
             kpis=kpi_table(model.kpis()),
             daily=to_real_units(model.recorder.daily(), scale, outlets),
             monthly=to_real_units(model.recorder.monthly(), scale, outlets),
-            dealers=dealer_table(model, scale, model.network.outlet_weight),
+            dealers=dealer_table(model, scale, outlets),
             scale=scale,
             outlets_per_store=outlets,
             first_day=pd.Timestamp(model.spec.run.start_date),
@@ -92,7 +91,7 @@ def kpi_output(kpis: pd.DataFrame, scored: bool) -> pd.DataFrame:
     return out
 
 
-def dealer_table(model: MarketModel, scale: float = 1.0, outlets: float | np.ndarray = 1.0) -> pd.DataFrame:
+def dealer_table(model: MarketModel, scale: float = 1.0, outlets: float = 1.0) -> pd.DataFrame:
     """One row per store agent: format, tier, group, and its leads, orders, deliveries (window totals)
     and end stock in real units, i.e. summed over the `outlets` real stores the agent stands for."""
     net, rec = model.network, model.recorder

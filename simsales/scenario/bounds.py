@@ -59,8 +59,6 @@ MAX_DEALER_AGENTS = 1_000_000
 MAX_EXTRA_LEADS = 50.0
 #: Most sales staff of one store and most stores one opening adds (each is a Mesa agent / a stock array).
 MAX_STAFF = 1_000
-#: Real outlets one store-network strategy may open (China had about 30,000 car dealers in 2023).
-MAX_OUTLETS = 100_000
 #: Largest count of small things (salespeople per store, dealer groups, store visits, month counts).
 MAX_COUNT = 100_000
 #: Largest rate per household and year (market entries).
