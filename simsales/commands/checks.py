@@ -8,16 +8,11 @@ with code 2); folders and memory are checked by the commands right after parsing
 from __future__ import annotations
 
 import argparse
-import os
 import tempfile
 from pathlib import Path
 
-from simsales.scenario.bounds import MAX_CONSUMERS, MAX_HORIZON_DAYS
+from simsales.scenario.bounds import BASE_BYTES, BYTES_PER_CONSUMER, MAX_CONSUMERS, MAX_HORIZON_DAYS, available_bytes
 
-#: Peak memory per consumer agent (bytes) and of the rest of a run, measured with ru_maxrss at
-#: 20,000 to 3,000,000 consumers (about 111 bytes per consumer; rounded up for headroom).
-BYTES_PER_CONSUMER = 128
-BASE_BYTES = 300 * 2**20
 #: Recorder memory per simulated day (about 90 daily float64 counters, with headroom).
 BYTES_PER_DAY = 1024
 
@@ -86,29 +81,14 @@ def writable_folder(path: Path | None, flag: str = "--out") -> Path | None:
 
 def memory_estimate(n_consumers: int, days: int = 0, runs_at_once: int = 1) -> int:
     """Estimated peak bytes of `runs_at_once` simultaneous runs of `n_consumers` consumers over `days` days."""
-    return runs_at_once * (BASE_BYTES + BYTES_PER_CONSUMER * int(n_consumers) + BYTES_PER_DAY * int(days))
-
-
-def available_memory() -> int | None:
-    """Bytes of memory available to new processes (Linux MemAvailable, else physical memory), or None."""
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-    except (ValueError, OSError, AttributeError):
-        return None
+    return int(runs_at_once * (BASE_BYTES + BYTES_PER_CONSUMER * int(n_consumers) + BYTES_PER_DAY * int(days)))
 
 
 def check_memory(n_consumers: int, days: int = 0, runs_at_once: int = 1, flags: tuple[str, str] = ("--consumers", "--days")) -> str:
     """Refuse a size whose estimated memory exceeds what is available, naming the flag (consumers or days)
     that drives it; returns a note for runs above 1 GiB ('' otherwise)."""
     need = memory_estimate(n_consumers, days, runs_at_once)
-    have = available_memory()
+    have = available_bytes()
     gib = 2**30
     runs = f" x {runs_at_once} runs at once" if runs_at_once > 1 else ""
     if have is not None and need > have:
