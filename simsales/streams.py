@@ -93,11 +93,19 @@ class Purpose(IntEnum):
 
 def mix64(x: np.ndarray) -> np.ndarray:
     """SplitMix64's finaliser on an array of uint64 (a bijection with full avalanche)."""
-    x = x ^ (x >> _S30)
+    return _mix64_inplace(np.array(x, dtype=np.uint64))
+
+
+def _mix64_inplace(x: np.ndarray) -> np.ndarray:
+    """`mix64` overwriting `x` (one scratch array, no other temporaries: the hot path's draws)."""
+    t = x >> _S30
+    x ^= t
     x *= _M1
-    x ^= x >> _S27
+    np.right_shift(x, _S27, out=t)
+    x ^= t
     x *= _M2
-    x ^= x >> _S31
+    np.right_shift(x, _S31, out=t)
+    x ^= t
     return x
 
 
@@ -123,22 +131,26 @@ class Streams:
         key of purpose and entity, and the position in the sequence is (counter, column), with
         up to `MAX_COLUMNS` columns (n x sub-streams) per counter value.
         """
-        seed = mix64(np.asarray(ids).astype(np.uint64) * _C_ID ^ self._purpose_keys[purpose])
+        seed = np.asarray(ids).astype(np.uint64)  # a copy, mixed in place below
+        seed *= _C_ID
+        seed ^= self._purpose_keys[purpose]
+        seed = _mix64_inplace(seed)
         if np.ndim(counter) == 0 and np.ndim(sub) == 0:  # the common case: one day, one sub-stream
             if n * (int(sub) + 1) > MAX_COLUMNS:
                 raise ValueError(f"at most {MAX_COLUMNS} keyed numbers per entity, purpose and day")
             first = (int(counter) << _COLUMN_BITS) + int(sub) * n + 1
             if n == 1:  # one Weyl step, computed in Python integers modulo 2**64
-                return mix64(seed + np.uint64(first * _GOLDEN_INT & _MASK))[:, None]
+                seed += np.uint64(first * _GOLDEN_INT & _MASK)
+                return _mix64_inplace(seed)[:, None]
             steps = np.arange(first, first + n, dtype=np.uint64) * _GOLDEN  # n Weyl steps, wrapping
-            return mix64(seed[:, None] + steps)
+            return _mix64_inplace(seed[:, None] + steps)
         sub = np.asarray(sub)
         if n * (int(sub.max(initial=0)) + 1) > MAX_COLUMNS:
             raise ValueError(f"at most {MAX_COLUMNS} keyed numbers per entity, purpose and day")
         counter = np.atleast_1d(np.asarray(counter).astype(np.uint64))
         cols = sub.astype(np.uint64)[..., None] * np.uint64(n) + np.arange(n, dtype=np.uint64)
         position = (counter[:, None] << np.uint64(_COLUMN_BITS)) + cols + np.uint64(1)
-        return mix64(seed[:, None] + position * _GOLDEN)
+        return _mix64_inplace(seed[:, None] + position * _GOLDEN)
 
     def uniform(self, purpose: Purpose, ids: np.ndarray, counter: int | np.ndarray, n: int = 1, sub: int | np.ndarray = 0) -> np.ndarray:
         """Uniforms on [0, 1) with 53 random bits."""
