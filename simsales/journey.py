@@ -15,8 +15,8 @@ import numpy as np
 
 from simsales.agents.consumers import NO_DAY, State
 from simsales.market.choice import choose_by_weights, logit_choice
-from simsales.streams import Purpose
 from simsales.scenario.schema import AGE_BANDS, TIERS
+from simsales.streams import Purpose
 
 if TYPE_CHECKING:
     from simsales.model import MarketModel
