@@ -16,7 +16,6 @@ import pytest
 from simsales import run
 from simsales.calibration import (
     CalibrationInterrupted,
-    CheckpointStore,
     HuberLoss,
     Objective,
     QuadraticLoss,
@@ -26,8 +25,9 @@ from simsales.calibration import (
     load_unfitted_scenario,
     search,
 )
-from simsales.calibration.engine import Runner
+from simsales.calibration.engine import STUDY, Runner
 from simsales.calibration.targets import TargetSet
+from simsales.runs import DirectoryStore
 from simsales.scenario import ScenarioError
 
 N = 20000
@@ -83,11 +83,21 @@ def truth_kpis(small: object) -> pd.Series:
     return mean_kpis(small, TRUTH)
 
 
+def open_store(folder: object) -> DirectoryStore:
+    """A calibration checkpoint folder, opened as `calibrate()` opens it."""
+    store = DirectoryStore(folder)
+    store.open(STUDY)
+    return store
+
+
 def fit(small: object, params_file: str, targets: TargetSet, folder: object, budget: int = 17) -> tuple[object, object]:
     setup = build_setup(scenario=small, parameters=params_file, targets=targets, seeds=SEEDS, n_consumers=N,
                         budget=budget, explore=8, batch=4)
-    store = CheckpointStore(folder, setup.simulation_identity())
-    return setup, search(setup, Runner(setup, store, n_jobs=1))
+    store = open_store(folder)
+    try:
+        return setup, search(setup, Runner(setup, store))
+    finally:
+        store.close()
 
 
 # --- objective ---------------------------------------------------------------------------------
@@ -98,7 +108,7 @@ def test_objective_is_zero_when_targets_are_a_runs_kpis(small: object, params_fi
     targets = synthetic_targets(truth_kpis)
     setup = build_setup(scenario=small, parameters=params_file, targets=targets, seeds=SEEDS, n_consumers=N, budget=1)
     setup.start = setup.space.to_unit(np.array([TRUTH[k] for k in setup.space.keys]))
-    result = search(setup, Runner(setup, CheckpointStore(tmp_path, setup.simulation_identity())))
+    result = search(setup, Runner(setup, open_store(tmp_path)))
     assert result.candidates["objective"].iloc[0] == 0.0
     other = mean_kpis(small, {"journey.outside_utility": 1.2, "journey.showroom_sessions": 25.0})
     z = setup.objective.residuals(other[FIT_KPIS].to_numpy())
@@ -168,40 +178,29 @@ def test_interrupted_search_resumes_without_losing_or_repeating_runs(small: obje
     """Stop twice mid-batch, resume: the same runs, each once, and the same result as an uninterrupted search."""
     targets = synthetic_targets(truth_kpis)
 
-    def make(stop: int | None, folder: object) -> tuple[object, CheckpointStore, Runner]:
+    def make(stop: int | None, folder: object) -> tuple[object, DirectoryStore, Runner]:
         setup = build_setup(scenario=small, parameters=params_file, targets=targets, seeds=(1, 2), n_consumers=5000,
                             budget=8, explore=4, batch=3)
-        store = CheckpointStore(folder, setup.simulation_identity())
-        return setup, store, Runner(setup, store, n_jobs=1, stop_after=stop)
+        store = open_store(folder)
+        return setup, store, Runner(setup, store, stop_after=stop)
 
     setup, store, runner = make(None, tmp_path / "straight")
     straight = search(setup, runner)
+    store.close()
     for stop in (5, 4):
         setup, store, runner = make(stop, tmp_path / "resumed")
         with pytest.raises(CalibrationInterrupted):
             search(setup, runner)
+        store.close()
         assert runner.new_runs == stop
-    assert len(store) == 9
+    assert len(list((tmp_path / "resumed" / "runs").rglob("*.parquet"))) == 9
     setup, store, runner = make(None, tmp_path / "resumed")
     resumed = search(setup, runner)
+    store.close()
     assert runner.new_runs == 8 * 2 - 9
-    lines = store.path.read_text().splitlines()
-    keys = [json.loads(line)["key"] for line in lines]
-    assert len(keys) == len(set(keys)) == 8 * 2
+    assert len(list((tmp_path / "resumed" / "runs").rglob("*.parquet"))) == 8 * 2
+    assert json.loads((tmp_path / "resumed" / "manifest.json").read_text())["status"] == {"done": 8 * 2}
     pd.testing.assert_frame_equal(resumed.candidates, straight.candidates)
-
-
-def test_store_drops_a_line_cut_short_by_a_kill(tmp_path: object) -> None:
-    """A partial last line (killed while writing) is discarded and the file repaired atomically."""
-    store = CheckpointStore(tmp_path, {"a": 1})
-    store.append({"key": "c0/s1", "kpis": {"x": 1.0}})
-    with open(store.path, "a") as fh:
-        fh.write('{"key": "c0/s2", "kp')
-    again = CheckpointStore(tmp_path, {"a": 1})
-    assert list(again.records) == ["c0/s1"]
-    assert again.path.read_text().count("\n") == 1
-    other = CheckpointStore(tmp_path, {"a": 2})  # another set-up never sees these runs
-    assert len(other) == 0
 
 
 # --- files and validation ----------------------------------------------------------------------
@@ -269,9 +268,9 @@ def test_calibrate_command_writes_a_fit_the_loader_applies(tmp_path: object, par
             "--holdout", "journey.store_visits", "--out", str(out)]
     assert main([*args, "--stop-after", "3"]) == 3
     assert main(args) == 0
-    for path in (out / "checkpoint").glob("runs-*.jsonl"):
-        keys = [json.loads(line)["key"] for line in path.read_text().splitlines()]
-        assert len(keys) == len(set(keys))
+    manifest = json.loads((out / "checkpoint" / "manifest.json").read_text())
+    assert set(manifest["status"]) == {"done"} and len(manifest["invocations"]) == 1
+    assert len(list((out / "checkpoint" / "runs").rglob("*.parquet"))) == manifest["status"]["done"]
     fitted = load_fitted(out / "fitted_2023.toml")
     assert set(fitted["parameters"]) == set(TRUTH)
     assert fitted["calibration"]["holdout"] == ["journey.store_visits"]

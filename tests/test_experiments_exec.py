@@ -176,7 +176,7 @@ def test_a_finished_run_leaves_no_model_alive_in_the_worker(experiment: Experime
     import gc
 
     from simsales.experiments import plan
-    from simsales.experiments.tasks import execute_task
+    from simsales.runs import execute_task
     from simsales.model import MarketModel
 
     def alive() -> int:

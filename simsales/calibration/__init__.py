@@ -1,5 +1,6 @@
 """Calibration of simsales to the 2023 statistics: free parameters, SMM objective, samplers, checkpointed search.
 
+Runs are kept, resumed and distributed by `simsales.runs` (the same layer experiments use).
 Typical use is the command `simsales calibrate`; from Python::
 
     from simsales.calibration import build_setup, calibrate, write_outputs
@@ -24,13 +25,11 @@ from simsales.calibration.samplers import (
     SobolSampler,
     SurrogateSampler,
 )
-from simsales.calibration.storage import CheckpointStore
 from simsales.calibration.targets import TargetSet, load_target_set
 
 __all__ = [
     "Calibration",
     "CalibrationInterrupted",
-    "CheckpointStore",
     "HuberLoss",
     "LatinHypercubeSampler",
     "LocalGaussianSampler",

@@ -1,7 +1,7 @@
 """`calibrate()`: search, ensemble, identification, final check and conflicts in one call.
 
-Every simulation goes through one checkpoint store, so the whole pipeline - not only the
-search - resumes after an interruption.
+Every simulation goes through one run store (`simsales.runs`), so the whole pipeline - not only
+the search - resumes after an interruption, and runs on any executor (local processes or Dask).
 """
 
 from __future__ import annotations
@@ -17,15 +17,15 @@ import numpy as np
 import pandas as pd
 
 from simsales.calibration import conflicts as conflict_mod
-from simsales.calibration.engine import Runner, SearchPlan, SearchResult, Setup, search
+from simsales.calibration.engine import STUDY, Runner, SearchPlan, SearchResult, Setup, search
 from simsales.calibration.ensemble import ensemble_frame
 from simsales.calibration.fitted import load_unfitted_scenario
 from simsales.calibration.objective import make_loss
 from simsales.calibration.parameters import ParameterSpace, load_parameters
 from simsales.calibration.samplers import SAMPLERS, SobolSampler, SurrogateSampler
 from simsales.calibration.sensitivity import Sensitivity, finite_differences
-from simsales.calibration.storage import CheckpointStore
 from simsales.calibration.targets import TargetSet, load_target_set
+from simsales.runs import Executor, RunStore, json_hash, make_executor, make_store
 from simsales.scenario import Scenario
 
 DEFAULT_SEEDS = (1, 2, 3)
@@ -48,7 +48,7 @@ class Calibration:
     report_n: int
     conflicts: dict[str, pd.DataFrame]
     timings: dict[str, float] = field(default_factory=dict)
-    store: CheckpointStore | None = None
+    store: RunStore | None = None
     selection: pd.DataFrame | None = None
 
     @property
@@ -95,9 +95,11 @@ def build_setup(
 
 def calibrate(
     setup: Setup,
-    checkpoint: str | Path,
+    checkpoint: str | Path | RunStore | None,
     *,
     jobs: int = 1,
+    scheduler: Any = None,
+    executor: Executor | None = None,
     report_seeds: tuple[int, ...] = DEFAULT_REPORT_SEEDS,
     report_n: int | None = None,
     sensitivity_seeds: int = 1,
@@ -112,11 +114,29 @@ def calibrate(
     as the search used, and the lowest objective over all their seeds is the fit - so the
     shipped parameters are not merely the luckiest draw of a noisy search.  The report's seeds
     are used for nothing but the final check.
+
+    checkpoint: a folder (a resumable `DirectoryStore`), a `RunStore`, or None (memory).  Runs go to
+    `executor`, else to `jobs` local processes, or to Dask when `scheduler` (a `distributed.Client`
+    or an address) is given; the results are the same on each.
     """
-    store = CheckpointStore(checkpoint, setup.simulation_identity())
+    store = make_store(checkpoint)
+    own = executor is None
+    executor = make_executor(jobs, scheduler) if executor is None else executor
+    store.open({**STUDY, "setup_hash": json_hash(setup.describe()), "seeds": list(setup.seeds), "n_consumers": setup.n_consumers})
+    try:
+        return _calibrate(setup, store, executor, report_seeds, report_n, sensitivity_seeds, select, check_start, stop_after,
+                          progress)
+    finally:
+        store.close()
+        if own:
+            executor.close()
+
+
+def _calibrate(setup: Setup, store: RunStore, executor: Executor, report_seeds: tuple[int, ...], report_n: int | None,
+               sensitivity_seeds: int, select: int, check_start: bool, stop_after: int | None, progress: bool) -> Calibration:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    runner = Runner(setup, store, jobs, stop_after)
+    runner = Runner(setup, store, executor, stop_after)
     result = search(setup, runner, progress=progress)
     timings["search"] = time.perf_counter() - t0
     selection = None

@@ -1,29 +1,44 @@
-"""The calibration loop: propose candidates, run them on common seeds, store every run, repeat.
+"""The calibration study: samplers propose candidates, the run layer runs them on common seeds, repeat.
 
+As in optuna, the parts are separate: samplers (`samplers.py`) propose unit points from the
+history, the store (`simsales.runs.RunStore`) persists every run, and `search` orchestrates.
 The engine owns no randomness of its own beyond the samplers' generators (seeded by the
 calibration seed and the batch number) and keeps nothing in memory that is not in the store,
 so a killed calibration restarted with the same set-up replays the same proposals and only runs
-what is missing.
+what is missing.  Runs go through `simsales.runs` like an experiment's: any executor (this
+process, local processes, Dask), the same numbers on each, and a run that fails is kept as a
+failed run (its KPIs count as missing, which the objective charges) instead of ending the search.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-import hashlib
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from simsales.calibration.evaluate import Job, model_code_hash, run_jobs
 from simsales.calibration.objective import HuberLoss, Loss, Objective
 from simsales.calibration.parameters import ParameterSpace
 from simsales.calibration.samplers import History, Sampler, SobolSampler, SurrogateSampler
-from simsales.calibration.storage import CheckpointStore
 from simsales.calibration.targets import TargetSet
+from simsales.runs import (
+    STATUS_DONE,
+    Executor,
+    RunOutput,
+    RunStore,
+    RunTask,
+    SerialExecutor,
+    code_hash,
+    json_hash,
+    needs_run,
+    run_tasks,
+)
 from simsales.scenario import Scenario
+
+#: Name of every calibration study in a store (runs of any calibration set-up on the same model are reused).
+STUDY = {"name": "calibration", "kind": "calibration"}
 
 
 class CalibrationInterrupted(RuntimeError):
@@ -72,9 +87,9 @@ class Setup:
         self.objective = Objective(self.fit_targets, self.loss)
         self.start = self.space.current_unit(self.scenario)
 
-    def simulation_identity(self) -> dict[str, Any]:
-        """What, besides parameter values, seed and size, determines a run's KPIs: the checkpoint's identity."""
-        return {"scenario": self.scenario.to_dict(), "code": model_code_hash()}
+    def resolve(self, overrides: dict[str, Any], n_consumers: int) -> Scenario:
+        """The scenario of one candidate at one model size: the base with the parameter values applied."""
+        return self.scenario.replace(**{**overrides, "run.n_consumers": n_consumers})
 
     def describe(self) -> dict[str, Any]:
         """Plain description of the whole set-up (for metadata)."""
@@ -88,7 +103,7 @@ class Setup:
             "loss": repr(self.loss),
             "seed": self.seed,
             "start": [float(v) for v in self.start],
-            "code": model_code_hash(),
+            "code": code_hash(),
         }
 
 
@@ -98,55 +113,60 @@ def candidate_key(index: int) -> str:
 
 
 def run_key(overrides: dict[str, Any], seed: int, n_consumers: int) -> str:
-    """Key of one run: a hash of the parameter values, the seed and the model size (what determines its KPIs)."""
-    text = json.dumps(overrides, sort_keys=True)
-    return f"{hashlib.sha256(text.encode()).hexdigest()[:16]}/s{seed}/n{n_consumers}"
+    """Run id of one run: a hash of the parameter values, the seed and the model size (what determines its KPIs)."""
+    return f"{json_hash(overrides)}/s{seed}-n{n_consumers}"
 
 
 class Runner:
-    """Runs candidates on seeds through the store: stored runs are reused, missing ones run in parallel."""
+    """Runs candidates on seeds through the run layer: stored runs are reused, missing ones run on the executor."""
 
     def __init__(
-        self, setup: Setup, store: CheckpointStore, n_jobs: int = 1, stop_after: int | None = None,
+        self, setup: Setup, store: RunStore, executor: Executor | None = None, stop_after: int | None = None,
         progress: Callable[[int], None] | None = None,
     ) -> None:
-        self.setup, self.store, self.n_jobs = setup, store, n_jobs
+        self.setup, self.store = setup, store
+        self.executor: Executor = executor if executor is not None else SerialExecutor()
         self.stop_after, self.new_runs = stop_after, 0
         self.progress = progress
+        self.outputs: dict[str, RunOutput] = {}  # KPIs of every run this runner has seen (monthly tables dropped)
 
     def evaluate(self, candidates: list[tuple[str, np.ndarray, dict[str, Any]]], seeds: tuple[int, ...], n_consumers: int) -> dict[str, pd.DataFrame]:
         """KPIs (seeds x KPI ids) of each candidate (name, unit point, metadata), running only what is missing."""
-        jobs = []
-        queued: set[str] = set()
+        tasks: dict[str, RunTask] = {}
         for name, x, meta in candidates:
             overrides = self.setup.space.overrides(x)
-            for seed in seeds:
-                key = run_key(overrides, seed, n_consumers)
-                if key in self.store or key in queued:
-                    continue
-                queued.add(key)
-                jobs.append(Job(key, overrides, seed, n_consumers, {**meta, "candidate": name, "x": [float(v) for v in x]}))
-        if self.stop_after is not None and self.new_runs + len(jobs) > self.stop_after:
-            jobs = jobs[: max(self.stop_after - self.new_runs, 0)]
-            interrupted = True
-        else:
-            interrupted = False
-        for record in run_jobs(self.setup.scenario, jobs, self.n_jobs):
-            self.store.append(record)
-            self.new_runs += 1
-            if self.progress is not None:
-                self.progress(1)
-        if interrupted:
+            keys = [run_key(overrides, seed, n_consumers) for seed in seeds]
+            if all(k in self.outputs or k in tasks for k in keys):
+                continue
+            scenario = self.setup.resolve(overrides, n_consumers)
+            labels = {**meta, "candidate": name, "x": [float(v) for v in x], "params": overrides, "n_consumers": n_consumers}
+            digest = None
+            for key, seed in zip(keys, seeds, strict=True):
+                if key not in self.outputs and key not in tasks:
+                    task = RunTask.make(key, scenario, seed, labels, digest=digest)
+                    digest = task.scenario_hash
+                    tasks[key] = task
+        todo = list(tasks.values())
+        found = self.store.lookup(todo, series=False)
+        missing = sum(needs_run(found.get(t.run_id)) for t in todo)
+        limit = None
+        if self.stop_after is not None and self.new_runs + missing > self.stop_after:
+            limit = max(self.stop_after - self.new_runs, 0)
+        outputs = run_tasks(todo, self.store, self.executor, stored=found, limit=limit, on_output=self._count)
+        self.outputs.update({k: _without_series(o) for k, o in outputs.items()})
+        if limit is not None:
             raise CalibrationInterrupted(f"stopped after {self.new_runs} new runs (stop_after)")
-        out = {}
-        for name, x, _ in candidates:
-            out[name] = self.kpis(self.setup.space.overrides(x), seeds, n_consumers)
-        return out
+        return {name: self.kpis(self.setup.space.overrides(x), seeds, n_consumers) for name, x, _ in candidates}
 
     def kpis(self, overrides: dict[str, Any], seeds: tuple[int, ...], n_consumers: int) -> pd.DataFrame:
-        """Stored KPIs (seeds x KPI ids) of one parameter set."""
-        rows = {seed: self.store.get(run_key(overrides, seed, n_consumers))["kpis"] for seed in seeds}
-        return pd.DataFrame.from_dict(rows, orient="index").astype(float)
+        """KPIs (seeds x KPI ids) of one evaluated parameter set; a failed run's row is all missing (NaN)."""
+        rows = {seed: self.outputs[run_key(overrides, seed, n_consumers)].kpis for seed in seeds}
+        return pd.DataFrame.from_dict(rows, orient="index").reindex(list(seeds)).astype(float)
+
+    def _count(self, output: RunOutput) -> None:
+        self.new_runs += 1
+        if self.progress is not None:
+            self.progress(1)
 
 
 @dataclass
@@ -180,7 +200,8 @@ class SearchResult:
 def search(setup: Setup, runner: Runner, progress: bool = False) -> SearchResult:
     """Run (or resume) the search stage by stage and return every candidate's fit."""
     plan = setup.plan
-    stored = sum(1 for r in runner.store.records.values() if r.get("stage") not in ("sensitivity", "check"))
+    stored = sum(1 for r in runner.store.entries().values()
+                 if r.get("status") == STATUS_DONE and r.get("stage") not in ("sensitivity", "check", "selection"))
     bar = _bar(progress, plan.budget * len(setup.seeds), stored, "search runs")
     runner.progress = bar.update if bar else None
     names: list[str] = []
@@ -239,6 +260,14 @@ def _history(setup: Setup, xs: list[np.ndarray], batches: list[int], stages: lis
 def _matrix(frame: pd.DataFrame, kpi_ids: list[str]) -> np.ndarray:
     """Seeds x targets matrix of KPI values (NaN where a KPI is missing)."""
     return frame.reindex(columns=kpi_ids).to_numpy(dtype=float)
+
+
+def _without_series(output: RunOutput) -> RunOutput:
+    """The output without its monthly table (a calibration needs only KPIs; this keeps memory flat)."""
+    if output.monthly is None:
+        return output
+    return RunOutput(output.run_id, output.status, output.kpis, None, output.error, output.seconds, output.cpu_seconds,
+                     output.code, output.finished)
 
 
 def _candidate_frame(setup: Setup, names: list[str], xs: list[np.ndarray], batches: list[int], stages: list[str],

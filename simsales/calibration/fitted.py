@@ -6,18 +6,17 @@ The scenario loader applies the [parameters] table of the file a scenario names 
 
 from __future__ import annotations
 
-import math
 import subprocess
 import tomllib
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import simsales
 from simsales._paths import default_file
-from simsales.calibration.storage import atomic_write_text
+from simsales.runs.store import atomic_write_text
 from simsales.scenario.loader import SECTION_FIELDS, _deep_merge, read_toml, _resolve, _section_from_file, build_scenario, read_scenario_dict
 from simsales.scenario.schema import Scenario
+from simsales.scenario.toml_out import dumps
 
 
 
@@ -36,31 +35,10 @@ def code_version() -> dict[str, str]:
     return info
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return '"nan"'
-        return repr(value)
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    text = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
-    return f'"{text}"'
-
-
 def write_fitted(path: str | Path, parameters: dict[str, float], metadata: dict[str, Any], header: str = "") -> Path:
     """Write a fitted file atomically: comment header, [parameters] then [calibration] metadata."""
     lines = [f"# {line}".rstrip() for line in header.splitlines()] if header else []
-    lines += ["", "[parameters]"]
-    lines += [f'"{key}" = {_toml_value(value)}' for key, value in parameters.items()]
-    lines += ["", "[calibration]"]
-    lines += [f"{key} = {_toml_value(value)}" for key, value in metadata.items()]
-    text = "\n".join(lines) + "\n"
+    text = "\n".join([*lines, "", dumps({"parameters": parameters, "calibration": metadata})])
     tomllib.loads(text)  # never write a file the loader cannot read
     atomic_write_text(path, text)
     return Path(path)

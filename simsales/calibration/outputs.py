@@ -10,7 +10,7 @@ from simsales.calibration import figures as figs
 from simsales.calibration.api import Calibration, target_table
 from simsales.calibration.fitted import code_version, write_fitted
 from simsales.calibration.report import render
-from simsales.calibration.storage import atomic_write_text
+from simsales.runs import STATUS_DONE, STATUS_FAILED, atomic_write, atomic_write_text, code_hash
 
 FITTED_HEADER = """Fitted parameters applied on top of experiments/baseline_2023.toml (via its `fitted` key).
 Written by `simsales calibrate`; do not edit by hand - re-run the command (see calibration/report.md).
@@ -25,16 +25,21 @@ def write_outputs(calib: Calibration, out: str | Path, meta: dict[str, Any], *, 
     setup, result = calib.setup, calib.result
     table = target_table(calib)
     version = code_version()
-    records = list(calib.store.records.values()) if calib.store is not None else []
+    identity = code_hash()
+    # runs planned with this code (a checkpoint may also hold runs of older code, never reused)
+    entries = [r for r in (calib.store.entries().values() if calib.store is not None else []) if r.get("code_hash") == identity]
+    records = [r for r in entries if r.get("status") == STATUS_DONE]
+    failed = sum(1 for r in entries if r.get("status") == STATUS_FAILED)
     seconds = [r["seconds"] for r in records if "seconds" in r]
     cpu = [r["cpu_seconds"] for r in records if "cpu_seconds" in r]
-    timed = [(r["finished_at"] - r["seconds"], r["finished_at"]) for r in records if "finished_at" in r]
+    timed = [(r["finished"] - r["seconds"], r["finished"]) for r in records if r.get("finished")]
     elapsed = (max(t for _, t in timed) - min(t for t, _ in timed)) / 60 if timed else float("nan")
-    identity = calib.store.config.get("code", "") if calib.store is not None else ""
     other = sum(1 for r in records if r.get("code", identity) != identity)
-    code_note = (f"every run executed the code the checkpoint is keyed on ({identity})." if not other else
+    code_note = (f"every run executed the code the runs are keyed on ({identity})." if not other else
                  f"WARNING: {other} of {len(records)} runs executed other simulation code than {identity} "
                  "(the code changed during the calibration); re-run from a fresh checkpoint.")
+    if failed:
+        code_note += f" {failed} runs failed (their KPIs count as missing; errors in the checkpoint's manifest.json)."
     invocations = calib.store.invocations() if calib.store is not None else []
     info = {
         "invocations": invocations,
@@ -50,9 +55,7 @@ def write_outputs(calib: Calibration, out: str | Path, meta: dict[str, Any], *, 
     paths: dict[str, Path] = {}
     ensemble = calib.ensemble
     paths["ensemble"] = folder / ensemble_name
-    tmp = paths["ensemble"].with_name(f".{ensemble_name}.tmp")
-    ensemble.to_parquet(tmp, index=False)
-    tmp.replace(paths["ensemble"])
+    atomic_write(paths["ensemble"], lambda tmp: ensemble.to_parquet(tmp, index=False))
     fig_files = {
         "target vs simulated": figs.fit_dotplot(table, folder / "figures" / "fit_dotplot.png"),
         "convergence": figs.convergence(result.candidates, folder / "figures" / "convergence.png"),
@@ -86,7 +89,7 @@ def write_outputs(calib: Calibration, out: str | Path, meta: dict[str, Any], *, 
         "parameters_file": str(meta.get("parameters", "")),
         "targets_file": str(meta.get("targets", "")),
         "wall_minutes": round(float(meta.get("wall_minutes", 0.0)), 2),
-        "checkpoint": calib.store.id if calib.store is not None else "",
+        "checkpoint": str(calib.store.folder or "") if calib.store is not None else "",
         "model_code": identity,
         "runs_with_other_code": other,
     }

@@ -12,16 +12,15 @@ proposals, so an interrupted calibration replays its proposals exactly and skips
 
 from __future__ import annotations
 
-import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import minimize
-from scipy.stats import qmc
 
 from simsales.calibration.objective import Objective
+from simsales.runs.seeds import quasi_random
 
 
 @dataclass
@@ -58,32 +57,30 @@ class Sampler(ABC):
 
 @dataclass
 class SobolSampler(Sampler):
-    """Scrambled Sobol sequence: low-discrepancy exploration, continued across batches."""
+    """Scrambled Sobol sequence: low-discrepancy exploration, continued across batches.
+
+    Quasi-random samplers are scrambled by their own `seed` (the calibration seed), not by the
+    per-batch `rng`: one sequence must continue across batches.
+    """
 
     seed: int = 0
     name: str = "sobol"
 
     def propose(self, n: int, history: History, *, rng: np.random.Generator, offset: int, size: int) -> np.ndarray:
         """The next n points of the sequence."""
-        engine = qmc.Sobol(history.dim, scramble=True, seed=self.seed)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # balance warning when n is not a power of two
-            if offset:
-                engine.fast_forward(offset)
-            return engine.random(n)
+        return quasi_random("sobol", history.dim, n, self.seed, offset)
 
 
 @dataclass
 class LatinHypercubeSampler(Sampler):
-    """Latin hypercube over the whole stage (drawn at once, handed out in batches)."""
+    """Latin hypercube over the whole stage (drawn at once, handed out in batches; scrambled by `seed`, like Sobol)."""
 
     seed: int = 0
     name: str = "lhs"
 
     def propose(self, n: int, history: History, *, rng: np.random.Generator, offset: int, size: int) -> np.ndarray:
         """Rows offset..offset+n of one Latin hypercube of the stage's size."""
-        design = qmc.LatinHypercube(history.dim, seed=self.seed).random(max(size, offset + n))
-        return design[offset : offset + n]
+        return quasi_random("lhs", history.dim, n, self.seed, offset, total=size)
 
 
 @dataclass

@@ -10,7 +10,15 @@ from pathlib import Path
 
 from simsales._paths import default_file
 from simsales.calibration.api import DEFAULT_BUDGET
-from simsales.commands.checks import InputError, check_memory, consumer_count, nonneg_int, positive_int, writable_folder
+from simsales.commands.checks import (
+    InputError,
+    check_memory,
+    connect_executor,
+    consumer_count,
+    nonneg_int,
+    positive_int,
+    writable_folder,
+)
 
 #: Where a calibration writes unless told otherwise (relative to the working directory).
 DEFAULT_OUT = Path("out") / "calibration"
@@ -28,6 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--budget", type=positive_int, default=DEFAULT_BUDGET, help=f"candidate parameter sets to evaluate (default {DEFAULT_BUDGET})")
     p.add_argument("--jobs", type=positive_int, default=min(os.cpu_count() or 1, 2), help="parallel simulations (default: 2 or the CPU count)")
+    p.add_argument("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://host:8786 (needs the dask extra; replaces --jobs)")
     p.add_argument("--holdout", default="", help="comma-separated target ids left out of the fit and reported as predictions")
     p.add_argument("--seeds", type=positive_int, default=3, help="common seeds per candidate in the search (default 3)")
     p.add_argument("--consumers", type=consumer_count, default=None, help="consumers per search run (default: the scenario's, 200,000)")
@@ -74,17 +83,22 @@ def execute(args: argparse.Namespace) -> int:
     from simsales.scenario import load_scenario
 
     sizes = load_scenario().run
-    check_memory(max(setup.n_consumers, sizes.n_consumers), sizes.days + sizes.warmup_days, args.jobs, ("--consumers", "--scenario"))
-    print(f"calibrating {setup.space.dim} parameters to {len(setup.fit_targets)} targets "
-          f"({len(setup.held_targets)} held out): {setup.plan.budget} candidates x {len(setup.seeds)} seeds "
-          f"at {setup.n_consumers:,} consumers, {args.jobs} jobs; checkpoint {checkpoint}")
+    executor = connect_executor(args.jobs, args.scheduler)
     try:
-        calib = calibrate(setup, checkpoint, jobs=args.jobs, report_seeds=report_seeds,
+        check_memory(max(setup.n_consumers, sizes.n_consumers), sizes.days + sizes.warmup_days,
+                     executor.workers if args.scheduler is None else 1, ("--consumers", "--scenario"))
+        where = f"Dask scheduler {args.scheduler} ({executor.workers} workers)" if args.scheduler else f"{executor.workers} jobs"
+        print(f"calibrating {setup.space.dim} parameters to {len(setup.fit_targets)} targets "
+              f"({len(setup.held_targets)} held out): {setup.plan.budget} candidates x {len(setup.seeds)} seeds "
+              f"at {setup.n_consumers:,} consumers, {where}; checkpoint {checkpoint}")
+        calib = calibrate(setup, checkpoint, executor=executor, report_seeds=report_seeds,
                           sensitivity_seeds=args.sensitivity_seeds, select=args.select, stop_after=args.stop_after,
                           progress=True)
     except CalibrationInterrupted as exc:
         print(f"interrupted: {exc}; run the same command again to resume")
         return 3
+    finally:
+        executor.close()
     wall = (time.perf_counter() - started) / 60
     if calib.store is not None:
         calib.store.log_invocation({"started": started_at, "minutes": round(wall, 2), "new_runs": calib.timings.get("new_runs", 0),

@@ -10,8 +10,12 @@ from __future__ import annotations
 import argparse
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from simsales.scenario.bounds import BASE_BYTES, BYTES_PER_CONSUMER, MAX_CONSUMERS, MAX_HORIZON_DAYS, available_bytes
+
+if TYPE_CHECKING:
+    from simsales.runs import Executor
 
 #: Recorder memory per simulated day (about 90 daily float64 counters, with headroom).
 BYTES_PER_DAY = 1024
@@ -99,3 +103,21 @@ def check_memory(n_consumers: int, days: int = 0, runs_at_once: int = 1, flags: 
             "use a smaller size (or fewer parallel runs)"
         )
     return f"estimated memory: {need / gib:.1f} GiB{runs}" if need > gib else ""
+
+
+#: Seconds to wait for a Dask scheduler before refusing --scheduler.
+SCHEDULER_TIMEOUT = 10.0
+
+
+def connect_executor(workers: int | None, scheduler: str | None) -> Executor:
+    """Local worker processes, or a Dask client connected now, so an unreachable --scheduler is refused before any run."""
+    from simsales.runs import DaskExecutor, make_executor
+
+    if scheduler is None:
+        return make_executor(workers)
+    try:
+        return DaskExecutor(address=scheduler, timeout=SCHEDULER_TIMEOUT)
+    except ImportError as exc:
+        raise InputError(f"--scheduler: {exc}") from None
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InputError(f"--scheduler {scheduler}: cannot connect ({type(exc).__name__}: {exc})") from None

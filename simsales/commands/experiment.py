@@ -9,6 +9,7 @@ from pathlib import Path
 from simsales.commands.checks import (
     InputError,
     check_memory,
+    connect_executor,
     consumer_count,
     day_count,
     positive_int,
@@ -16,13 +17,9 @@ from simsales.commands.checks import (
     writable_folder,
 )
 from simsales.experiments import ExperimentResult, load_experiment, plan, run_experiment
-from simsales.experiments.executors import DaskExecutor, Executor, make_executor
 from simsales.experiments.report import late_event_warnings, markdown_table, with_units
+from simsales.runs import Executor
 from simsales.scenario import ScenarioError
-
-#: Seconds to wait for a Dask scheduler before refusing --scheduler.
-SCHEDULER_TIMEOUT = 10.0
-
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `experiment` subcommand."""
@@ -71,14 +68,7 @@ def run_from_args(args: argparse.Namespace) -> ExperimentResult:
 
 def executor_from_args(args: argparse.Namespace) -> Executor:
     """Local workers, or a Dask client connected now, so an unreachable --scheduler is refused before any run."""
-    if args.scheduler is None:
-        return make_executor(args.workers)
-    try:
-        return DaskExecutor(address=args.scheduler, timeout=SCHEDULER_TIMEOUT)
-    except ImportError as exc:
-        raise InputError(f"--scheduler: {exc}") from None
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise InputError(f"--scheduler {args.scheduler}: cannot connect ({type(exc).__name__}: {exc})") from None
+    return connect_executor(args.workers, args.scheduler)
 
 
 def execute(args: argparse.Namespace) -> int:

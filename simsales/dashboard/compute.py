@@ -25,7 +25,7 @@ import pandas as pd
 from simsales._paths import default_file, defaults_root
 from simsales.experiments import Arm, Experiment, ExperimentResult, SerialExecutor, plan, run_experiment
 from simsales.experiments.spec import HEADLINE_KPIS
-from simsales.experiments.tasks import RunOutput, RunTask
+from simsales.runs import RunOutput, RunTask
 from simsales.kpis import REGISTRY, load_targets
 from simsales.run import covers_target_year
 from simsales.scenario import Scenario, ScenarioError, load_scenario

@@ -6,23 +6,32 @@
     result = run_experiment(exp, out="out/nev_taste")      # resumable results directory
     result.differences()                                   # paired differences with 95% CIs
 
-The same objects come from `load_experiment("experiments/exp_*.toml")` and `simsales experiment FILE`.
+Runs are kept, resumed and distributed by `simsales.runs`.  The same objects come from `load_experiment("experiments/exp_*.toml")` and `simsales experiment FILE`.
 """
 
 from simsales.experiments.designs import full_factorial, latin_hypercube, sobol_points
-from simsales.experiments.engine import plan, run_experiment
-from simsales.experiments.executors import DaskExecutor, JoblibExecutor, SerialExecutor, local_cluster, make_executor
+from simsales.experiments.engine import ArmTask, plan, run_experiment
 from simsales.experiments.files import load_experiment
 from simsales.experiments.results import ExperimentResult
-from simsales.experiments.seeds import replicate_seeds
 from simsales.experiments.sensitivity import SensitivityDesign
 from simsales.experiments.spec import HEADLINE_KPIS, Adaptive, Arm, Experiment, Threshold
-from simsales.experiments.store import DirectoryStore, MemoryStore, RunStore
+from simsales.runs import (  # the run layer, re-exported: experiments run through it
+    DaskExecutor,
+    DirectoryStore,
+    JoblibExecutor,
+    MemoryStore,
+    RunStore,
+    SerialExecutor,
+    local_cluster,
+    make_executor,
+    replicate_seeds,
+)
 
 __all__ = [
     "HEADLINE_KPIS",
     "Adaptive",
     "Arm",
+    "ArmTask",
     "DaskExecutor",
     "DirectoryStore",
     "Experiment",

@@ -18,6 +18,7 @@ import numpy as np
 from scipy.stats import qmc
 
 from simsales.experiments.spec import Arm, ScenarioRef
+from simsales.runs.seeds import quasi_random
 from simsales.scenario import ScenarioError
 
 Level = Mapping[str, Any]
@@ -62,15 +63,6 @@ def full_factorial(
     return arms
 
 
-def _unit_sample(kind: str, d: int, n: int, seed: int) -> np.ndarray:
-    engine_cls = qmc.LatinHypercube if kind == "lhs" else qmc.Sobol
-    try:
-        engine = engine_cls(d, rng=np.random.default_rng(seed))
-    except TypeError:  # scipy < 1.15
-        engine = engine_cls(d, seed=np.random.default_rng(seed))
-    return engine.random(n)
-
-
 def _sampled_arms(kind: str, ranges: Mapping[str, tuple[float, float]], n: int, seed: int, scenario: ScenarioRef, prefix: str) -> list[Arm]:
     names = list(ranges)
     if not names:
@@ -79,7 +71,7 @@ def _sampled_arms(kind: str, ranges: Mapping[str, tuple[float, float]], n: int, 
         lo, hi = ranges[key]
         if not float(lo) < float(hi):
             raise ScenarioError(f"range [{lo}, {hi}] must have low < high", key=f"parameters.{key}")
-    unit = _unit_sample(kind, len(names), int(n), seed)
+    unit = quasi_random(kind, len(names), int(n), np.random.default_rng(seed))
     points = qmc.scale(unit, [float(ranges[k][0]) for k in names], [float(ranges[k][1]) for k in names])
     arms = []
     for i, row in enumerate(points):

@@ -8,11 +8,7 @@ local cores or on a Dask cluster, and gives the same numbers every time for the 
 
 from __future__ import annotations
 
-import hashlib
-import json
-import platform
 import time
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -20,17 +16,53 @@ import numpy as np
 import pandas as pd
 
 from simsales.experiments.ensemble import check_ensemble, draw_member, member_params
-from simsales.experiments.executors import Executor, make_executor
 from simsales.experiments.results import ExperimentResult, build_tables
-from simsales.experiments.seeds import replicate_seeds
-from simsales.experiments.spec import Experiment, check_window, load_arm_scenario, resolve_arm, scenario_hash
+from simsales.experiments.spec import Experiment, check_window, load_arm_scenario, resolve_arm
 from simsales.experiments.stats import differences
-from simsales.experiments.store import RunStore, make_store
-from simsales.experiments.tasks import STATUS_DONE, STATUS_FAILED, RunOutput, RunTask, execute_task, run_id_for
+from simsales.runs import (
+    STATUS_FAILED,
+    Executor,
+    RunOutput,
+    RunStore,
+    RunTask,
+    frame_hash,
+    json_hash,
+    make_executor,
+    make_store,
+    needs_run,
+    replicate_seeds,
+    run_tasks,
+    scenario_hash,
+    versions,
+)
 from simsales.scenario import Scenario
 
 
-def plan(experiment: Experiment, replicates: int | None = None) -> list[RunTask]:
+class ArmTask(RunTask):
+    """A run of an experiment: arm x replicate (labels 'arm', 'replicate', 'ensemble_member')."""
+
+    @property
+    def arm(self) -> str:
+        """The arm's name."""
+        return str(self.labels["arm"])
+
+    @property
+    def replicate(self) -> int:
+        """The replicate number (the same seed in every arm)."""
+        return int(self.labels["replicate"])
+
+    @property
+    def ensemble_member(self) -> int | None:
+        """Row of the parameter ensemble this replicate uses, if any."""
+        return self.labels.get("ensemble_member")
+
+
+def run_id_for(arm: str, replicate: int) -> str:
+    """Stable id of arm x replicate, also its file name under runs/."""
+    return f"{arm}/r{replicate:05d}"
+
+
+def plan(experiment: Experiment, replicates: int | None = None) -> list[ArmTask]:
     """Every arm x replicate task, arms in order; validates every scenario before anything runs.
 
     Replicate i has the same seed (and ensemble member) in every arm: common random numbers.
@@ -58,18 +90,8 @@ def plan(experiment: Experiment, replicates: int | None = None) -> list[RunTask]
                 check_window(experiment, scenario, arm.name)
                 resolved[key] = (scenario, scenario_hash(scenario))
             scenario, digest = resolved[key]
-            tasks.append(
-                RunTask(
-                    run_id=run_id_for(arm.name, i),
-                    arm=arm.name,
-                    replicate=i,
-                    seed=seeds[i],
-                    scenario=scenario,
-                    scenario_hash=digest,
-                    ensemble_member=member,
-                    runner=experiment.runner,
-                )
-            )
+            labels = {"arm": arm.name, "replicate": i, "ensemble_member": member}
+            tasks.append(ArmTask.make(run_id_for(arm.name, i), scenario, seeds[i], labels, digest=digest, runner=experiment.runner))
     return tasks
 
 
@@ -101,9 +123,9 @@ def run_experiment(
             tasks = plan(experiment, n)
             stored = store.open(run_meta(experiment, tasks, executor), tasks)
             outputs.update(stored)
-            todo = [t for t in tasks if _needs_run(outputs.get(t.run_id), retry_failed)]
+            todo = [t for t in tasks if needs_run(outputs.get(t.run_id), retry_failed)]
             bar.extend(len(tasks), len(tasks) - len(todo), sum(o.status == STATUS_FAILED for o in stored.values()))
-            _execute(executor, todo, store, outputs, bar)
+            outputs.update(run_tasks(todo, store, executor, stored={}, on_output=lambda o: bar.update(o.status == STATUS_FAILED)))
             if not _wants_more(experiment, tasks, outputs, n):
                 break
             n = min(n + experiment.adaptive.batch, experiment.adaptive.max_replicates)  # type: ignore[union-attr]
@@ -117,21 +139,7 @@ def run_experiment(
     return ExperimentResult(experiment=experiment, runs=runs, monthly=monthly, folder=store.folder, meta=meta)
 
 
-def _needs_run(output: RunOutput | None, retry_failed: bool) -> bool:
-    if output is None:
-        return True
-    return output.status != STATUS_DONE and retry_failed
-
-
-def _execute(executor: Executor, todo: list[RunTask], store: RunStore, outputs: dict[str, RunOutput], bar: _Progress) -> None:
-    by_id = {t.run_id: t for t in todo}
-    for output in executor.map_unordered(execute_task, todo):
-        store.save(by_id[output.run_id], output)
-        outputs[output.run_id] = output
-        bar.update(output.status == STATUS_FAILED)
-
-
-def _wants_more(experiment: Experiment, tasks: list[RunTask], outputs: dict[str, RunOutput], n: int) -> bool:
+def _wants_more(experiment: Experiment, tasks: list[ArmTask], outputs: dict[str, RunOutput], n: int) -> bool:
     """Adaptive replicates: True while some reported difference's CI is wider than its target and n < cap."""
     adaptive = experiment.adaptive
     if adaptive is None or n >= adaptive.max_replicates or len(experiment.arms) < 2:
@@ -162,7 +170,7 @@ def too_wide(experiment: Experiment, runs: pd.DataFrame) -> list[tuple[str, str,
     return wide
 
 
-def run_meta(experiment: Experiment, tasks: list[RunTask], executor: Executor | None = None) -> dict[str, Any]:
+def run_meta(experiment: Experiment, tasks: list[ArmTask], executor: Executor | None = None) -> dict[str, Any]:
     """What identifies and reproduces the experiment: spec, seeds, scenario hashes and package versions."""
     first = {t.arm: t for t in reversed(tasks)}
     arms = [
@@ -181,31 +189,21 @@ def run_meta(experiment: Experiment, tasks: list[RunTask], executor: Executor | 
         "root_seed": experiment.root_seed,
         "arms": arms,
         "size": experiment.size_overrides(),
-        "ensemble": None if experiment.ensemble is None else _frame_hash(experiment.ensemble),
+        "ensemble": None if experiment.ensemble is None else frame_hash(experiment.ensemble),
     }
     return {
+        "kind": "experiment",
         **spec,
         "question": experiment.question,
         "source": experiment.source,
         "baseline": experiment.baseline_arm,
         "replicates": replicates,
         "seeds": replicate_seeds(experiment.root_seed, replicates),
-        "spec_hash": hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:16],
+        "spec_hash": json_hash(spec),
         "versions": versions(),
         "executor": type(executor).__name__ if executor is not None else None,
         "workers": getattr(executor, "workers", None),
     }
-
-
-def versions() -> dict[str, str]:
-    """Versions of simsales, Python and the libraries that decide the numbers."""
-    out = {"python": platform.python_version()}
-    for name in ("simsales", "numpy", "pandas", "scipy", "mesa"):
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "unknown"
-    return out
 
 
 def _describe(ref: Any) -> Any:
@@ -216,10 +214,6 @@ def _describe(ref: Any) -> Any:
     if isinstance(ref, tuple):
         return [str(r) for r in ref]
     return str(ref)
-
-
-def _frame_hash(frame: pd.DataFrame) -> str:
-    return hashlib.sha256(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes()).hexdigest()[:16]
 
 
 class _Progress:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simsales.experiments.seeds import auxiliary_rng
+from simsales.runs.seeds import auxiliary_rng
 from simsales.scenario import ScenarioError
 
 ENSEMBLE_STREAM = 1

@@ -14,19 +14,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from simsales.experiments import stats
 from simsales.experiments.spec import Experiment, Threshold
-from simsales.experiments.tasks import RunOutput, RunTask
+from simsales.runs import RunOutput
+
+if TYPE_CHECKING:
+    from simsales.experiments.engine import ArmTask
 
 ID_COLUMNS = ("run_id", "arm", "replicate", "seed", "status", "error", "seconds", "ensemble_member")
 
 
-def build_tables(experiment: Experiment, tasks: Sequence[RunTask], outputs: dict[str, RunOutput]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def build_tables(experiment: Experiment, tasks: Sequence[ArmTask], outputs: dict[str, RunOutput]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The wide per-run KPI table and the per-run monthly table, in arm then replicate order."""
     factors = list(dict.fromkeys(k for arm in experiment.arms for k in arm.factors))
     arm_factors = {arm.name: arm.factors for arm in experiment.arms}

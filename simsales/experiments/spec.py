@@ -7,9 +7,7 @@ a validated `Scenario` so bad input fails with a `ScenarioError` before any run 
 
 from __future__ import annotations
 
-import hashlib
 import numbers
-import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -306,12 +304,6 @@ def _current(scenario: Scenario, dotted: str) -> Any:
         return scenario.get(dotted)
     except (AttributeError, TypeError):
         return None
-
-
-def scenario_hash(scenario: Scenario) -> str:
-    """A short SHA-256 of the complete scenario (every value, run size included)."""
-    text = json.dumps(scenario.to_dict(), sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def thresholds_from(items: Sequence[Mapping[str, Any]], where: str | None = None) -> tuple[Threshold, ...]:

@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
-from simsales.experiments.tasks import STATUS_FAILED, RunOutput, RunTask
+from simsales.runs.tasks import RunOutput, RunTask, failed_output
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
 
@@ -92,7 +92,7 @@ class DaskExecutor:
                 try:
                     yield future.result()
                 except Exception as exc:  # noqa: BLE001 - worker died or result lost
-                    yield RunOutput(task.run_id, STATUS_FAILED, {}, None, f"{type(exc).__name__}: {exc}", 0.0)
+                    yield failed_output(task, f"{type(exc).__name__}: {exc}")
                 finally:
                     future.release()
         finally:
