@@ -1,4 +1,9 @@
-"""`simsales validate FILE...` and `simsales show FILE`: check scenario files and print one resolved."""
+"""`simsales validate FILE...` and `simsales show FILE`: check scenario files (or experiment specs) and print one resolved.
+
+A file that names a design ([[arms]], [factors], [sample] or [sensitivity]) is an experiment spec
+and is checked as one: its keys, every arm's scenario resolved and validated, the memory of its
+largest run.  Anything else is a scenario.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,11 @@ import argparse
 import sys
 from pathlib import Path
 
+from typing import Any
+
 from simsales.scenario import ScenarioError, load_scenario
 from simsales.scenario.bounds import memory_problem
+from simsales.scenario.loader import find_scenario, read_toml
 from simsales.scenario.toml_out import dumps
 
 
@@ -16,10 +24,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "validate", help="check scenario files (keys, types, ranges, names, dates, memory for their size) without simulating"
     )
-    p.add_argument("files", nargs="+", type=Path, help="scenario TOML files")
+    p.add_argument("files", nargs="+", type=Path, help="scenario TOML files or experiment specs (paths or shipped names)")
     p.set_defaults(func=validate)
-    p = sub.add_parser("show", help="print a scenario file resolved (extends, section files, fitted values) as TOML")
-    p.add_argument("file", nargs="?", type=Path, default=None, help="scenario TOML file (default: shipped baseline)")
+    p = sub.add_parser("show", help="print a scenario file resolved (extends, section files, fitted values) as TOML, "
+                       "or an experiment spec's resolved arms")
+    p.add_argument("file", nargs="?", type=Path, default=None, help="scenario TOML file or experiment spec (default: shipped baseline)")
     p.set_defaults(func=show)
 
 
@@ -30,6 +39,9 @@ def validate(args: argparse.Namespace) -> int:
 
     failed = 0
     for file in args.files:
+        if _is_spec(file):
+            failed += _validate_spec(file)
+            continue
         try:
             scenario = load_scenario(file)
             problem = memory_problem(scenario)
@@ -50,8 +62,52 @@ def validate(args: argparse.Namespace) -> int:
     return 2 if failed else 0
 
 
+def _is_spec(file: Path) -> bool:
+    """True when the file (a path or shipped name) is an experiment spec; unreadable files are left to the scenario path."""
+    try:
+        from simsales.experiments.files import is_experiment_spec
+
+        return is_experiment_spec(read_toml(find_scenario(file)))
+    except ScenarioError:
+        return False
+
+
+def _resolved_spec(file: Path) -> tuple[Any, list[Any]]:
+    """The experiment and its planned runs (every arm's scenario resolved and validated)."""
+    from simsales.experiments import load_experiment, plan
+
+    experiment = load_experiment(find_scenario(file))
+    return experiment, plan(experiment, replicates=1)
+
+
+def _validate_spec(file: Path) -> int:
+    """Check an experiment spec as a spec; 1 if invalid (message printed), else 0."""
+    try:
+        experiment, tasks = _resolved_spec(file)
+        largest = max(tasks, key=lambda t: t.scenario.run.n_consumers * (t.scenario.run.days + t.scenario.run.warmup_days))
+        problem = memory_problem(largest.scenario)
+        if problem:
+            raise ScenarioError(problem, file=experiment.source, key="run.n_consumers")
+    except ScenarioError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"ok: {file} — experiment '{experiment.name}', {len(experiment.arms)} arms x "
+          f"{experiment.replicates} replicates, baseline '{experiment.baseline_arm}'")
+    return 0
+
+
 def show(args: argparse.Namespace) -> int:
-    """Print the resolved scenario as TOML."""
+    """Print the resolved scenario as TOML, or an experiment spec's resolved arms."""
+    if args.file is not None and _is_spec(args.file):
+        experiment, tasks = _resolved_spec(args.file)
+        arms = [{"name": t.arm, "scenario": t.scenario.name, "scenario_hash": t.scenario_hash,
+                 "params": dict(experiment.arms[i].params)}
+                for i, t in enumerate(tasks)]
+        print(f"# {args.file} resolved: experiment spec, every arm's scenario validated")
+        print(dumps({"name": experiment.name, "question": experiment.question, "replicates": experiment.replicates,
+                     "root_seed": experiment.root_seed, "baseline": experiment.baseline_arm, "kpis": list(experiment.kpis),
+                     "run": experiment.size_overrides(), "arms": arms}))
+        return 0
     scenario = load_scenario(args.file)
     print(f"# {args.file or 'shipped baseline'} resolved: extends, section files and fitted values applied")
     print(dumps(scenario.to_dict()))

@@ -96,6 +96,15 @@ ADAPTIVE_KEYS = set(TYPES["adaptive"])
 ENSEMBLE_KEYS = set(TYPES["ensemble"])
 
 
+#: Top-level tables of which an experiment spec has exactly one and a scenario none.
+DESIGN_KEYS = ("arms", "factors", "sample", "sensitivity")
+
+
+def is_experiment_spec(data: dict[str, Any]) -> bool:
+    """True when a TOML file's contents are an experiment spec (it names a design), not a scenario."""
+    return any(key in data for key in DESIGN_KEYS)
+
+
 def find_spec(path: str | Path) -> Path:
     """The spec file: as given, or a shipped one by name (e.g. 'exp_strategies' or 'exp_strategies.toml')."""
     file = Path(str(path).removeprefix(SHIPPED_PREFIX))
@@ -195,7 +204,7 @@ def load_experiment(path: str | Path, *, smoke: bool = False) -> Experiment:
 
 
 def _arms(data: dict[str, Any], folder: Path, default: Any, where: str, smoke: dict[str, Any]) -> tuple[list[Arm], SensitivityDesign | None]:
-    designs = [k for k in ("arms", "factors", "sample", "sensitivity") if k in data]
+    designs = [k for k in DESIGN_KEYS if k in data]
     if len(designs) != 1:
         raise ScenarioError(
             f"give exactly one design: [[arms]], [factors], [sample] or [sensitivity] (found {designs or 'none'})",
