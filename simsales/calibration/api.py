@@ -22,7 +22,7 @@ from simsales.calibration.ensemble import ensemble_frame
 from simsales.calibration.fitted import load_unfitted_scenario
 from simsales.calibration.objective import make_loss
 from simsales.calibration.parameters import ParameterSpace, load_parameters
-from simsales.calibration.samplers import SAMPLERS, SobolSampler, SurrogateSampler
+from simsales.calibration.samplers import SAMPLERS
 from simsales.calibration.sensitivity import Sensitivity, finite_differences
 from simsales.calibration.targets import TargetSet, load_target_set
 from simsales.runs import Executor, RunStore, json_hash, make_executor, make_store

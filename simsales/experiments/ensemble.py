@@ -3,7 +3,7 @@
 The interface is a DataFrame with one row per accepted parameter set; columns whose names
 contain a dot are scenario parameters (e.g. 'journey.outside_utility'), an optional 'weight'
 column gives each row's probability, anything else is ignored.  Replicate i draws its row with
-`seeds.auxiliary_rng(root, i, ENSEMBLE_STREAM)`, so every arm gets the same draw for the same
+`simsales.runs.auxiliary_rng(root, i, ENSEMBLE_STREAM)`, so every arm gets the same draw for the same
 replicate and adding replicates keeps earlier draws.
 """
 

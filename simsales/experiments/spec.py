@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from simsales.recorder import DERIVED, FLOWS, LEVELS
 from simsales.scenario import Scenario, ScenarioError, load_scenario
 from simsales.scenario.errors import did_you_mean
+from simsales.scenario.compose import compose_files
+from simsales.scenario.events import EVENT_SECTIONS
 from simsales.scenario.loader import convert_value
 
 if TYPE_CHECKING:
@@ -41,13 +43,11 @@ HEADLINE_KPIS: tuple[str, ...] = (
 WINDOW_SERIES: tuple[str, ...] = ("deliveries", "deliveries_focal", "focal_gross_margin", "focal_profit", "stock_coefficient")
 
 #: Every monthly series a run reports (recorder flows, levels and ratios, plus `focal_profit` from
-#: `simsales.experiments.tasks.normalise_monthly`): what `window_series` and `recovery_series` may name.
+#: `simsales.runs.tasks.normalise_monthly`): what `window_series` and `recovery_series` may name.
 MONTHLY_SERIES: tuple[str, ...] = (*FLOWS, *LEVELS, *DERIVED, "focal_profit")
 
 ARM_NAME = re.compile(r"^[A-Za-z0-9_.=,+-]+$")
 
-#: Scenario sections holding lists of events; an arm's params may add to them (appended, not replaced).
-EVENT_SECTIONS = ("shocks", "strategies", "risk_rules")
 
 ScenarioRef = Scenario | str | Path | None
 
@@ -57,7 +57,7 @@ class Arm:
     """One treatment: a scenario (file, object or None = 2023 baseline) plus dotted parameter overrides.
 
     `scenario` may also be a tuple of files layered in order (e.g. a shock file and a risk-plan
-    file, see `simsales.experiments.compose`).  `params` keys are dotted paths, or one of
+    file, see `simsales.scenario.compose`).  `params` keys are dotted paths, or one of
     `shocks`, `strategies`, `risk_rules` with a list of event tables added to the scenario's own.
     `factors` labels the arm in result tables (factor name -> level or parameter value).
     """
@@ -251,8 +251,6 @@ def load_arm_scenario(arm: Arm, where: str | None = None) -> Scenario:
         if isinstance(ref, Scenario):
             return ref
         if isinstance(ref, tuple):
-            from simsales.experiments.compose import compose_files
-
             return compose_files(ref)
         return load_scenario(ref)
     except FileNotFoundError as exc:

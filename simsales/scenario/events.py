@@ -28,6 +28,9 @@ from simsales.levers import LEVERS, POLICY_LEVERS
 from simsales.scenario import bounds as B
 from simsales.scenario.errors import ScenarioError, did_you_mean
 
+#: The list sections of a scenario that hold dated events (each entry one event).
+EVENT_SECTIONS = ("shocks", "strategies", "risk_rules")
+
 POWERTRAIN_SETS: dict[str, tuple[str, ...]] = {"BEV": ("BEV",), "PHEV": ("PHEV",), "ICE": ("ICE",), "NEV": ("BEV", "PHEV")}
 FIRMS = ("all", "focal", "others")
 #: Scope keys that select stores, products or consumers; which apply depends on the kind's levers.

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any, Literal
 
 from simsales.scenario import bounds as B
+from simsales.scenario.build import apply_overrides
 from simsales.scenario.events import RiskRule, Shock, Strategy
 
 POWERTRAINS = ("BEV", "PHEV", "ICE")
@@ -263,8 +264,6 @@ class Scenario:
 
     def replace(self, **dotted: Any) -> Scenario:
         """A copy with values changed by dotted path, e.g. replace(**{"journey.outside_utility": 1.0})."""
-        from simsales.scenario.loader import apply_overrides
-
         return apply_overrides(self, dotted)
 
     def get(self, dotted: str) -> Any:

@@ -15,8 +15,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from simsales.experiments.spec import EVENT_SECTIONS
-from simsales.scenario import Scenario, ScenarioError, load_scenario
+from simsales.scenario.errors import ScenarioError
+from simsales.scenario.events import EVENT_SECTIONS
+from simsales.scenario.loader import build_scenario, load_scenario
+from simsales.scenario.schema import Scenario
 
 
 def _leaves(raw: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -62,8 +64,6 @@ def compose_files(files: Sequence[str | Path], reference: Scenario | None = None
             changed[path] = (value, str(file))
             _set(raw, path, value)
     raw["name"] = "+".join(n for n in names if n)
-    from simsales.scenario.loader import build_scenario
-
     return build_scenario(raw, " + ".join(str(f) for f in files))
 
 
