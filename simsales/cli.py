@@ -12,8 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from simsales import __version__
-from simsales.commands.checks import InputError
-from simsales.scenario import ScenarioError
+from simsales.errors import SimsalesError
 
 COMMANDS = ("simsales.commands.run", "simsales.commands.experiment", "simsales.commands.calibrate", "simsales.commands.scenario")
 
@@ -34,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (ScenarioError, InputError) as exc:
+    except SimsalesError as exc:  # bad input, a results directory in use or holding another study
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:  # a file or folder that cannot be read or written: name it, no traceback

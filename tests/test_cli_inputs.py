@@ -104,7 +104,7 @@ def test_an_unreachable_scheduler_is_refused_before_any_run(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, no_simulation: None
 ) -> None:
     pytest.importorskip("distributed")
-    import simsales.commands.experiment as command
+    import simsales.commands.checks as command  # where the scheduler timeout of both commands lives
 
     monkeypatch.setattr(command, "SCHEDULER_TIMEOUT", 1.0)
     started = time.perf_counter()

@@ -129,3 +129,21 @@ def test_run_tasks_runs_a_shared_id_once_and_respects_a_limit(baseline: object) 
     assert CALLS == [1, 2] and set(partial) == {"base/s1", "base/s2"}
     CALLS.clear()
     assert set(run_tasks(tasks, store, SerialExecutor())) == {"base/s1", "base/s2", "base/s3"} and CALLS == [3]
+
+
+def test_store_errors_are_simsales_errors_the_command_line_reports(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Another study's folder and a live lock raise StoreError subclasses; `simsales calibrate` exits 2 naming the folder."""
+    from simsales.cli import main
+    from simsales.errors import SimsalesError, StoreInUse, StoreMismatch
+
+    store = DirectoryStore(tmp_path)
+    store.open({"name": "one", "kind": "experiment"})
+    store.close()
+    with pytest.raises(StoreMismatch, match="holds experiment 'one', not 'calibration'") as err:
+        DirectoryStore(tmp_path).open({"name": "calibration"})
+    assert isinstance(err.value, SimsalesError)
+    (tmp_path / "lock").write_text("1")  # pid 1 is alive: someone else is writing here
+    with pytest.raises(StoreInUse):
+        DirectoryStore(tmp_path).open({"name": "one"})
+    assert main(["calibrate", "--checkpoint", str(tmp_path), "--out", str(tmp_path / "out"), "--budget", "1", "--jobs", "1"]) == 2
+    assert f"{tmp_path} is in use by process 1" in capsys.readouterr().err

@@ -25,6 +25,7 @@ from simsales.calibration.parameters import ParameterSpace, load_parameters
 from simsales.calibration.samplers import SAMPLERS
 from simsales.calibration.sensitivity import Sensitivity, finite_differences
 from simsales.calibration.targets import TargetSet, load_target_set
+from simsales.errors import InputError
 from simsales.runs import Executor, RunStore, json_hash, make_executor, make_store
 from simsales.scenario import Scenario
 
@@ -82,7 +83,7 @@ def build_setup(
         explore = min(budget - 1, max(space.dim + 2, budget // 4))
     for name in (explorer, refiner):
         if name not in SAMPLERS:
-            raise ValueError(f"unknown sampler '{name}'; allowed: {', '.join(SAMPLERS)}")
+            raise InputError(f"unknown sampler '{name}'; allowed: {', '.join(SAMPLERS)}", key="sampler")
     explorer_obj = SAMPLERS[explorer](seed=seed) if explorer in ("sobol", "lhs") else SAMPLERS[explorer]()
     refiner_obj = SAMPLERS[refiner](seed=seed) if refiner in ("sobol", "lhs") else SAMPLERS[refiner]()
     plan = SearchPlan(budget=budget, explore=explore, batch=batch, explorer=explorer_obj, refiner=refiner_obj)

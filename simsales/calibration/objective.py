@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simsales.calibration.targets import TargetSet
+from simsales.errors import InputError
 
 #: Standardised residual charged for a target whose KPI is NaN in every seed (not measurable).
 NAN_RESIDUAL = 10.0
@@ -103,5 +104,5 @@ class Objective:
 def make_loss(name: str) -> Loss:
     """A loss by name ('huber' or 'quadratic')."""
     if name not in LOSSES:
-        raise ValueError(f"unknown loss '{name}'; allowed: {', '.join(LOSSES)}")
+        raise InputError(f"unknown loss '{name}'; allowed: {', '.join(LOSSES)}", key="loss")
     return LOSSES[name]()

@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from simsales.errors import InputError  # a refused command-line value: the message names the flag
 from simsales.scenario.bounds import BASE_BYTES, BYTES_PER_CONSUMER, MAX_CONSUMERS, MAX_HORIZON_DAYS, available_bytes
 
 if TYPE_CHECKING:
@@ -20,9 +21,6 @@ if TYPE_CHECKING:
 #: Recorder memory per simulated day (about 90 daily float64 counters, with headroom).
 BYTES_PER_DAY = 1024
 
-
-class InputError(ValueError):
-    """A command-line value refused before any simulation; the message names the flag."""
 
 
 #: Longest horizon a day-count flag accepts: the scenario schema's bound (simsales.scenario.bounds).

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from simsales.commands.checks import (
@@ -19,7 +18,6 @@ from simsales.commands.checks import (
 from simsales.experiments import ExperimentResult, load_experiment, plan, run_experiment
 from simsales.experiments.report import late_event_warnings, markdown_table, with_units
 from simsales.runs import Executor
-from simsales.scenario import ScenarioError
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `experiment` subcommand."""
@@ -73,13 +71,7 @@ def executor_from_args(args: argparse.Namespace) -> Executor:
 
 def execute(args: argparse.Namespace) -> int:
     """Run, print headline results, write the report; exit code 1 if any run failed, 2 on bad input."""
-    try:
-        result = run_from_args(args)
-    except ScenarioError:
-        raise  # printed by simsales.cli.main with file and key
-    except (RuntimeError, ValueError) as exc:  # results directory in use or holding another experiment
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    result = run_from_args(args)  # input and store errors are printed by simsales.cli.main (exit code 2)
     exp = result.experiment
     print(f"\n{exp.name}: {len(result.runs)} runs in {result.folder}")
     if exp.sensitivity is not None:

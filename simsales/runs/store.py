@@ -33,6 +33,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from simsales.errors import StoreInUse, StoreMismatch
 from simsales.runs.tasks import STATUS_DONE, STATUS_FAILED, STATUS_PENDING, RunOutput, RunTask
 
 META_KEY = b"simsales.run"
@@ -148,7 +149,7 @@ class DirectoryStore(RunStore):
         study = old.get("study", old.get("experiment", {}))
         if study.get("name") not in (None, meta.get("name")):
             self.close()
-            raise ValueError(
+            raise StoreMismatch(
                 f"{self._folder} holds {study.get('kind', 'experiment')} {study['name']!r}, not {meta.get('name')!r}: "
                 "use another results directory"
             )
@@ -279,14 +280,14 @@ class DirectoryStore(RunStore):
                 except (OSError, ValueError):
                     pid = 0
                 if pid and pid != os.getpid() and _alive(pid):
-                    raise RuntimeError(f"{self._folder} is in use by process {pid}") from None
+                    raise StoreInUse(f"{self._folder} is in use by process {pid}") from None
                 lock.unlink(missing_ok=True)  # left by a killed process
                 continue
             with os.fdopen(fd, "w") as fh:
                 fh.write(str(os.getpid()))
             self._lock = lock
             return
-        raise RuntimeError(f"could not lock {self._folder}")
+        raise StoreInUse(f"could not lock {self._folder}")
 
 
 def make_store(out: RunStore | str | Path | None) -> RunStore:

@@ -1,25 +1,18 @@
-"""The one error type for bad scenario input: it names the file, the key path and what is allowed."""
+"""The error for bad input files (scenarios, experiment specs, targets, parameters): file, key path, what is allowed."""
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
 
+from simsales.errors import InputError
 
-class ScenarioError(ValueError):
-    """Raised before any simulation starts when a scenario (file or object) is invalid."""
 
-    def __init__(self, message: str, *, file: str | None = None, key: str | None = None) -> None:
-        self.file = file
-        self.key = key
-        self.detail = message
-        where = []
-        if file:
-            where.append(str(file))
-        if key:
-            where.append(key)
-        prefix = ": ".join(where)
-        super().__init__(f"{prefix}: {message}" if prefix else message)
+class ScenarioError(InputError):
+    """Raised before any simulation starts when a scenario, experiment spec or calibration input is invalid.
+
+    An `InputError` (see `simsales.errors`): the message names the file and the key path.
+    """
 
 
 def did_you_mean(word: str, allowed: Iterable[str]) -> str:
