@@ -64,17 +64,12 @@ class Recorder:
 
     def add_to_cohorts(self, name: str, start_days: np.ndarray) -> None:
         """Count one outcome for each entry of `start_days` on the day its cohort started."""
-        start_days = start_days[start_days >= 0]
-        if len(start_days):
-            self.cohorts[name] += np.bincount(start_days, minlength=self.total_days)[: self.total_days]
+        np.add.at(self.cohorts[name], start_days[start_days >= 0], 1.0)
 
     def add_to_dealer_cohorts(self, name: str, start_days: np.ndarray, dealers: np.ndarray) -> None:
         """`add_to_cohorts` by store: one event per (start day, dealer) pair."""
         keep = start_days >= 0
-        table = self.dealer_cohorts[name]
-        if keep.any():
-            flat = start_days[keep].astype(np.int64) * table.shape[1] + dealers[keep]
-            table += np.bincount(flat, minlength=table.size)[: table.size].reshape(table.shape)
+        np.add.at(self.dealer_cohorts[name], (start_days[keep], dealers[keep]), 1.0)
 
     def _cohort_days(self, follow_up_days: int) -> slice:
         """Recorded days whose cohorts count: all but the last `follow_up_days`, at least half the window."""
