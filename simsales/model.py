@@ -21,7 +21,7 @@ from simsales.market.policy import PolicyState
 from simsales.recorder import Recorder
 from simsales.scenario import Scenario, load_scenario
 from simsales.scenario.schema import MONTHS, TIERS
-from simsales.streams import Streams
+from simsales.streams import COMPILED_FROM, Streams
 
 #: Conversion of market entrants into buyers assumed only to size the initial stock; the
 #: warm-up period replaces it with the model's own demand forecast.
@@ -84,8 +84,9 @@ class MarketModel(mesa.Model):
         self.seed = seed if seed is not None else (rng if isinstance(rng, int) else None)
         # One draw from model.rng keys every random number of the run (see simsales.streams):
         # the same seed gives the same key, and draws do not depend on processing order.
-        self.streams = Streams(int(self.rng.integers(0, 2**63)))
         run = self.spec.run
+        # large models draw through compiled kernels: the same numbers with less overhead per call
+        self.streams = Streams(int(self.rng.integers(0, 2**63)), compiled=run.n_consumers >= COMPILED_FROM)
         self.day = 0
         self.total_days = run.warmup_days + run.days
         self.first_date = run.start_date - timedelta(days=run.warmup_days)
