@@ -136,6 +136,7 @@ def _count_leads(model: MarketModel, dealers: np.ndarray, online: bool) -> None:
     rec.add("acquisition_cost", net.acquisition_per_lead[dealers].sum())
     rec.add("focal_operating_cost", net.acquisition_per_lead[dealers][net.focal[dealers]].sum())
     rec.per_dealer(rec.dealer_leads, dealers)
+    rec.add_to_dealer_cohorts("leads", np.full(len(dealers), model.day), dealers)
     if online:
         rec.per_dealer(rec.dealer_online_leads, dealers)
 
@@ -364,6 +365,7 @@ def visit_store(model: MarketModel, idx: np.ndarray) -> None:
     rec.add("online_lead_visits", (first & pop.online_lead[idx]).sum())
     rec.add("repeat_questions", (first & pop.info_lost[idx]).sum())
     pop.visits[idx] += 1
+    pop.store_visit_day[idx[first]] = model.day
     pop.visits_here[idx] += 1
     u = model.streams.uniform(Purpose.VISIT, idx, model.day, 4)
     sp = model.salesforce.assign(d, u[:, 0])
@@ -382,6 +384,8 @@ def visit_store(model: MarketModel, idx: np.ndarray) -> None:
     td = ~pop.td_here[idx] & (u[:, 1] < p_td) & net.sells[d].any(axis=1)
     drivers = idx[td]
     rec.add("test_drives", len(drivers))
+    rec.add_to_cohorts("visitor_test_drives", pop.store_visit_day[drivers])
+    pop.td_day[drivers] = model.day
     pop.td_here[drivers] = True
     pop.td_any[drivers] = True
     pop.log(drivers, model.day, "test drive")
@@ -457,6 +461,11 @@ def place_orders(model: MarketModel, idx: np.ndarray, products: np.ndarray) -> N
     _record_stock_out(model, factory_units, np.zeros_like(age_sum))
     rec.add("orders", len(idx))
     rec.add("orders_after_td", pop.td_here[idx].sum())  # orders at a store where the buyer test-drove
+    rec.add_to_cohorts("test_drive_orders", pop.td_day[idx[pop.td_here[idx]]])
+    rec.add_to_cohorts("lead_orders", pop.first_lead_day[idx])
+    # the lead this store counted: the online lead it was sent, else the buyer's first walk-in visit
+    store_lead_day = np.where(pop.online_lead[idx], pop.first_lead_day[idx], pop.store_visit_day[idx])
+    rec.add_to_dealer_cohorts("lead_orders", store_lead_day, d)
     rec.add("focal_orders", net.focal[d].sum())
     rec.per_dealer(rec.dealer_orders, d)
     rec.per_dealer(rec.dealer_online_orders, d[pop.online_lead[idx]])

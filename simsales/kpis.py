@@ -214,24 +214,34 @@ def _store_visits(m: MarketModel) -> float:
     return _ratio(_t(m, "buyer_visits_sum"), _t(m, "deliveries"), why=NO_BUYERS)
 
 
-@kpi("journey.test_drive_rate", "%", "store visitors (per store) who test-drive")
+#: Days a cohort is followed before the end of the window: a test drive is decided within days,
+#: a lead's journey (research, visits, test drive, decision) within a few months.
+FOLLOW_UP_DAYS = {"store visit": 30, "test drive": 30, "lead": 90}
+
+
+@kpi("journey.test_drive_rate", "%", "store visitors (per store) who test-drive, counted over the visitors' cohort")
 def _td_rate(m: MarketModel) -> float:
-    return _ratio(_t(m, "test_drives"), _t(m, "store_visitors"), 100, "no store visitors in the recorded window")
+    drives, visitors = m.recorder.cohort_ratio("visitor_test_drives", "store_visitors", FOLLOW_UP_DAYS["store visit"])
+    return _ratio(drives, visitors, 100, "no store visitors in the recorded window")
 
 
-@kpi("journey.test_drive_to_order", "%", "test drives followed by an order")
+@kpi("journey.test_drive_to_order", "%", "test drives followed by an order, counted over the test drives' cohort")
 def _td_to_order(m: MarketModel) -> float:
-    return _ratio(_t(m, "orders_after_td"), _t(m, "test_drives"), 100, "no test drives in the recorded window")
+    orders, drives = m.recorder.cohort_ratio("test_drive_orders", "test_drives", FOLLOW_UP_DAYS["test drive"])
+    return _ratio(orders, drives, 100, "no test drives in the recorded window")
 
 
-@kpi("journey.lead_conversion", "%", "orders per lead (online inquiries and walk-ins)")
+@kpi("journey.lead_conversion", "%", "orders per lead (online inquiries and walk-ins), counted over the leads' cohort")
 def _lead_conversion(m: MarketModel) -> float:
-    return _ratio(_t(m, "orders"), _t(m, "online_leads") + _t(m, "walkin_leads"), 100, "no leads in the recorded window")
+    rec = m.recorder
+    orders, online = rec.cohort_ratio("lead_orders", "online_leads", FOLLOW_UP_DAYS["lead"])
+    _, walk_in = rec.cohort_ratio("lead_orders", "walkin_leads", FOLLOW_UP_DAYS["lead"])
+    return _ratio(orders, online + walk_in, 100, "no leads in the recorded window")
 
 
 def _format_conversion(m: MarketModel, stores: np.ndarray) -> float:
-    rec = m.recorder
-    return _ratio(rec.dealer_orders[stores].sum(), rec.dealer_leads[stores].sum(), 100, "no leads at these stores in the recorded window")
+    orders, leads = m.recorder.dealer_cohort_ratio(stores, FOLLOW_UP_DAYS["lead"])
+    return _ratio(orders, leads, 100, "no leads at these stores in the recorded window")
 
 
 @kpi("journey.lead_conversion_nev_direct", "%", "lead conversion at NEV direct stores")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from simsales.market.policy import PolicyState
 from simsales.recorder import Recorder
 from simsales.scenario import Scenario, load_scenario
 from simsales.scenario.schema import MONTHS, TIERS
-from simsales.streams import Streams
+from simsales.streams import COMPILED_FROM, Streams
 
 #: Conversion of market entrants into buyers assumed only to size the initial stock; the
 #: warm-up period replaces it with the model's own demand forecast.
@@ -37,6 +38,40 @@ HANDLERS = (
     (State.TEST_DRIVE, journey.decide_after_test_drive),
     (State.ORDERED, journey.deliver),
 )
+
+
+def _flows(*names: str) -> Callable[[MarketModel], float]:
+    return functools.partial(_sum_today, "flows", names)
+
+
+def _levels(*names: str) -> Callable[[MarketModel], float]:
+    return functools.partial(_sum_today, "levels", names)
+
+
+def _sum_today(kind: str, names: tuple[str, ...], m: MarketModel) -> float:
+    series = getattr(m.recorder, kind)
+    return sum(series[name][m.day] for name in names)
+
+
+def _date(m: MarketModel) -> str:
+    return m.date.isoformat()
+
+
+def _recorded(m: MarketModel) -> bool:
+    return m.recorder.recording
+
+
+#: The Mesa DataCollector's daily model reporters (module-level functions, so a model pickles).
+REPORTERS: dict[str, Callable[[MarketModel], object]] = {
+    "date": _date,
+    "recorded": _recorded,
+    "deliveries": _flows("deliveries"),
+    "orders": _flows("orders"),
+    "leads": _flows("online_leads", "walkin_leads"),
+    "in_market": _levels("in_market"),
+    "stock": _levels("stock_ICE", "stock_NEV"),
+    "salespeople": _levels("headcount"),
+}
 
 
 class MarketModel(mesa.Model):
@@ -84,8 +119,9 @@ class MarketModel(mesa.Model):
         self.seed = seed if seed is not None else (rng if isinstance(rng, int) else None)
         # One draw from model.rng keys every random number of the run (see simsales.streams):
         # the same seed gives the same key, and draws do not depend on processing order.
-        self.streams = Streams(int(self.rng.integers(0, 2**63)))
         run = self.spec.run
+        # large models draw through compiled kernels: the same numbers with less overhead per call
+        self.streams = Streams(int(self.rng.integers(0, 2**63)), compiled=run.n_consumers >= COMPILED_FROM)
         self.day = 0
         self.total_days = run.warmup_days + run.days
         self.first_date = run.start_date - timedelta(days=run.warmup_days)
@@ -114,18 +150,7 @@ class MarketModel(mesa.Model):
         per_product = self.network.sells / np.maximum(self.network.sells.sum(axis=1, keepdims=True), 1)
         self.network.start_stock(expected_daily * share[:, None] / share.sum() * per_product)
         journey.schedule_entry(self, np.arange(run.n_consumers))
-        self.datacollector = mesa.DataCollector(
-            model_reporters={
-                "date": lambda m: m.date.isoformat(),
-                "recorded": lambda m: m.recorder.recording,
-                "deliveries": lambda m: m.recorder.flows["deliveries"][m.day],
-                "orders": lambda m: m.recorder.flows["orders"][m.day],
-                "leads": lambda m: m.recorder.flows["online_leads"][m.day] + m.recorder.flows["walkin_leads"][m.day],
-                "in_market": lambda m: m.recorder.levels["in_market"][m.day],
-                "stock": lambda m: m.recorder.levels["stock_ICE"][m.day] + m.recorder.levels["stock_NEV"][m.day],
-                "salespeople": lambda m: m.recorder.levels["headcount"][m.day],
-            }
-        )
+        self.datacollector = mesa.DataCollector(model_reporters=dict(REPORTERS))
 
     # --- construction --------------------------------------------------------------------
 
@@ -283,6 +308,24 @@ class MarketModel(mesa.Model):
         else:
             while self.running and self.day < self.total_days:
                 self.step()
+
+    # --- snapshots -----------------------------------------------------------------------
+
+    def snapshot(self, path: str | Path) -> Path:
+        """Save the complete state (see `simsales.snapshots` for the format); `restore` continues it."""
+        from simsales.snapshots import save_snapshot
+
+        return save_snapshot(self, path)
+
+    @classmethod
+    def restore(cls, path: str | Path) -> MarketModel:
+        """A model saved by `snapshot`, continuing bit-identically from the day it was saved."""
+        from simsales.snapshots import load_snapshot
+
+        model = load_snapshot(path)
+        if not isinstance(model, cls):
+            raise TypeError(f"{path}: holds a {type(model).__name__}, not a {cls.__name__}")
+        return model
 
     # --- outputs -------------------------------------------------------------------------
 

@@ -30,6 +30,10 @@ FLOWS = (
     # the focal firm's own margin and operating costs (focal.gross_margin, focal.profit)
     "focal_gross_margin", "focal_operating_cost",
 )  # fmt: skip
+#: Outcomes counted on the day their cohort started, so a window ratio counts numerator and
+#: denominator over the same people: test drives by the day of the first visit at that store,
+#: orders by the day of the test drive before them, orders by the day of the journey's first lead.
+COHORTS = ("visitor_test_drives", "test_drive_orders", "lead_orders")
 LEVELS = ("stock_ICE", "stock_NEV", "headcount", "positions", "in_market", "stock_focal", "open_stores")
 #: Ratios `Recorder.monthly()` derives from the flows and levels of each month.
 DERIVED = ("stock_coefficient", "stock_coefficient_ICE", "stock_coefficient_NEV", "nev_share", "focal_share", "attrition", "days")
@@ -45,6 +49,9 @@ class Recorder:
         self.day = 0
         self.flows = {name: np.zeros(total_days) for name in FLOWS}
         self.levels = {name: np.zeros(total_days) for name in LEVELS}
+        self.cohorts = {name: np.zeros(total_days) for name in COHORTS}
+        # leads and their orders by (the lead's day, store): conversion by store format
+        self.dealer_cohorts = {name: np.zeros((total_days, n_dealers)) for name in ("leads", "lead_orders")}
         self.dealer_orders = np.zeros(n_dealers)
         self.dealer_leads = np.zeros(n_dealers)
         self.dealer_online_leads = np.zeros(n_dealers)
@@ -54,6 +61,36 @@ class Recorder:
     def add(self, name: str, value: float) -> None:
         """Add to today's flow counter."""
         self.flows[name][self.day] += value
+
+    def add_to_cohorts(self, name: str, start_days: np.ndarray) -> None:
+        """Count one outcome for each entry of `start_days` on the day its cohort started."""
+        np.add.at(self.cohorts[name], start_days[start_days >= 0], 1.0)
+
+    def add_to_dealer_cohorts(self, name: str, start_days: np.ndarray, dealers: np.ndarray) -> None:
+        """`add_to_cohorts` by store: one event per (start day, dealer) pair."""
+        keep = start_days >= 0
+        np.add.at(self.dealer_cohorts[name], (start_days[keep], dealers[keep]), 1.0)
+
+    def _cohort_days(self, follow_up_days: int) -> slice:
+        """Recorded days whose cohorts count: all but the last `follow_up_days`, at least half the window."""
+        recorded = max(self.day + 1 - self.warmup_days, 0)
+        return slice(self.warmup_days, self.warmup_days + max(recorded - follow_up_days, (recorded + 1) // 2))
+
+    def dealer_cohort_ratio(self, stores: np.ndarray, follow_up_days: int) -> tuple[float, float]:
+        """(orders, leads) of the leads that `stores` received on the cohort days (see `cohort_ratio`)."""
+        days = self._cohort_days(follow_up_days)
+        return float(self.dealer_cohorts["lead_orders"][days][:, stores].sum()), float(self.dealer_cohorts["leads"][days][:, stores].sum())
+
+    def cohort_ratio(self, outcome: str, starts: str, follow_up_days: int) -> tuple[float, float]:
+        """(outcomes, starts) of the cohorts that started on recorded days, `follow_up_days` before the end.
+
+        Why: a ratio of window totals counts the orders of test drives made before the window but
+        not the test drives themselves, so it can exceed 100%.  Counting both by the cohort's start
+        day cannot, and leaving the last `follow_up_days` out (never more than half the window) keeps
+        cohorts whose outcomes the run has not reached yet from biasing the ratio down.
+        """
+        days = self._cohort_days(follow_up_days)
+        return float(self.cohorts[outcome][days].sum()), float(self.flows[starts][days].sum())
 
     def set(self, name: str, value: float) -> None:
         """Record today's level."""

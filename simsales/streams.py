@@ -30,6 +30,7 @@ repeat its own `sub` index.
 
 from __future__ import annotations
 
+import functools
 from enum import IntEnum
 
 import numpy as np
@@ -46,6 +47,8 @@ _COLUMN_BITS = 8
 #: Keyed numbers one entity can draw for one purpose on one day (columns x sub-streams).
 MAX_COLUMNS = 1 << _COLUMN_BITS
 _TO_UNIT = 2.0**-53
+#: Models with at least this many consumers draw through the numba kernels when numba is installed.
+COMPILED_FROM = 200_000
 
 
 class Purpose(IntEnum):
@@ -109,6 +112,94 @@ def _mix64_inplace(x: np.ndarray) -> np.ndarray:
     return x
 
 
+def _keys(ids: np.ndarray, counter: int | np.ndarray, n: int, sub: int | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Ids as an integer array, counters and sub-streams as uint64 arrays of length 1 or len(ids)."""
+    ids = np.ascontiguousarray(ids, dtype=np.int64)  # one dtype and layout: one compiled signature
+    if isinstance(sub, (int, np.integer)):  # the common case, without array reductions
+        subs = np.array([sub], dtype=np.uint64)
+        last = int(sub)
+    else:
+        subs = np.atleast_1d(np.asarray(sub).astype(np.uint64))
+        last = int(subs.max(initial=0))
+    if n * (last + 1) > MAX_COLUMNS:
+        raise ValueError(f"at most {MAX_COLUMNS} keyed numbers per entity, purpose and day")
+    if isinstance(counter, (int, np.integer)):
+        counters = np.array([counter], dtype=np.uint64)
+    else:
+        counters = np.atleast_1d(np.asarray(counter).astype(np.uint64))
+    return ids, counters, subs
+
+
+def _bits_numpy(purpose_key: np.uint64, ids: np.ndarray, counters: np.ndarray, subs: np.ndarray, n: int) -> np.ndarray:
+    """The keyed hashes in plain NumPy: the reference the compiled kernels must reproduce bit for bit."""
+    seed = ids.astype(np.uint64)  # a copy, mixed in place below
+    seed *= _C_ID
+    seed ^= purpose_key
+    seed = _mix64_inplace(seed)
+    cols = subs[:, None] * np.uint64(n) + np.arange(n, dtype=np.uint64)
+    position = (counters[:, None] << np.uint64(_COLUMN_BITS)) + cols + np.uint64(1)
+    return _mix64_inplace(seed[:, None] + position * _GOLDEN)
+
+
+@functools.cache
+def compiled_kernels():
+    """The same hashes as `_bits_numpy`, one compiled loop per call (no temporaries, no per-op overhead).
+
+    Why: the journey asks for keyed numbers about forty times a day, mostly for a few hundred
+    consumers each; in NumPy each call costs some twenty array operations, and their fixed
+    overhead made keyed draws a fifth of a run at 10^6 consumers.  Loading numba and its cached
+    machine code costs about a second per process, so only large models use them (see
+    `COMPILED_FROM`); the numbers are the same either way.  Returns None when numba is not installed.
+    """
+    try:
+        import numba
+    except ImportError:
+        return None
+    golden, m1, m2, c_id = _GOLDEN, _M1, _M2, _C_ID
+    s30, s27, s31, s11 = _S30, _S27, _S31, np.uint64(11)
+    col_bits = np.uint64(_COLUMN_BITS)
+    one = np.uint64(1)
+    to_unit = _TO_UNIT
+
+    @numba.njit(inline="always")
+    def mix(x):
+        x ^= x >> s30
+        x *= m1
+        x ^= x >> s27
+        x *= m2
+        x ^= x >> s31
+        return x
+
+    @numba.njit(cache=True, nogil=True)
+    def bits(ids, key, counters, subs, n, out):
+        for i in range(ids.shape[0]):
+            seed = mix((np.uint64(ids[i]) * c_id) ^ key)
+            c = counters[i] if counters.shape[0] > 1 else counters[0]
+            s = subs[i] if subs.shape[0] > 1 else subs[0]
+            base = (c << col_bits) + s * np.uint64(n) + one
+            for j in range(n):
+                out[i, j] = mix(seed + (base + np.uint64(j)) * golden)
+
+    @numba.njit(cache=True, nogil=True)
+    def uniform(ids, key, counters, subs, n, out):
+        for i in range(ids.shape[0]):
+            seed = mix((np.uint64(ids[i]) * c_id) ^ key)
+            c = counters[i] if counters.shape[0] > 1 else counters[0]
+            s = subs[i] if subs.shape[0] > 1 else subs[0]
+            base = (c << col_bits) + s * np.uint64(n) + one
+            for j in range(n):
+                out[i, j] = np.float64(mix(seed + (base + np.uint64(j)) * golden) >> s11) * to_unit
+
+    class _Kernels:
+        pass
+
+    k = _Kernels()
+    k.bits, k.uniform = bits, uniform
+    return k
+
+
+
+
 class Streams:
     """Keyed uniforms and the few distributions the model needs, all by inverse transform.
 
@@ -118,8 +209,10 @@ class Streams:
     for the same id on the same day.  Results have shape (len(ids),) for n=1, else (len(ids), n).
     """
 
-    def __init__(self, root: int) -> None:
+    def __init__(self, root: int, compiled: bool = False) -> None:
         self.root = int(root) & 0xFFFFFFFFFFFFFFFF
+        #: draw through the numba kernels (same numbers, less overhead per call) when numba is installed
+        self.compiled = compiled
         # one mixed key per purpose value, indexed by the purpose
         purposes = np.arange(max(Purpose) + 1, dtype=np.uint64)
         self._purpose_keys = mix64(mix64(np.array([self.root], dtype=np.uint64)) ^ (purposes * _GOLDEN))
@@ -131,33 +224,26 @@ class Streams:
         key of purpose and entity, and the position in the sequence is (counter, column), with
         up to `MAX_COLUMNS` columns (n x sub-streams) per counter value.
         """
-        seed = np.asarray(ids).astype(np.uint64)  # a copy, mixed in place below
-        seed *= _C_ID
-        seed ^= self._purpose_keys[purpose]
-        seed = _mix64_inplace(seed)
-        if np.ndim(counter) == 0 and np.ndim(sub) == 0:  # the common case: one day, one sub-stream
-            if n * (int(sub) + 1) > MAX_COLUMNS:
-                raise ValueError(f"at most {MAX_COLUMNS} keyed numbers per entity, purpose and day")
-            first = (int(counter) << _COLUMN_BITS) + int(sub) * n + 1
-            if n == 1:  # one Weyl step, computed in Python integers modulo 2**64
-                seed += np.uint64(first * _GOLDEN_INT & _MASK)
-                return _mix64_inplace(seed)[:, None]
-            steps = np.arange(first, first + n, dtype=np.uint64) * _GOLDEN  # n Weyl steps, wrapping
-            return _mix64_inplace(seed[:, None] + steps)
-        sub = np.asarray(sub)
-        if n * (int(sub.max(initial=0)) + 1) > MAX_COLUMNS:
-            raise ValueError(f"at most {MAX_COLUMNS} keyed numbers per entity, purpose and day")
-        counter = np.atleast_1d(np.asarray(counter).astype(np.uint64))
-        cols = sub.astype(np.uint64)[..., None] * np.uint64(n) + np.arange(n, dtype=np.uint64)
-        position = (counter[:, None] << np.uint64(_COLUMN_BITS)) + cols + np.uint64(1)
-        return _mix64_inplace(seed[:, None] + position * _GOLDEN)
+        ids, counters, subs = _keys(ids, counter, n, sub)
+        kernels = compiled_kernels() if self.compiled else None
+        if kernels is None:
+            return _bits_numpy(self._purpose_keys[purpose], ids, counters, subs, n)
+        out = np.empty((len(ids), n), dtype=np.uint64)
+        kernels.bits(ids, self._purpose_keys[purpose], counters, subs, n, out)
+        return out
 
     def uniform(self, purpose: Purpose, ids: np.ndarray, counter: int | np.ndarray, n: int = 1, sub: int | np.ndarray = 0) -> np.ndarray:
-        """Uniforms on [0, 1) with 53 random bits."""
-        u = self.bits(purpose, ids, counter, n, sub)
-        u >>= np.uint64(11)
-        u = u.astype(np.float64)
-        u *= _TO_UNIT
+        """Uniforms on [0, 1) with 53 random bits (the top 53 bits of `bits`)."""
+        ids, counters, subs = _keys(ids, counter, n, sub)
+        kernels = compiled_kernels() if self.compiled else None
+        if kernels is None:
+            u = _bits_numpy(self._purpose_keys[purpose], ids, counters, subs, n)
+            u >>= np.uint64(11)
+            u = u.astype(np.float64)
+            u *= _TO_UNIT
+        else:
+            u = np.empty((len(ids), n), dtype=np.float64)
+            kernels.uniform(ids, self._purpose_keys[purpose], counters, subs, n, u)
         return u[:, 0] if n == 1 else u
 
     def exponential(self, purpose: Purpose, ids: np.ndarray, counter: int | np.ndarray, scale: float | np.ndarray = 1.0) -> np.ndarray:

@@ -83,7 +83,10 @@ def test_invariants_hold_every_day_of_a_year(make_model) -> None:
         check_invariants(model, ledger)
         days += 1
     assert days == 425 == model.total_days
-    assert model.recorder.total("deliveries") > 0 and model.recorder.total("backorders") >= 0
+    rec = model.recorder
+    # a year of a growing market outruns some stores' stock: some orders wait for the factory, and
+    # every backorder is an order that was kept or cancelled
+    assert rec.total("deliveries") > 0 and 0 < rec.total("backorders") <= rec.total("orders") + rec.total("cancellations")
     assert model.date == date(2024, 1, 1)  # the day after the last simulated day (2023-12-31)
 
 

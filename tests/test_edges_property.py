@@ -29,18 +29,12 @@ SEED = int(__import__("os").environ.get("EDGES_SEED", "13"))
 SMALL = {"run.n_consumers": 1_500, "run.warmup_days": 40, "run.days": 75}
 #: Flows that are money (may be negative: margins below discounts) rather than counts.
 MONEY = {f for f in FLOWS if any(w in f for w in ("revenue", "cost", "margin", "subsidies"))}
-#: "%" KPIs that are not shares of a whole: growth rates, cost ratios, leads per showroom session, and the
-#: cross-step rates whose numerator and denominator are counted on different days (a test drive in the
-#: window after a first visit before it): they need the journey to count both over one cohort (issue 13,
-#: left to the journey's owner).
+#: "%" KPIs that are not shares of a whole: leads per showroom session and a yearly rate.  The journey's
+#: step rates (test drives per visitor, orders per test drive or lead) count numerator and denominator
+#: over one cohort, so they are shares and stay in [0, 100].
 NOT_SHARES = {
     "journey.online_lead_capture",
-    "journey.test_drive_rate",
     "talent.annual_attrition",  # leavers per year over average headcount: a yearly rate, may exceed 100%
-    "journey.test_drive_to_order",
-    "journey.lead_conversion",
-    "journey.lead_conversion_nev_direct",
-    "journey.lead_conversion_ice_dealer",
 }
 
 

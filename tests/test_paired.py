@@ -18,7 +18,19 @@ from simsales.experiments import Arm, Experiment, run_experiment
 from simsales.model import MarketModel
 from simsales.run import release_model
 from simsales.scenario import Scenario, load_scenario
+from simsales import streams as streams_module
 from simsales.streams import Purpose, Streams
+
+
+#: Streams(2023).bits(Purpose.CHOICE, [0, 1, 123456], counter=400, n=2) since keyed numbers were introduced
+EXPECTED_BITS = np.array(
+    [
+        [14312197581679281138, 18270873131783348100],
+        [1349685685523435715, 17156667228241664779],
+        [15822805967422609786, 17147217043382139935],
+    ],
+    dtype=np.uint64,
+)
 
 
 def _monthly(spec: Scenario, seed: int, n: int) -> pd.DataFrame:
@@ -44,6 +56,38 @@ def test_streams_are_pure_functions_of_their_key() -> None:
     for other in (Streams(8).uniform(Purpose.VISIT, ids, 400, 3), s.uniform(Purpose.ORDER, ids, 400, 3), s.uniform(Purpose.VISIT, ids, 401, 3)):
         assert not np.any(other == u)
     np.testing.assert_array_equal(s.uniform(Purpose.VISIT, ids, 400, 3, sub=1)[:, 0] == u[:, 0], False)
+
+
+@pytest.mark.skipif(streams_module.compiled_kernels() is None, reason="numba is not installed: only the NumPy path exists")
+def test_compiled_kernels_draw_the_numpy_numbers() -> None:
+    """Large models draw through numba: they must see exactly the numbers small ones see."""
+    numpy_streams, compiled = Streams(11), Streams(11, compiled=True)
+    ids = np.arange(0, 30_000, 3)
+    cases = [(5, 1, 0), (400, 3, 0), (9, 2, 1), (ids % 700, 1, 0), (3, 1, ids % 5), (ids, 2, ids % 3)]
+    for counter, n, sub in cases:
+        for purpose in (Purpose.AGE_BAND, Purpose.VISIT, Purpose.STOCK_ORDER):
+            np.testing.assert_array_equal(compiled.bits(purpose, ids, counter, n, sub), numpy_streams.bits(purpose, ids, counter, n, sub))
+            np.testing.assert_array_equal(compiled.uniform(purpose, ids, counter, n, sub), numpy_streams.uniform(purpose, ids, counter, n, sub))
+    # any integer dtype and non-contiguous ids give the same numbers
+    for view in (ids.astype(np.int32), ids.astype(np.uint32), np.repeat(ids, 2)[::2]):
+        np.testing.assert_array_equal(compiled.uniform(Purpose.CHOICE, view, 3), numpy_streams.uniform(Purpose.CHOICE, ids, 3))
+
+
+def test_a_model_on_compiled_draws_runs_identically(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kernel choice is a speed setting, never a result: a run is the same on either path."""
+    small = _monthly(load_scenario("experiments/shock_price_war_nev.toml"), 4, 5_000)
+    monkeypatch.setattr("simsales.model.COMPILED_FROM", 0)
+    if streams_module.compiled_kernels() is None:
+        pytest.skip("numba is not installed: only the NumPy path exists")
+    compiled = _monthly(load_scenario("experiments/shock_price_war_nev.toml"), 4, 5_000)
+    pd.testing.assert_frame_equal(small, compiled)
+
+
+def test_keyed_numbers_stay_the_published_ones() -> None:
+    """A change to the hash would silently change every published result: pin a few numbers."""
+    s = Streams(2023)
+    got = s.bits(Purpose.CHOICE, np.array([0, 1, 123_456]), 400, 2)
+    np.testing.assert_array_equal(got, EXPECTED_BITS)
 
 
 def test_keyed_uniforms_look_uniform_and_independent() -> None:
@@ -78,12 +122,12 @@ class _RecordingStreams(Streams):
         super().__init__(root)
         self.keys: Counter = Counter()
 
-    def bits(self, purpose, ids, counter, n=1, sub=0):  # type: ignore[override]
+    def uniform(self, purpose, ids, counter, n=1, sub=0):  # type: ignore[override]
         ids = np.asarray(ids)
         counter = np.broadcast_to(np.asarray(counter), ids.shape)
         sub = np.broadcast_to(np.asarray(sub), ids.shape)
         self.keys.update(zip([int(purpose)] * len(ids), ids.tolist(), counter.tolist(), sub.tolist()))
-        return super().bits(purpose, ids, counter, n, sub)
+        return super().uniform(purpose, ids, counter, n, sub)
 
 
 def test_no_key_is_drawn_twice_in_a_run() -> None:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from test_scenario_support import run, scenario
+from scenario_support import run, scenario
 
 from simsales import MarketModel
 from simsales._paths import default_file

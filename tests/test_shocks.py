@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from test_scenario_support import (
+from scenario_support import (
     EVENT_DAY,
     SEEDS,
     choice_probabilities,
