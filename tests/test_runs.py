@@ -147,3 +147,34 @@ def test_store_errors_are_simsales_errors_the_command_line_reports(tmp_path: Pat
         DirectoryStore(tmp_path).open({"name": "one"})
     assert main(["calibrate", "--checkpoint", str(tmp_path), "--out", str(tmp_path / "out"), "--budget", "1", "--jobs", "1"]) == 2
     assert f"{tmp_path} is in use by process 1" in capsys.readouterr().err
+
+
+def test_a_calibration_keeps_a_failed_run_as_data(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A run that raises does not end the search: its KPIs are missing (charged by the objective), its error is kept."""
+    import sys
+
+    import numpy as np
+
+    from simsales.calibration import build_setup
+    from simsales.calibration.engine import STUDY, Runner
+
+    params = tmp_path / "params.toml"
+    params.write_text('[parameters."journey.outside_utility"]\nlow = 0.8\nhigh = 2.4\n')
+    setup = build_setup(parameters=params, seeds=(1, 2), n_consumers=1000, budget=1)
+    kpis = list(setup.objective.targets.kpis)
+
+    def runner(scenario: object, seed: int) -> FakeResult:
+        if seed == 2:
+            raise RuntimeError("boom in the model")
+        return FakeResult(pd.DataFrame({"id": kpis, "value": [1.0] * len(kpis)}), pd.DataFrame({"month": [], "x": []}))
+
+    monkeypatch.setattr(sys.modules["simsales.run"], "run", runner)  # the module, not the function it exports
+    store = DirectoryStore(tmp_path / "checkpoint")
+    store.open(STUDY)
+    frame = Runner(setup, store).evaluate([("c0", setup.start, {"stage": "start"})], setup.seeds, 1000)["c0"]
+    store.close()
+    assert frame.loc[1].notna().all() and frame.loc[2].isna().all()
+    statuses = sorted(entry["status"] for entry in store.entries().values())
+    assert statuses == ["done", "failed"]
+    assert "boom in the model" in next(e["error"] for e in store.entries().values() if e["status"] == "failed")
+    assert np.isfinite(setup.objective(frame.reindex(columns=kpis).to_numpy(dtype=float)))
