@@ -30,3 +30,13 @@ def test_show_prints_a_specs_resolved_arms_as_toml(capsys: pytest.CaptureFixture
     shown = tomllib.loads(capsys.readouterr().out)
     assert shown["name"] == "exp_stress_policy" and len(shown["arms"]) == 8
     assert all(len(arm["scenario_hash"]) == 16 for arm in shown["arms"])
+
+
+def test_shipped_names_resolve_in_the_python_api_from_any_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`Arm(scenario="strategy_ai_customer_service")` and `load_experiment("exp_strategies")` work like the CLI's names."""
+    from simsales.experiments import Arm, Experiment, load_experiment, plan
+
+    monkeypatch.chdir(tmp_path)
+    exp = Experiment("names", arms=(Arm("baseline"), Arm("ai", scenario="strategy_ai_customer_service")), replicates=1)
+    assert [t.scenario.name for t in plan(exp)] == ["baseline_2023", "strategy_ai_customer_service"]
+    assert load_experiment("exp_strategies").name == "exp_strategies"
