@@ -318,12 +318,12 @@ def test_ensemble_keeps_candidates_indistinguishable_from_the_best(tmp_path: obj
     cands = pd.DataFrame({
         "objective": [1.0, 1.05, 2.0],
         "seed_objectives": [[1.0, 0.8, 1.2], [1.3, 0.7, 1.15], [2.0, 1.9, 2.1]],
-        "k": [0.1, 0.2, 0.9],
+        "journey.k": [0.1, 0.2, 0.9],
     }, index=["c0", "c1", "c2"])
     assert accept(cands).to_dict() == {"c0": True, "c1": True, "c2": False}
-    frame = ensemble_frame(cands, ["k"])
+    frame = ensemble_frame(cands, ["journey.k"])
     assert list(frame["candidate"]) == ["c0", "c1"] and frame["weight"].sum() == pytest.approx(1.0)
     frame.to_parquet(tmp_path / "e.parquet", index=False)
     loaded = load_ensemble(tmp_path / "e.parquet")
     draws = sample_ensemble(50, np.random.default_rng(0), loaded)
-    assert {d["k"] for d in draws} == {0.1, 0.2}
+    assert {d["journey.k"] for d in draws} == {0.1, 0.2}

@@ -61,10 +61,19 @@ def load_ensemble(path: str | Path | None = None) -> pd.DataFrame:
     return pd.read_parquet(file)
 
 
+def parameter_columns(ensemble: pd.DataFrame) -> list[str]:
+    """The parameter columns of an ensemble: those named by a dotted scenario path (e.g. 'journey.outside_utility').
+
+    The one rule for every reader of an ensemble (experiments too); other columns (candidate,
+    objective, weight, anything a user adds) are not parameters.
+    """
+    return [c for c in ensemble.columns if isinstance(c, str) and "." in c]
+
+
 def ensemble_overrides(ensemble: pd.DataFrame | None = None) -> list[dict[str, float]]:
     """Each ensemble member as scenario overrides {dotted key: value}, best first."""
     frame = load_ensemble() if ensemble is None else ensemble
-    keys = [c for c in frame.columns if c not in ("candidate", "objective", "weight")]
+    keys = parameter_columns(frame)
     return [{k: float(row[k]) for k in keys} for _, row in frame.iterrows()]
 
 

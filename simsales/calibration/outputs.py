@@ -6,7 +6,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from simsales.calibration import figures as figs
 from simsales.calibration.api import Calibration, target_table
 from simsales.calibration.fitted import code_version, write_fitted
 from simsales.calibration.report import render
@@ -20,6 +19,8 @@ Written by `simsales calibrate`; do not edit by hand - re-run the command (see c
 def write_outputs(calib: Calibration, out: str | Path, meta: dict[str, Any], *, fitted_name: str = "fitted_2023.toml",
                   ensemble_name: str = "ensemble_2023.parquet") -> dict[str, Path]:
     """Write fitted file, ensemble, figures and report.md into `out`; returns the paths."""
+    from simsales.calibration import figures as figs  # matplotlib only when figures are drawn
+
     folder = Path(out)
     (folder / "figures").mkdir(parents=True, exist_ok=True)
     setup, result = calib.setup, calib.result

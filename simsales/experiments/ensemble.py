@@ -15,15 +15,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simsales.calibration.ensemble import parameter_columns
 from simsales.runs.seeds import auxiliary_rng
 from simsales.scenario import ScenarioError
 
 ENSEMBLE_STREAM = 1
-
-
-def parameter_columns(ensemble: pd.DataFrame) -> list[str]:
-    """The dotted-parameter columns of an ensemble."""
-    return [c for c in ensemble.columns if isinstance(c, str) and "." in c]
 
 
 def check_ensemble(ensemble: pd.DataFrame, where: str | None = None) -> None:
