@@ -12,12 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import simsales
-from simsales._paths import default_file
+from simsales._paths import default_file, default_scenario_path
 from simsales.runs.store import atomic_write_text
-from simsales.scenario.loader import SECTION_FIELDS, _deep_merge, read_toml, _resolve, _section_from_file, build_scenario, read_scenario_dict
+from simsales.scenario.loader import build_scenario, find_scenario, read_scenario_dict
 from simsales.scenario.schema import Scenario
 from simsales.scenario.toml_out import dumps
-
 
 
 def code_version() -> dict[str, str]:
@@ -53,19 +52,9 @@ def load_fitted(path: str | Path | None = None) -> dict[str, Any]:
 
 
 def load_unfitted_scenario(path: str | Path | None = None) -> Scenario:
-    """A scenario file read *without* its `fitted` parameters: the hand-set values a calibration starts from.
-
-    Parents named by `extends` are read as usual (with their own fitted values, if any).
+    """A scenario file (a path or a shipped name) read *without* its `fitted` parameters: the hand-set
+    values a calibration starts from.  Parents named by `extends` are read as usual (with their own
+    fitted values, if any).
     """
-    from simsales._paths import default_scenario_path
-
-    file = Path(path).resolve() if path is not None else default_scenario_path()
-    data = read_toml(file)
-    data.pop("fitted", None)
-    parent = data.pop("extends", None)
-    base = read_scenario_dict(_resolve(file, parent, "extends")) if isinstance(parent, str) else {}
-    for key in list(data):
-        if key in SECTION_FIELDS and isinstance(data[key], str) and key not in ("name", "description"):
-            data[key] = _section_from_file(_resolve(file, data[key], key), key)
-    merged = _deep_merge(base, data)
-    return build_scenario(merged, str(file))
+    file = find_scenario(path).resolve() if path is not None else default_scenario_path()
+    return build_scenario(read_scenario_dict(file, apply_fitted=False), str(file))

@@ -58,8 +58,14 @@ def _shipped_hint(ref: str) -> str:
     return did_you_mean(SHIPPED_PREFIX + stem, [SHIPPED_PREFIX + n for n in shipped_names()])
 
 
-def read_scenario_dict(file: Path, _chain: tuple[Path, ...] = (), _referrer: tuple[Path, str, str] | None = None) -> dict[str, Any]:
-    """The fully resolved raw dict of a file: parents merged, section files and fitted values applied."""
+def read_scenario_dict(
+    file: Path, _chain: tuple[Path, ...] = (), _referrer: tuple[Path, str, str] | None = None, *, apply_fitted: bool = True
+) -> dict[str, Any]:
+    """The fully resolved raw dict of a file: parents merged, section files and fitted values applied.
+
+    `apply_fitted=False` leaves out this file's own `fitted` values (its parents' still apply):
+    the hand-set values a calibration starts from.
+    """
     file = Path(file).resolve()
     if file in _chain:
         cycle = " -> ".join(p.name for p in (*_chain, file))
@@ -80,7 +86,7 @@ def read_scenario_dict(file: Path, _chain: tuple[Path, ...] = (), _referrer: tup
             data[section] = [_event_from_spec(file, item, f"{section}[{i}]") for i, item in enumerate(data[section])]
     fitted = data.pop("fitted", None)
     merged = _deep_merge(base, data)
-    if fitted is not None:
+    if fitted is not None and apply_fitted:
         if not isinstance(fitted, str):
             raise ScenarioError("must be a file path string", file=str(file), key="fitted")
         fitted_file = _resolve(file, fitted, "fitted")
