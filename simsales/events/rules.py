@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from simsales.measures import FOCAL_SHARE, NEV_SHARE, ORDERS_PER_LEAD, SATISFACTION
 from simsales.scenario.events import RiskRule
 
 if TYPE_CHECKING:
@@ -30,6 +31,10 @@ def metric(model: MarketModel, rule: RiskRule, m0: int, m1: int, prev_start: int
     focal = rule.scope == "focal"
     rec, net, sf = model.recorder, model.network, model.salesforce
     name = rule.metric
+
+    def period(counter: str) -> float:
+        return _sum(model, counter, m0, m1)
+
     if name == "always":
         return 1.0
     if name == "stock_coefficient":
@@ -57,13 +62,11 @@ def metric(model: MarketModel, rule: RiskRule, m0: int, m1: int, prev_start: int
         before = _sum(model, flow, prev_start, m0 - 1) / (m0 - prev_start)
         return _ratio(this, before) - 1.0
     if name == "market_share":
-        return _ratio(_sum(model, "deliveries_focal", m0, m1), _sum(model, "deliveries", m0, m1))
+        return FOCAL_SHARE.value(period)
     if name == "nev_share":
-        nev = _sum(model, "deliveries_BEV", m0, m1) + _sum(model, "deliveries_PHEV", m0, m1)
-        return _ratio(nev, _sum(model, "deliveries", m0, m1))
+        return NEV_SHARE.value(period)
     if name == "satisfaction":
-        return _ratio(_sum(model, "satisfaction_sum", m0, m1), _sum(model, "deliveries", m0, m1))
+        return SATISFACTION.value(period)
     if name == "lead_conversion":
-        leads = _sum(model, "online_leads", m0, m1) + _sum(model, "walkin_leads", m0, m1)
-        return _ratio(_sum(model, "orders", m0, m1), leads)
+        return ORDERS_PER_LEAD.value(period)
     raise KeyError(name)
