@@ -17,7 +17,7 @@ import pandas as pd
 from simsales._paths import default_file
 from simsales.measures import FOCAL_SHARE, NEV_SHARE, PLAN_COST_SHARE, SATISFACTION, focal_profit
 from simsales.scenario.loader import read_toml
-from simsales.scenario.schema import TIERS
+from simsales.scenario.schema import DAYS_PER_MONTH, TIERS
 from simsales.units import real_scale
 
 if TYPE_CHECKING:
@@ -349,7 +349,7 @@ def _complaints(m: MarketModel) -> float:
 @kpi("talent.units_per_person_month", "units", "orders per salesperson and month")
 def _units_per_person(m: MarketModel) -> float:
     heads = m.recorder.window("headcount")
-    months = len(heads) / (365.0 / 12.0)
+    months = len(heads) / DAYS_PER_MONTH
     return _ratio(_t(m, "orders"), heads.mean() * months, why=NO_SALESPEOPLE) if len(heads) else Undefined(NO_DAYS)
 
 

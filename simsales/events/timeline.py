@@ -21,12 +21,11 @@ from simsales.events import rules
 from simsales.events.effects import Effect, compile_kind, dealer_mask, neutral_value
 from simsales.scenario import events as ev
 from simsales.scenario.errors import ScenarioError
-from simsales.scenario.schema import TIERS
+from simsales.scenario.schema import DAYS_PER_MONTH, TIERS
 
 if TYPE_CHECKING:
     from simsales.model import MarketModel
 
-DAYS_PER_MONTH = 365.0 / 12.0
 OBJECT_SOURCE = "<scenario object>"
 
 
