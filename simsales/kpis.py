@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 
 from simsales._paths import default_file
+from simsales.measures import FOCAL_SHARE, NEV_SHARE, PLAN_COST_SHARE, SATISFACTION, focal_profit
 from simsales.scenario.loader import read_toml
-from simsales.scenario.schema import TIERS
+from simsales.scenario.schema import DAYS_PER_MONTH, TIERS
 from simsales.units import real_scale
 
 if TYPE_CHECKING:
@@ -147,7 +148,7 @@ def _phev_yoy(m: MarketModel) -> float:
 
 @kpi("market.nev_share", "%", "NEV share of deliveries")
 def _nev_share(m: MarketModel) -> float:
-    return _ratio(_t(m, "deliveries_BEV") + _t(m, "deliveries_PHEV"), _t(m, "deliveries"), 100, NO_BUYERS)
+    return _ratio(*NEV_SHARE.parts(lambda name: _t(m, name)), 100, NO_BUYERS)
 
 
 @kpi("market.domestic_brand_share", "%", "domestic-brand share of deliveries")
@@ -176,7 +177,7 @@ def _trade_in(m: MarketModel) -> float:
 
 @kpi("focal.market_share", "%", "focal firm's share of deliveries")
 def _focal_share(m: MarketModel) -> float:
-    return _ratio(_t(m, "deliveries_focal"), _t(m, "deliveries"), 100, NO_BUYERS)
+    return _ratio(*FOCAL_SHARE.parts(lambda name: _t(m, name)), 100, NO_BUYERS)
 
 
 def _annual_billions_yuan(m: MarketModel, total: float) -> float:
@@ -192,8 +193,7 @@ def _focal_margin(m: MarketModel) -> float:
 
 @kpi("focal.profit", "billion yuan", "focal firm's gross margin less its stores' operating, strategy and risk-plan costs, per year")
 def _focal_profit(m: MarketModel) -> float:
-    costs = _t(m, "focal_operating_cost") + _t(m, "strategy_cost") + _t(m, "risk_cost")
-    return _annual_billions_yuan(m, _t(m, "focal_gross_margin") - costs)
+    return _annual_billions_yuan(m, focal_profit(lambda name: _t(m, name)))
 
 
 # --- journey ---------------------------------------------------------------------------------
@@ -315,7 +315,7 @@ def _very_satisfied(m: MarketModel) -> float:
 
 @kpi("consumer.satisfaction", "points", "mean satisfaction at delivery")
 def _satisfaction(m: MarketModel) -> float:
-    return _ratio(_t(m, "satisfaction_sum"), _t(m, "deliveries"), why=NO_BUYERS)
+    return _ratio(*SATISFACTION.parts(lambda name: _t(m, name)), why=NO_BUYERS)
 
 
 @kpi("consumer.nps", "points", "promoters minus detractors among buyers")
@@ -349,7 +349,7 @@ def _complaints(m: MarketModel) -> float:
 @kpi("talent.units_per_person_month", "units", "orders per salesperson and month")
 def _units_per_person(m: MarketModel) -> float:
     heads = m.recorder.window("headcount")
-    months = len(heads) / (365.0 / 12.0)
+    months = len(heads) / DAYS_PER_MONTH
     return _ratio(_t(m, "orders"), heads.mean() * months, why=NO_SALESPEOPLE) if len(heads) else Undefined(NO_DAYS)
 
 
@@ -448,7 +448,7 @@ def _sales_cost_ratio(m: MarketModel) -> float:
 
 @kpi("cost.plan_cost_ratio", "%", "the focal firm's strategy and risk-plan costs over its revenue (0 in the baseline)")
 def _plan_cost_ratio(m: MarketModel) -> float:
-    return _ratio(_t(m, "strategy_cost") + _t(m, "risk_cost"), _t(m, "focal_revenue"), 100, "no focal-firm revenue in the recorded window")
+    return _ratio(*PLAN_COST_SHARE.parts(lambda name: _t(m, name)), 100, "no focal-firm revenue in the recorded window")
 
 
 @kpi("pricing.nev_avg_price", "yuan", "mean transaction price of NEVs")

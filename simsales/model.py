@@ -13,7 +13,7 @@ import numpy as np
 
 from simsales import journey
 from simsales.agents.consumers import ConsumerPopulation, State
-from simsales.agents.dealers import DAYS_PER_MONTH, Dealer, Network
+from simsales.agents.dealers import Dealer, Network
 from simsales.agents.salespeople import Salesforce, Salesperson
 from simsales.events import Timeline
 from simsales.levers import Levers
@@ -21,7 +21,7 @@ from simsales.market.catalogue import Catalogue
 from simsales.market.policy import PolicyState
 from simsales.recorder import Recorder
 from simsales.scenario import Scenario, load_scenario
-from simsales.scenario.schema import MONTHS, TIERS
+from simsales.scenario.schema import DAYS_PER_MONTH, MONTHS, TIERS
 from simsales.streams import COMPILED_FROM, Streams
 
 #: Conversion of market entrants into buyers assumed only to size the initial stock; the

@@ -11,6 +11,8 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from simsales.measures import FOCAL_SHARE, NEV_SHARE
+
 FLOWS = (
     "entries", "entries_online", "entries_referred", "research_done", "research_days_sum", "research_dropouts",
     "online_leads", "walkin_leads", "showroom_sessions", "leads_cold", "online_lead_visits",
@@ -139,8 +141,8 @@ class Recorder:
         out["stock_coefficient"] = (out["stock_ICE"] + out["stock_NEV"]) / (sold_ice + sold_nev).where(lambda s: s > 0)
         out["stock_coefficient_ICE"] = out["stock_ICE"] / sold_ice.where(sold_ice > 0)
         out["stock_coefficient_NEV"] = out["stock_NEV"] / sold_nev.where(sold_nev > 0)
-        out["nev_share"] = 100 * (out["deliveries_BEV"] + out["deliveries_PHEV"]) / out["deliveries"].where(out["deliveries"] > 0)
-        out["focal_share"] = 100 * out["deliveries_focal"] / out["deliveries"].where(out["deliveries"] > 0)
+        out["nev_share"] = 100 * NEV_SHARE.series(out)
+        out["focal_share"] = 100 * FOCAL_SHARE.series(out)
         out["attrition"] = out["leavers"] / out["headcount"].where(out["headcount"] > 0)
         out["days"] = days
         out.index = out.index.to_timestamp()

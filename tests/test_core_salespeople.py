@@ -8,8 +8,9 @@ import mesa
 import numpy as np
 import pytest
 
-from simsales.agents.salespeople import DAYS_PER_MONTH, Salesforce, Salesperson
+from simsales.agents.salespeople import Salesforce, Salesperson
 from simsales.scenario import Scenario
+from simsales.scenario.schema import DAYS_PER_MONTH
 from simsales.streams import Streams
 
 

@@ -11,12 +11,13 @@ import pytest
 
 from simsales._paths import default_file
 from simsales.dashboard import Settings, effects, funnel, kpi_vs_target, monthly_bands, run_dashboard, stage_upload
-from simsales.dashboard.compute import BASELINE, DAYS_PER_MONTH, shipped_scenarios
+from simsales.dashboard.compute import BASELINE, shipped_scenarios
 from simsales.experiments import replicate_seeds
 from simsales.kpis import load_targets
 from simsales.model import MarketModel
 from simsales.run import RunResult
 from simsales.scenario import ScenarioError
+from simsales.scenario.schema import DAYS_PER_MONTH
 
 SIZE = {"n_consumers": 3_000, "days": 200, "warmup_days": 60}
 SHOCK = "shock_demand_drop"

@@ -4,6 +4,7 @@ recorder's monthly table and against the model's state at month ends."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import numpy as np
@@ -16,6 +17,8 @@ from simsales import MarketModel
 from simsales._paths import default_file
 from simsales.scenario import load_scenario
 
+#: A rule to vary (metric, scope, action) in metric tests.
+_RULE = load_scenario(default_file("experiments/riskplan_inventory.toml")).risk_rules[0]
 SIZE = {"n_consumers": 8_000, "warmup_days": 60, "days": 212}  # 2023-01-01 .. 2023-07-31: seven month ends
 
 
@@ -136,3 +139,26 @@ def test_the_same_plan_runs_with_and_without_its_shock() -> None:
             attrition[name] += logs[name].loc[during, "value"].sum()
     # with the fitted 2023 defaults: 0.61 vs 0.49 summed over April-September (two seeds pooled)
     assert attrition["shocked"] > 1.15 * attrition["plain"]
+
+
+
+def test_every_metric_has_a_value_at_every_scope_it_allows() -> None:
+    """Each metric a scenario may name is computed (a number, not an error) at each allowed scope,
+    and market-scope shares equal the recorder's monthly table."""
+    from simsales.events import rules as rule_metrics
+    from simsales.scenario.events import METRICS
+
+    model = MarketModel(n_consumers=5_000, warmup_days=60, days=59, seed=4)
+    model.run_model()
+    february = model.recorder.monthly().iloc[-1]
+    m0 = model.spec.run.warmup_days + 31  # 1 February 2023 .. 28 February 2023
+    m1 = m0 + 27
+    for name, (_, scopes) in METRICS.items():
+        for scope in scopes:
+            r = dataclasses.replace(_RULE, metric=name, scope=scope)
+            value = rule_metrics.metric(model, r, m0, m1, m0 - 31)
+            assert isinstance(value, float) and np.isfinite(value), (name, scope, value)
+    expected = {"nev_share": february["nev_share"] / 100, "satisfaction": february["satisfaction_sum"] / february["deliveries"]}
+    for name, value in expected.items():
+        r = dataclasses.replace(_RULE, metric=name, scope="market")
+        assert rule_metrics.metric(model, r, m0, m1, m0 - 31) == pytest.approx(value)

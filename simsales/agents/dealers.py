@@ -13,7 +13,7 @@ import mesa
 import numpy as np
 
 from simsales.market.catalogue import Catalogue
-from simsales.scenario.schema import TIERS, NetworkSpec, StoreFormat
+from simsales.scenario.schema import DAYS_PER_MONTH, TIERS, NetworkSpec, StoreFormat
 from simsales.streams import Purpose, Streams
 
 if TYPE_CHECKING:
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 
 MAX_AGE_DAYS = 366  # stock older than a year is lumped into the last bucket
 PIPELINE_DAYS = 256  # ring buffer length; replenishment lead times must be shorter
-DAYS_PER_MONTH = 365.0 / 12.0
 MAX_DISCOUNT = 0.9  # discounts from levers are capped here
 
 

@@ -12,13 +12,12 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from simsales.scenario.schema import SalesforceSpec
+from simsales.scenario.schema import DAYS_PER_MONTH, SalesforceSpec
 from simsales.streams import Purpose
 
 if TYPE_CHECKING:
     from simsales.model import MarketModel
 
-DAYS_PER_MONTH = 365.0 / 12.0
 
 
 class Salesperson(mesa.Agent):

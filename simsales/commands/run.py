@@ -15,6 +15,7 @@ import pandas as pd
 from simsales.commands.checks import check_memory, consumer_count, day_count, nonneg_int, positive_int, writable_folder
 from simsales.experiments.report import MAX_RELATIVE, relative_change
 from simsales.kpis import REGISTRY
+from simsales.measures import FOCAL_SHARE, NEV_SHARE, PLAN_COST_SHARE
 from simsales.model import MarketModel
 from simsales.run import RunResult, covers_target_year, kpi_output, release_model
 
@@ -188,9 +189,9 @@ def yearly(monthly: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "deliveries (million)": sums["deliveries"] / 1e6,
-            "NEV share %": 100 * (sums["deliveries_BEV"] + sums["deliveries_PHEV"]) / sums["deliveries"],
-            "focal share %": 100 * sums["deliveries_focal"] / sums["deliveries"],
-            "plan cost % of focal sales": 100 * (sums["strategy_cost"] + sums["risk_cost"]) / sums["focal_revenue"],
+            "NEV share %": 100 * NEV_SHARE.series(sums),
+            "focal share %": 100 * FOCAL_SHARE.series(sums),
+            "plan cost % of focal sales": 100 * PLAN_COST_SHARE.series(sums),
         }
     )
 

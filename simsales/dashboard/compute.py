@@ -29,6 +29,7 @@ from simsales.runs import RunOutput, RunTask
 from simsales.kpis import REGISTRY, load_targets
 from simsales.run import covers_target_year
 from simsales.scenario import Scenario, ScenarioError, load_scenario
+from simsales.scenario.schema import DAYS_PER_MONTH
 from simsales.units import real_scale
 
 #: Name of the reference scenario (experiments/baseline_2023.toml) and of its arm.
@@ -49,7 +50,6 @@ MONTHLY_SERIES: dict[str, tuple[str, tuple[str, ...], bool]] = {
     "sales": ("Sales (deliveries)", ("deliveries",), True),
     "stock": ("Dealer stock at month end", ("stock_ICE", "stock_NEV"), False),
 }
-DAYS_PER_MONTH = 365.0 / 12.0
 
 
 # --- scenarios ----------------------------------------------------------------------------------

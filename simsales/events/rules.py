@@ -2,23 +2,61 @@
 
 Each metric covers the calendar month's simulated days (``m0`` .. ``m1``, inclusive) for the focal
 firm or the whole market.  Market-scope values equal the recorder's monthly table
-(`Recorder.monthly()`) for months inside the recorded window.
+(`Recorder.monthly()`) for months inside the recorded window.  The names, descriptions and
+scopes a scenario may use are `simsales.scenario.events.METRICS`; each has one function here,
+registered with `@_metric` (a missing or unknown one fails at import).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simsales.scenario.events import RiskRule
+from simsales.measures import FOCAL_SHARE, NEV_SHARE, ORDERS_PER_LEAD, SATISFACTION, Ratio
+from simsales.scenario.events import METRICS, RiskRule
 
 if TYPE_CHECKING:
     from simsales.model import MarketModel
 
 
-def _sum(model: MarketModel, name: str, m0: int, m1: int) -> float:
-    return float(model.recorder.flows[name][m0 : m1 + 1].sum())
+@dataclass(frozen=True)
+class Month:
+    """The month a rule is checked for: days m0..m1 (inclusive); the previous month starts at prev_start."""
+
+    model: MarketModel
+    rule: RiskRule
+    m0: int
+    m1: int
+    prev_start: int | None
+
+    @property
+    def focal(self) -> bool:
+        return self.rule.scope == "focal"
+
+    def total(self, counter: str) -> float:
+        """A recorder flow summed over the month."""
+        return float(self.model.recorder.flows[counter][self.m0 : self.m1 + 1].sum())
+
+    def level(self, counter: str) -> float:
+        """A recorder level on the month's last day."""
+        return float(self.model.recorder.levels[counter][self.m1])
+
+
+_FUNCTIONS: dict[str, Callable[[Month], float]] = {}
+
+
+def _metric(name: str) -> Callable[[Callable[[Month], float]], Callable[[Month], float]]:
+    if name not in METRICS:
+        raise KeyError(f"risk-rule metric {name!r} is not in simsales.scenario.events.METRICS")
+
+    def register(fn: Callable[[Month], float]) -> Callable[[Month], float]:
+        _FUNCTIONS[name] = fn
+        return fn
+
+    return register
 
 
 def _ratio(num: float, den: float) -> float:
@@ -27,43 +65,67 @@ def _ratio(num: float, den: float) -> float:
 
 def metric(model: MarketModel, rule: RiskRule, m0: int, m1: int, prev_start: int | None = None) -> float:
     """The value of a rule's metric for the month m0..m1 (day indices, inclusive); the previous month starts at prev_start."""
-    focal = rule.scope == "focal"
-    rec, net, sf = model.recorder, model.network, model.salesforce
-    name = rule.metric
-    if name == "always":
-        return 1.0
-    if name == "stock_coefficient":
-        if focal:
-            return _ratio(rec.levels["stock_focal"][m1], _sum(model, "stock_out_focal", m0, m1))
-        stock = rec.levels["stock_ICE"][m1] + rec.levels["stock_NEV"][m1]
-        return _ratio(stock, _sum(model, "stock_out_ICE", m0, m1) + _sum(model, "stock_out_NEV", m0, m1))
-    if name == "aged_stock_share":
-        rows = net.focal if focal else np.ones(net.n, dtype=bool)
-        stock = net.stock[rows]
-        return _ratio(float(stock[:, :, rule.age_days + 1 :].sum()), float(stock.sum()))
-    if name == "attrition":
-        if focal:
-            slots = net.focal[sf.dealer]
-            return _ratio(float((sf.last_leavers & slots).sum()), float((sf.filled & slots).sum()))
-        return _ratio(_sum(model, "leavers", m0, m1), rec.levels["headcount"][m1])
-    if name == "talent_gap":
-        slots = net.focal[sf.dealer] if focal else np.ones(sf.n_slots, dtype=bool)
-        return _ratio(float((slots & ~sf.filled).sum()), float(slots.sum()))
-    if name == "sales_change":
-        flow = "deliveries_focal" if focal else "deliveries"
-        if prev_start is None or prev_start >= m0:
-            return float("nan")
-        this = _sum(model, flow, m0, m1) / (m1 - m0 + 1)
-        before = _sum(model, flow, prev_start, m0 - 1) / (m0 - prev_start)
-        return _ratio(this, before) - 1.0
-    if name == "market_share":
-        return _ratio(_sum(model, "deliveries_focal", m0, m1), _sum(model, "deliveries", m0, m1))
-    if name == "nev_share":
-        nev = _sum(model, "deliveries_BEV", m0, m1) + _sum(model, "deliveries_PHEV", m0, m1)
-        return _ratio(nev, _sum(model, "deliveries", m0, m1))
-    if name == "satisfaction":
-        return _ratio(_sum(model, "satisfaction_sum", m0, m1), _sum(model, "deliveries", m0, m1))
-    if name == "lead_conversion":
-        leads = _sum(model, "online_leads", m0, m1) + _sum(model, "walkin_leads", m0, m1)
-        return _ratio(_sum(model, "orders", m0, m1), leads)
-    raise KeyError(name)
+    return _FUNCTIONS[rule.metric](Month(model, rule, m0, m1, prev_start))
+
+
+@_metric("always")
+def _always(month: Month) -> float:
+    return 1.0
+
+
+@_metric("stock_coefficient")
+def _stock_coefficient(month: Month) -> float:
+    if month.focal:
+        return _ratio(month.level("stock_focal"), month.total("stock_out_focal"))
+    stock = month.level("stock_ICE") + month.level("stock_NEV")
+    return _ratio(stock, month.total("stock_out_ICE") + month.total("stock_out_NEV"))
+
+
+@_metric("aged_stock_share")
+def _aged_stock_share(month: Month) -> float:
+    net = month.model.network
+    stock = net.stock[net.focal] if month.focal else net.stock
+    return _ratio(float(stock[:, :, month.rule.age_days + 1 :].sum()), float(stock.sum()))
+
+
+@_metric("attrition")
+def _attrition(month: Month) -> float:
+    net, sf = month.model.network, month.model.salesforce
+    if month.focal:
+        slots = net.focal[sf.dealer]
+        return _ratio(float((sf.last_leavers & slots).sum()), float((sf.filled & slots).sum()))
+    return _ratio(month.total("leavers"), month.level("headcount"))
+
+
+@_metric("talent_gap")
+def _talent_gap(month: Month) -> float:
+    net, sf = month.model.network, month.model.salesforce
+    slots = net.focal[sf.dealer] if month.focal else np.ones(sf.n_slots, dtype=bool)
+    return _ratio(float((slots & ~sf.filled).sum()), float(slots.sum()))
+
+
+@_metric("sales_change")
+def _sales_change(month: Month) -> float:
+    flow = "deliveries_focal" if month.focal else "deliveries"
+    m0, m1, prev = month.m0, month.m1, month.prev_start
+    if prev is None or prev >= m0:
+        return float("nan")
+    this = month.total(flow) / (m1 + 1 - m0)
+    before = float(month.model.recorder.flows[flow][prev:m0].sum()) / (m0 - prev)
+    return _ratio(this, before) - 1.0
+
+
+def _share(measure: Ratio) -> Callable[[Month], float]:
+    return lambda month: measure.value(month.total)
+
+
+for _name, _measure in (
+    ("market_share", FOCAL_SHARE),
+    ("nev_share", NEV_SHARE),
+    ("satisfaction", SATISFACTION),
+    ("lead_conversion", ORDERS_PER_LEAD),
+):
+    _metric(_name)(_share(_measure))
+
+if set(_FUNCTIONS) != set(METRICS):
+    raise KeyError(f"risk-rule metrics without a function: {sorted(set(METRICS) - set(_FUNCTIONS))}")

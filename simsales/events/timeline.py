@@ -21,12 +21,11 @@ from simsales.events import rules
 from simsales.events.effects import Effect, compile_kind, dealer_mask, neutral_value
 from simsales.scenario import events as ev
 from simsales.scenario.errors import ScenarioError
-from simsales.scenario.schema import TIERS
+from simsales.scenario.schema import DAYS_PER_MONTH, TIERS
 
 if TYPE_CHECKING:
     from simsales.model import MarketModel
 
-DAYS_PER_MONTH = 365.0 / 12.0
 OBJECT_SOURCE = "<scenario object>"
 
 
@@ -143,6 +142,34 @@ class Timeline:
         self._month_start = 0
         self._prev_month_start: int | None = None
         self._check_demand_limit()
+
+    def first_effect_day(self) -> int:
+        """The first day on which this timeline can make a run differ from the same run without it.
+
+        Stores a scenario opens exist as (closed) agents from construction, so such a timeline
+        differs from day 0; shocks and strategies act from their start, risk rules from the
+        first day they are checked.  Before this day a run equals its event-free twin, which
+        is what lets experiment arms share one warm-up (`simsales.warmstart`).
+        """
+        if self._planned:
+            return 0
+        spec = self.spec
+        days = [self.total_days]
+        days += [self.day_of(event.start) for event in (*spec.shocks, *spec.strategies)]
+        days += [self.day_of(rule.start or spec.run.start_date) for rule in spec.risk_rules]
+        return max(0, min(days))
+
+    def take_over(self, model: MarketModel) -> None:
+        """Bind to a model restored from an event-free twin's snapshot and continue its month bookkeeping.
+
+        Valid only on or before `first_effect_day()`: nothing of this timeline has acted yet.
+        """
+        if model.day > self.first_effect_day():
+            raise ValueError(f"a timeline acting from day {self.first_effect_day()} cannot take over a model on day {model.day}")
+        previous = model.timeline
+        self.bind(model)
+        self._month_start, self._prev_month_start = previous._month_start, previous._prev_month_start
+        model.timeline = self
 
     def _compile(self, event: Any, source: str, start: int | None = None, end: int | None = None) -> list[Active]:
         scope = ev.default_scope(event)

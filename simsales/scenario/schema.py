@@ -20,6 +20,8 @@ POWERTRAINS = ("BEV", "PHEV", "ICE")
 BRAND_TYPES = ("domestic", "jv")
 TIERS = ("tier1", "tier2", "lower")
 AGE_BANDS = ("under25", "25_28", "29_35", "36_45", "46_plus")
+#: Mean days per month: monthly rates (salaries, costs, cover months, tenure) are spread over days with it.
+DAYS_PER_MONTH = 365.0 / 12.0
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 
