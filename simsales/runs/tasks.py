@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simsales.measures import FOCAL_COSTS, FOCAL_MARGIN
 from simsales.runs.identity import code_hash, scenario_hash
 from simsales.scenario import Scenario
 
@@ -116,7 +117,9 @@ def normalise_monthly(monthly: pd.DataFrame) -> pd.DataFrame:
     for col in out.columns:
         if col != "month" and pd.api.types.is_numeric_dtype(out[col]):
             out[col] = out[col].astype(np.float64)
-    parts = ("focal_gross_margin", "focal_operating_cost", "strategy_cost", "risk_cost")
-    if all(p in out.columns for p in parts) and "focal_profit" not in out.columns:
-        out["focal_profit"] = out[parts[0]] - out[parts[1]] - out[parts[2]] - out[parts[3]]
+    if all(p in out.columns for p in (FOCAL_MARGIN, *FOCAL_COSTS)) and "focal_profit" not in out.columns:
+        profit = out[FOCAL_MARGIN]
+        for cost in FOCAL_COSTS:  # the counters of simsales.measures.focal_profit, subtracted one by one
+            profit = profit - out[cost]
+        out["focal_profit"] = profit
     return out.reset_index(drop=True)
