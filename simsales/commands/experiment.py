@@ -19,6 +19,7 @@ from simsales.experiments import ExperimentResult, load_experiment, plan, run_ex
 from simsales.experiments.report import late_event_warnings, markdown_table, with_units
 from simsales.runs import Executor
 
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `experiment` subcommand."""
     p = sub.add_parser("experiment", help="run an experiment spec (experiments/exp_*.toml): arms x replicates")
@@ -32,6 +33,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--consumers", type=consumer_count, default=None, help="override n_consumers of every arm")
     p.add_argument("--days", type=day_count, default=None, help="override recorded days of every arm")
     p.add_argument("--warmup-days", type=warmup_day_count, default=None, help="override warm-up days of every arm")
+    p.add_argument(
+        "--no-warm-start",
+        action="store_true",
+        help="simulate every arm from day 0 instead of sharing each replicate's warm-up up to the first event (same numbers, slower)",
+    )
     p.add_argument("--no-retry", action="store_true", help="keep runs that failed before as failed instead of retrying them")
     p.add_argument("--no-report", action="store_true", help="skip report.md and the plots")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -61,7 +67,8 @@ def run_from_args(args: argparse.Namespace) -> ExperimentResult:
         print(note)
     for warning in late_event_warnings(experiment):
         print(warning)
-    return run_experiment(experiment, out=out, executor=executor, progress=not args.quiet, retry_failed=not args.no_retry)
+    return run_experiment(experiment, out=out, executor=executor, progress=not args.quiet, retry_failed=not args.no_retry,
+                          warm_start=not args.no_warm_start)
 
 
 def executor_from_args(args: argparse.Namespace) -> Executor:

@@ -8,6 +8,8 @@ local cores or on a Dask cluster, and gives the same numbers every time for the 
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -19,8 +21,11 @@ from simsales.experiments.ensemble import check_ensemble, draw_member, member_pa
 from simsales.experiments.results import ExperimentResult, build_tables
 from simsales.experiments.spec import Experiment, check_window, load_arm_scenario, resolve_arm
 from simsales.experiments.stats import differences
+from simsales.experiments.warm import FOLDER as WARM_FOLDER
+from simsales.experiments.warm import make_warm_up, plan_warm_starts
 from simsales.runs import (
     STATUS_FAILED,
+    DaskExecutor,
     Executor,
     RunOutput,
     RunStore,
@@ -104,6 +109,7 @@ def run_experiment(
     progress: bool = True,
     retry_failed: bool = True,
     executor: Executor | None = None,
+    warm_start: bool = True,
 ) -> ExperimentResult:
     """Run (or resume) an experiment and return its results.
 
@@ -112,12 +118,16 @@ def run_experiment(
     or scheduler address, which takes precedence.  Finished runs already in `out` are not run
     again; failed ones are retried unless `retry_failed=False`.  `executor` (any object with
     `map_unordered(fn, tasks)`, `workers` and `close()`) replaces workers/scheduler.
+    warm_start: the arms of a replicate share their warm-up up to the first event
+    (`simsales.experiments.warm`; identical results, less time); not with a Dask scheduler.
     """
     store = make_store(out)
     executor = executor if executor is not None else make_executor(workers, scheduler)
     n = experiment.replicates
     outputs: dict[str, RunOutput] = {}
     bar = _Progress(experiment.name, progress)
+    scratch = tempfile.TemporaryDirectory(prefix="simsales-warmups-") if store.folder is None else None
+    warm_folder = Path(scratch.name) if scratch is not None else Path(store.folder)
     try:
         while True:
             tasks = plan(experiment, n)
@@ -125,18 +135,34 @@ def run_experiment(
             outputs.update(stored)
             todo = [t for t in tasks if needs_run(outputs.get(t.run_id), retry_failed)]
             bar.extend(len(tasks), len(tasks) - len(todo), sum(o.status == STATUS_FAILED for o in stored.values()))
+            if warm_start and not isinstance(executor, DaskExecutor):
+                todo = _warm_up(todo, warm_folder, executor)
             outputs.update(run_tasks(todo, store, executor, stored={}, on_output=lambda o: bar.update(o.status == STATUS_FAILED)))
             if not _wants_more(experiment, tasks, outputs, n):
                 break
             n = min(n + experiment.adaptive.batch, experiment.adaptive.max_replicates)  # type: ignore[union-attr]
         runs, monthly = build_tables(experiment, tasks, outputs)
         store.write_tables(runs, monthly, {"replicates": n})
+        shutil.rmtree(warm_folder / WARM_FOLDER, ignore_errors=True)  # finished: the snapshots are no longer needed
     finally:
         bar.close()
         executor.close()
         store.close()
+        if scratch is not None:
+            scratch.cleanup()
     meta = run_meta(experiment, tasks, executor)
     return ExperimentResult(experiment=experiment, runs=runs, monthly=monthly, folder=store.folder, meta=meta)
+
+
+def _warm_up(todo: list[ArmTask], folder: Path, executor: Executor) -> list[ArmTask]:
+    """Run the shared warm-ups `todo` needs (reusing stored ones) and return the tasks rewired to them."""
+    jobs, rewired = plan_warm_starts(todo, folder)
+    missing = [job for job in jobs if not job.ready()]
+    if missing:
+        (folder / WARM_FOLDER).mkdir(parents=True, exist_ok=True)
+        for _ in executor.map_unordered(make_warm_up, missing):  # type: ignore[arg-type]
+            pass
+    return rewired  # type: ignore[return-value]
 
 
 def _wants_more(experiment: Experiment, tasks: list[ArmTask], outputs: dict[str, RunOutput], n: int) -> bool:
