@@ -54,3 +54,14 @@ def test_a_resumed_experiment_reuses_its_stored_warm_ups(tmp_path: Path, monkeyp
     monkeypatch.setattr(warm_module, "warm_up", no_new_warm_ups)
     resumed = run_experiment(_experiment(), out=out, workers=1, progress=False)
     pd.testing.assert_frame_equal(resumed.monthly, cold.monthly)
+
+
+def test_arms_acting_from_day_0_run_cold_and_the_others_still_share(tmp_path: Path) -> None:
+    """A store-network arm has its new stores from construction: it cannot share, the rest still do."""
+    arms = (*_experiment().arms, Arm("stores", scenario="strategy_store_network"))
+    exp = Experiment("warm", arms=arms, replicates=2, n_consumers=1_500, warmup_days=30, days=420, root_seed=5)
+    jobs, rewired = plan_warm_starts(plan(exp), tmp_path)
+    assert len(jobs) == 2
+    by_arm = {(t.arm, t.replicate): t.runner for t in rewired}  # type: ignore[attr-defined]
+    assert by_arm[("stores", 0)] is None and by_arm[("stores", 1)] is None
+    assert all(isinstance(by_arm[(arm, r)], warm_module.WarmRunner) for arm in ("baseline", "price_war", "ai_cs") for r in (0, 1))

@@ -21,7 +21,7 @@ from typing import Any
 from simsales.runs import RunTask, scenario_hash
 from simsales.scenario import Scenario
 from simsales.snapshots import SnapshotError, read_header
-from simsales.warmstart import continue_from, shared_warmup, warm_up
+from simsales.warmstart import continue_from, event_free, first_effect_day, warm_up
 
 FOLDER = "warmups"
 
@@ -73,24 +73,30 @@ def make_warm_up(job: WarmUp) -> str:
 def plan_warm_starts(tasks: Sequence[RunTask], folder: Path) -> tuple[list[WarmUp], list[RunTask]]:
     """The warm-ups `tasks` can share, and the tasks rewired to continue from them.
 
-    Tasks are grouped by seed (a replicate: the same seed and ensemble member in every arm);
-    a group shares a warm-up when it has at least two tasks, no custom runner, scenarios that
-    differ only in their events, and a first event after day 0.  Other tasks are left as they are.
+    Tasks with one seed (a replicate: the same seed and ensemble member in every arm) whose
+    scenarios differ only in their events share their event-free twin's warm-up up to the
+    earliest first-event day among them, when at least two do so and that day is after day 0.
+    Tasks with a custom runner, or whose events act from day 0 (a store-network strategy), run
+    from day 0 as before.
     """
-    groups: dict[int, list[RunTask]] = {}
+    groups: dict[tuple[int, str], list[tuple[RunTask, int]]] = {}
+    twins: dict[tuple[int, str], Scenario] = {}
     for task in tasks:
-        groups.setdefault(task.seed, []).append(task)
+        day = first_effect_day(task.scenario)
+        if task.runner is not None or day == 0:
+            continue
+        twin = event_free(task.scenario)
+        key = (task.seed, scenario_hash(twin))
+        groups.setdefault(key, []).append((task, day))
+        twins[key] = twin
     jobs: list[WarmUp] = []
     rewired: dict[str, RunTask] = {}
-    for seed, group in groups.items():
-        if len(group) < 2 or any(t.runner is not None for t in group):
+    for (seed, digest), group in groups.items():
+        if len(group) < 2:
             continue
-        shared = shared_warmup([t.scenario for t in group])
-        if shared is None:
-            continue
-        twin, day = shared
-        path = str(folder / FOLDER / f"{scenario_hash(twin)[:16]}-seed{seed}-day{day}.simsnap")
-        jobs.append(WarmUp(twin, seed, day, path))
-        for t in group:
-            rewired[t.run_id] = dataclasses.replace(t, runner=WarmRunner(path, seed))
+        day = min(d for _, d in group)
+        path = str(folder / FOLDER / f"{digest[:16]}-seed{seed}-day{day}.simsnap")
+        jobs.append(WarmUp(twins[(seed, digest)], seed, day, path))
+        for task, _ in group:
+            rewired[task.run_id] = dataclasses.replace(task, runner=WarmRunner(path, seed))
     return jobs, [rewired.get(t.run_id, t) for t in tasks]
