@@ -193,10 +193,14 @@ def update_report(report: str, section: str) -> str:
 
 def shipped_fit_section(jobs: int = 1, seeds: Sequence[int] | None = None, n_consumers: int | None = None) -> str:
     """The monthly-shape section for the shipped baseline and fit, on the report's seeds and size as recorded in
-    `calibration/fitted_2023.toml` ([calibration] report_seeds, report_n_consumers) unless given."""
-    meta = read_toml(default_file("calibration/fitted_2023.toml")).get("calibration", {})
-    seeds = list(seeds if seeds is not None else meta.get("report_seeds", [1001, 1002]))
-    n = int(n_consumers if n_consumers is not None else meta.get("report_n_consumers", 200_000))
+    the shipped `fitted_2023.toml` ([calibration] report_seeds, report_n_consumers) unless given."""
+    from simsales.calibration import load_fitted
+    from simsales.calibration.api import DEFAULT_REPORT_SEEDS
+    from simsales.scenario import load_scenario
+
+    meta = load_fitted().get("calibration", {})
+    seeds = list(seeds if seeds is not None else meta.get("report_seeds", DEFAULT_REPORT_SEEDS))
+    n = int(n_consumers or meta.get("report_n_consumers") or load_scenario().run.n_consumers)
     shape = monthly_shape(seed_mean_monthly(n_consumers=n, seeds=seeds, jobs=jobs))
     return shape_section(
         shape, seeds, n,
@@ -222,7 +226,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         path = Path(args.report)
         if not path.is_file():
             p.error(f"--report: no such file: {path}")
-        seeds = list(range(1001, 1001 + args.seeds)) if args.seeds else None
+        from simsales.calibration.api import DEFAULT_REPORT_SEEDS
+
+        seeds = list(DEFAULT_REPORT_SEEDS[: args.seeds]) if args.seeds else None
         section = shipped_fit_section(args.jobs, seeds, args.consumers)
         path.write_text(update_report(path.read_text(encoding="utf-8"), section), encoding="utf-8")
         print(section)
