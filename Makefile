@@ -34,9 +34,10 @@ test: install-test
 dashboard: install-test
 	$(BIN)/python -m simsales.dashboard $(DASHBOARD_ARGS)
 
-# re-executes notebooks/*.ipynb at full size, in place, one at a time (results in out/notebooks/)
+# re-executes notebooks/*.ipynb at full size, in place, one at a time, from fresh results in out/notebooks/
 notebooks: install
 	$(BIN)/python -m pip install --quiet -e ".[notebooks]"
+	rm -rf out/notebooks
 	for nb in notebooks/*.ipynb; do $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 		--ExecutePreprocessor.timeout=7200 "$$nb" || exit 1; done
 
