@@ -107,3 +107,19 @@ def test_report_command_writes_the_section_into_a_report(tmp_path) -> None:
     assert text.count(SECTION_HEADING) == 1 and "stale numbers" not in text
     assert text.index("## Targets") < text.index(SECTION_HEADING) < text.index("## Figures") and text.endswith("(f.png)\n")
     assert "mean over seeds 1001 at 2,000 consumers" in text
+
+
+def test_calibration_report_section_runs_the_fit_on_the_report_seeds() -> None:
+    """simsales.calibration.report.monthly_shape_markdown: runs on the report's seeds and size; a short window gets a note."""
+    from types import SimpleNamespace
+
+    from simsales.calibration.fitted import load_unfitted_scenario
+    from simsales.calibration.report import monthly_shape_markdown
+
+    scenario = load_unfitted_scenario().replace(**{"run.warmup_days": 30})
+    calib = SimpleNamespace(setup=SimpleNamespace(scenario=scenario), fitted={"journey.outside_utility": 1.7},
+                            report_seeds=(7,), report_n=2_000)
+    section = monthly_shape_markdown(calib)  # type: ignore[arg-type]
+    assert section.startswith(SECTION_HEADING) and "mean over seeds 7 at 2,000 consumers" in section
+    short = SimpleNamespace(**{**vars(calib), "setup": SimpleNamespace(scenario=scenario.replace(**{"run.days": 200}))})
+    assert "Not computed" in monthly_shape_markdown(short)  # type: ignore[arg-type]
