@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 RUN_ARGS ?=
 
-.PHONY: run test install install-test bench clean dashboard
+.PHONY: run test install install-test bench clean dashboard notebooks
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,13 @@ test: install-test
 # the browser dashboard on http://127.0.0.1:8765/ (DASHBOARD_ARGS="--port 9000" to change)
 dashboard: install-test
 	$(BIN)/python -m simsales.dashboard $(DASHBOARD_ARGS)
+
+# re-executes notebooks/*.ipynb at full size, in place, one at a time, from fresh results in out/notebooks/
+notebooks: install
+	$(BIN)/python -m pip install --quiet -e ".[notebooks]"
+	rm -rf out/notebooks
+	for nb in notebooks/*.ipynb; do $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+		--ExecutePreprocessor.timeout=7200 "$$nb" || exit 1; done
 
 # writes out/bench/results.md; BENCH_ARGS=--update-tracked replaces the tracked benchmarks/results.md
 BENCH_ARGS ?=

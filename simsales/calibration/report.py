@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
@@ -150,8 +151,29 @@ def _selection_lines(calib: Calibration) -> list[str]:
             f"**{calib.result.best}**."]
 
 
-def render(calib: Calibration, meta: dict[str, Any], figures: dict[str, str]) -> str:
-    """The full report as Markdown."""
+def monthly_shape_markdown(calib: Calibration, jobs: int = 1) -> str:
+    """The monthly-shape section: the fitted model's 2023 deliveries by month against the 2023 actuals, with the
+    root-mean-square error of the monthly index (`simsales.seasonality`), on the report's seeds and size.
+    Runs the fit once per report seed; a set-up whose recorded window does not cover 2023 gets a note instead."""
+    from simsales import seasonality
+
+    run = calib.setup.scenario.run
+    first, last = run.start_date, run.start_date + timedelta(days=run.days - 1)
+    if first > date(2023, 1, 1) or last < date(2023, 12, 31):
+        return (f"{seasonality.SECTION_HEADING}\n\nNot computed: the recorded window {first} .. {last} does not cover "
+                "all of 2023.\n")
+    monthly = seasonality.seed_mean_monthly(calib.setup.scenario, params=calib.fitted, n_consumers=calib.report_n,
+                                            seeds=calib.report_seeds, jobs=jobs)
+    return seasonality.shape_section(
+        seasonality.monthly_shape(monthly), calib.report_seeds, calib.report_n,
+        "Computed by the calibration with its fitted parameters; `python -m simsales.seasonality --report FILE` "
+        "re-makes this section alone for the shipped fit.",
+    )
+
+
+def render(calib: Calibration, meta: dict[str, Any], figures: dict[str, str], monthly_section: str | None = None) -> str:
+    """The full report as Markdown; `monthly_section` (default: `monthly_shape_markdown`, which runs the fit on the
+    report seeds) is the monthly-shape section."""
     setup, result = calib.setup, calib.result
     table = target_table(calib)
     reasons = miss_reasons(calib, table)
@@ -275,7 +297,9 @@ def render(calib: Calibration, meta: dict[str, Any], figures: dict[str, str]) ->
                          "marginal": f"{r['precision_marginal']:.1%}", "joint": f"{r['precision_joint']:.1%}",
                          "identified": r["identified"]})
         out += [_table_md(pd.DataFrame(rows)), ""]
-    out += ["", "## Figures", ""]
+    if monthly_section is None:
+        monthly_section = monthly_shape_markdown(calib, int(meta.get("jobs", 1)))
+    out += ["", monthly_section.rstrip("\n"), "", "## Figures", ""]
     for title, rel in figures.items():
         out.append(f"![{title}]({rel})")
         out.append("")
