@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from simsales.run import RunResult  # noqa: E402
-from simsales.seasonality import monthly_actuals  # noqa: E402
+from simsales.run import RunResult
+from simsales.seasonality import monthly_actuals
 
 #: Stages of the buyer's journey: column, label, the earlier stage it is a subset of (its
 #: conversion rate is printed against it), and whether it counts store contacts rather than
