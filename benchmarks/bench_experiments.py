@@ -10,6 +10,7 @@ because other processes on a shared machine slow the parallel case most.
 
     python benchmarks/bench_experiments.py                  # 8 runs per configuration, 1 and 2 workers
     python benchmarks/bench_experiments.py --runs 4 --consumers 50000 --json out.json
+    python benchmarks/bench_experiments.py --warm-start exp_strategies --replicates 2   # warm vs cold
 
 Not a test: timings depend on the machine and its load.  Target: >= 1.7x from 1 to 2 workers.
 """
@@ -63,6 +64,32 @@ def measure(workers: int, runs: int, consumers: int | None, days: int | None) ->
     }
 
 
+def warm_versus_cold(spec: str, replicates: int, consumers: int | None, workers: int) -> dict:
+    """Time one experiment spec with and without shared warm-ups (same workers) and check the numbers agree."""
+    import dataclasses
+    import tempfile
+
+    import pandas as pd
+
+    from simsales.experiments import load_experiment, run_experiment
+
+    exp = load_experiment(spec)
+    exp = dataclasses.replace(exp, replicates=replicates, adaptive=None, **({"n_consumers": consumers} if consumers else {}))
+    times, tables = {}, {}
+    for mode, warm in (("cold", False), ("warm", True)):
+        with tempfile.TemporaryDirectory() as folder:
+            t0 = time.perf_counter()
+            result = run_experiment(exp, out=folder, workers=workers, progress=False, warm_start=warm)
+            times[mode] = time.perf_counter() - t0
+            tables[mode] = result.monthly
+    pd.testing.assert_frame_equal(tables["warm"], tables["cold"])
+    row = {"spec": spec, "arms": len(exp.arms), "replicates": replicates, "consumers": exp.n_consumers, "workers": workers,
+           "cold_s": round(times["cold"], 1), "warm_s": round(times["warm"], 1), "speedup": round(times["cold"] / times["warm"], 2)}
+    print(f"{spec}: {row['arms']} arms x {replicates} replicates, {row['consumers'] or 'scenario'} consumers, {workers} workers: "
+          f"cold {row['cold_s']} s, warm {row['warm_s']} s, {row['speedup']}x faster with warm starts (identical monthly tables)")
+    return row
+
+
 def main() -> None:
     """Run both configurations and print a table (optionally JSON)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -71,7 +98,15 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=None, help="recorded days (default: scenario's 365)")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts to compare (default 1 2)")
     parser.add_argument("--json", default=None, help="also write the figures to this JSON file")
+    parser.add_argument("--warm-start", metavar="SPEC", default=None, help="instead: time SPEC (e.g. exp_strategies) warm vs cold")
+    parser.add_argument("--replicates", type=int, default=2, help="replicates for --warm-start (default 2)")
     args = parser.parse_args()
+    if args.warm_start:
+        row = warm_versus_cold(args.warm_start, args.replicates, args.consumers, max(args.workers))
+        if args.json:
+            with open(args.json, "w") as fh:
+                json.dump(row, fh, indent=1)
+        return
     rows = [measure(w, args.runs, args.consumers, args.days) for w in args.workers]
     base = rows[0]["runs_per_min"]
     for row in rows:
