@@ -75,11 +75,12 @@ def test_compiled_kernels_draw_the_numpy_numbers() -> None:
 
 def test_a_model_on_compiled_draws_runs_identically(monkeypatch: pytest.MonkeyPatch) -> None:
     """The kernel choice is a speed setting, never a result: a run is the same on either path."""
-    small = _monthly(load_scenario("experiments/shock_price_war_nev.toml"), 4, 5_000)
+    short = load_scenario(overrides={"run.warmup_days": 60, "run.days": 120})
+    small = _monthly(short, 4, 5_000)
     monkeypatch.setattr("simsales.model.COMPILED_FROM", 0)
     if streams_module.compiled_kernels() is None:
         pytest.skip("numba is not installed: only the NumPy path exists")
-    compiled = _monthly(load_scenario("experiments/shock_price_war_nev.toml"), 4, 5_000)
+    compiled = _monthly(short, 4, 5_000)
     pd.testing.assert_frame_equal(small, compiled)
 
 
