@@ -15,7 +15,13 @@ from simsales import __version__
 from simsales.commands.checks import InputError
 from simsales.scenario import ScenarioError
 
-COMMANDS = ("simsales.commands.run", "simsales.commands.experiment", "simsales.commands.calibrate", "simsales.commands.scenario")
+COMMANDS = (
+    "simsales.commands.run",
+    "simsales.commands.experiment",
+    "simsales.commands.calibrate",
+    "simsales.commands.responses",
+    "simsales.commands.scenario",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
