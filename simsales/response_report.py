@@ -280,10 +280,13 @@ def measure(
     jobs: int,
     cache: Path,
     progress: bool = True,
+    store: Path | None = None,
 ) -> pd.DataFrame:
     """Run every group (paired replicates, common seeds) and return one row per file x KPI with the
     paired difference to its baseline arm: file, kpi, n, baseline_mean, file_mean, diff, ci_low, ci_high,
-    rel_diff, rel_ci_low, rel_ci_high."""
+    rel_diff, rel_ci_low, rel_ci_high.  `cache` holds warm-up snapshots; `store`, when given, keeps every
+    finished run (one results directory per group, named by its size-dependent key) so an interrupted
+    report resumes."""
     from simsales.experiments import Arm, Experiment, run_experiment
 
     rows = []
@@ -297,7 +300,8 @@ def measure(
             kpis=tuple(kpis),
             runner=WarmRunner(str(cache), day),
         )
-        result = run_experiment(exp, workers=jobs, progress=progress)
+        out = Path(store) / group.key if store is not None else None
+        result = run_experiment(exp, out=out, workers=jobs, progress=progress)
         failed = result.failures()
         if len(failed):
             first = failed.iloc[0]

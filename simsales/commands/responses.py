@@ -26,7 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Run every shipped experiments/shock_*, strategy_* and riskplan_* file against the same scenario "
         "without its events (paired replicates), judge each effect against calibration/responses_2023.toml, compare "
         "the plan's claims and targets, and write responses.md with figures into out/responses/ (the shipped "
-        "calibration/responses.md is replaced only with --update-shipped).",
+        "calibration/responses.md is replaced only with --update-shipped).  Finished runs are kept in <out>/runs/ "
+        "(out/responses/runs/ with --update-shipped), so an interrupted report resumes when started again.",
     )
     p.add_argument("--replicates", type=positive_int, default=DEFAULT_REPLICATES, help=f"paired replicates per arm (default {DEFAULT_REPLICATES})")
     p.add_argument("--jobs", type=positive_int, default=min(os.cpu_count() or 1, 2), help="parallel simulations (default: 2 or the CPU count)")
@@ -75,13 +76,14 @@ def execute(args: argparse.Namespace) -> int:
     longest = max(s.run.days + s.run.warmup_days for g in groups for s in g.arms.values())
     note = check_memory(args.consumers, longest, args.jobs, ("--consumers", "--jobs"))
     writable_folder(out, "--out")
+    store = writable_folder((DEFAULT_OUT if args.update_shipped else out) / "runs", "--out")  # finished runs: a re-run resumes
     if note:
         print(note)
     runs = sum(len(g.arms) for g in groups) * args.replicates
     print(f"responses: {len(names)} files in {len(groups)} experiments, {runs} runs at {args.consumers:,} consumers, {args.jobs} jobs")
     kpis = rr.required_kpis(expect, names)
     with tempfile.TemporaryDirectory(prefix="simsales-warm-") as cache:
-        effects = rr.measure(groups, kpis, args.replicates, args.jobs, Path(cache), progress=not args.quiet)
+        effects = rr.measure(groups, kpis, args.replicates, args.jobs, Path(cache), progress=not args.quiet, store=store)
     responses = rr.response_table(expect, effects)
     claims = rr.claim_table(expect, effects, names)
     wall = (time.perf_counter() - started) / 60
