@@ -290,6 +290,7 @@ def measure(
     from simsales.experiments import Arm, Experiment, run_experiment
 
     rows = []
+    run_seconds = 0.0
     for group in groups:
         day = shared_day(group.arms.values())
         exp = Experiment(
@@ -306,6 +307,7 @@ def measure(
         if len(failed):
             first = failed.iloc[0]
             raise RuntimeError(f"{len(failed)} runs failed, e.g. {first['arm']} seed {first['seed']}: {first['error']}")
+        run_seconds += float(result.runs["seconds"].sum())
         summary = result.summary(kpis)
         for base_arm in dict.fromkeys(group.baseline_of.values()):
             diffs = result.differences(kpis, baseline=base_arm)
@@ -332,7 +334,9 @@ def measure(
                             "rel_ci_high": float(getattr(row, "rel_ci_high", math.nan)),
                         }
                     )
-    return pd.DataFrame(rows)
+    effects = pd.DataFrame(rows)
+    effects.attrs["run_seconds"] = run_seconds  # simulation time of every run, also of runs kept from before
+    return effects
 
 
 # --- tables ---------------------------------------------------------------------------------
@@ -431,7 +435,8 @@ def write_report(
         "# Responses: what changes when a shock, strategy or risk plan starts",
         "",
         f"Made by `{meta.get('command', 'simsales responses')}` in {meta.get('wall_minutes', math.nan):.1f} min "
-        f"({meta.get('jobs', 1)} jobs).  Size: {meta.get('consumers', 0):,} consumers, {meta.get('replicates', 0)} paired "
+        f"({meta.get('jobs', 1)} jobs; the runs took {meta.get('run_minutes', math.nan):.1f} min of simulation "
+        f"in all, counting runs kept from an earlier start).  Size: {meta.get('consumers', 0):,} consumers, {meta.get('replicates', 0)} paired "
         f"replicates per arm (the same seeds in every arm), each file over its own horizon and calendar; "
         f"expectations and claims from `{meta.get('expectations', EXPECTATIONS)}`.",
         "",
@@ -500,8 +505,9 @@ def _effects_figure(responses: pd.DataFrame, path: Path) -> Path | None:
     lo = responses["ci_low"] / base * 100
     hi = responses["ci_high"] / base * 100
     colours = {AS_EXPECTED: "tab:green", NOT_SIGNIFICANT: "tab:gray", WRONG_SIGN: "tab:red"}
-    labels = [f"{f.split('_', 1)[1]}: {k}" for f, k in zip(responses["file"], responses["kpi"], strict=True)]
-    fig, ax = plt.subplots(figsize=(8, max(3, 0.22 * len(labels))))
+    labels = [f"{f}: {k}" + ("" if math.isfinite(r) else " (baseline 0, not drawn)")
+              for f, k, r in zip(responses["file"], responses["kpi"], rel.fillna(math.nan), strict=True)]  # fmt: skip
+    fig, ax = plt.subplots(figsize=(9, max(3, 0.22 * len(labels))))
     y = range(len(labels))
     for i, verdict in enumerate(responses["verdict"]):
         ax.errorbar(rel.iloc[i], i, xerr=[[rel.iloc[i] - lo.iloc[i]], [hi.iloc[i] - rel.iloc[i]]], fmt="o",

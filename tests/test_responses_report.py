@@ -103,9 +103,13 @@ def test_every_shipped_shock_strategy_and_risk_plan_has_expectations() -> None:
 @pytest.mark.skipif(not STATISTICS.is_file(), reason="the seed's statistics.csv (../shared) is not beside this checkout")
 def test_every_plan_claim_and_target_is_mapped_with_its_seed_figure() -> None:
     with STATISTICS.open(newline="", encoding="utf-8") as fh:
-        rows = {r["id"]: r for r in csv.DictReader(fh) if r["kind"] in ("plan_claim", "plan_target")}
+        table = list(csv.DictReader(fh))
+    rows = {r["id"]: r for r in table if r["kind"] in ("plan_claim", "plan_target")}
     assert len(rows) > 20
-    claims = {c.id: c for c in rr.load_expectations().claims}
+    expect = rr.load_expectations()
+    unknown = [e.seed_id for e in expect.kpis if e.seed_id and e.seed_id not in {r["id"] for r in table}]
+    assert unknown == []  # every seed figure named by an expectation exists
+    claims = {c.id: c for c in expect.claims}
     assert sorted(set(rows) - set(claims)) == []
     assert sorted(set(claims) - set(rows)) == []
     for cid, claim in claims.items():

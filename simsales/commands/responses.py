@@ -94,7 +94,7 @@ def execute(args: argparse.Namespace) -> int:
     if args.update_shipped:
         command += " --update-shipped"
     meta = {"command": command, "wall_minutes": wall, "jobs": args.jobs, "consumers": args.consumers,
-            "replicates": args.replicates, "expectations": str(args.expectations or rr.EXPECTATIONS)}  # fmt: skip
+            "replicates": args.replicates, "run_minutes": effects.attrs.get("run_seconds", 0.0) / 60, "expectations": str(args.expectations or rr.EXPECTATIONS)}  # fmt: skip
     path = rr.write_report(out, responses, claims, meta)
     counts = responses["verdict"].value_counts().to_dict() if len(responses) else {}
     ccounts = claims["verdict"].value_counts().to_dict() if len(claims) else {}
