@@ -14,7 +14,13 @@ from collections.abc import Sequence
 from simsales import __version__
 from simsales.errors import SimsalesError
 
-COMMANDS = ("simsales.commands.run", "simsales.commands.experiment", "simsales.commands.calibrate", "simsales.commands.scenario")
+COMMANDS = (
+    "simsales.commands.run",
+    "simsales.commands.experiment",
+    "simsales.commands.calibrate",
+    "simsales.commands.responses",
+    "simsales.commands.scenario",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
