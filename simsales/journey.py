@@ -456,6 +456,7 @@ def place_orders(model: MarketModel, idx: np.ndarray, products: np.ndarray) -> N
     rec.add("arrivals", factory_units.sum())
     _record_stock_out(model, factory_units, np.zeros_like(age_sum))
     rec.add("orders", len(idx))
+    rec.per_product("orders", products)
     rec.add("orders_after_td", pop.td_here[idx].sum())  # orders at a store where the buyer test-drove
     rec.add("focal_orders", net.focal[d].sum())
     rec.per_dealer(rec.dealer_orders, d)
@@ -518,6 +519,8 @@ def deliver(model: MarketModel, idx: np.ndarray) -> None:
     rec.add("deliveries_25_35", np.isin(pop.age_band[idx], BANDS_25_35).sum())
     rec.add("deliveries_genz", np.isin(pop.age_band[idx], BANDS_GENZ).sum())
     rec.add("revenue", pop.price_paid[idx].sum())
+    rec.per_product("deliveries", p)
+    rec.per_product("revenue", p, pop.price_paid[idx])
     rec.add("focal_revenue", pop.price_paid[idx][net.focal[d]].sum())
     rec.add("nev_revenue", pop.price_paid[idx][cat.is_nev[p]].sum())
     rec.add("buyer_visits_sum", pop.visits[idx].sum())

@@ -105,7 +105,7 @@ class MarketModel(mesa.Model):
         self.log_season = np.log([self.spec.population.seasonal_purchase[m] for m in MONTHS])
         self.levers = Levers(self.network.n, len(self.catalogue))
         self.wom = np.full(len(self.catalogue), 80.0)
-        self.recorder = Recorder(self.total_days, run.warmup_days, run.start_date, self.network.n)
+        self.recorder = Recorder(self.total_days, run.warmup_days, run.start_date, self.network.n, len(self.catalogue))
         self.timeline.bind(self)
         self._price_today()
         self._trends_today()
