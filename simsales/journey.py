@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from simsales.agents.consumers import NO_DAY, State
+from simsales.market.adoption import capped_premium
 from simsales.market.choice import choose_by_weights, logit_choice
 from simsales.scenario.schema import AGE_BANDS, TIERS
 from simsales.streams import Purpose
@@ -314,9 +315,25 @@ def subsidy_eligible(model: MarketModel, idx: np.ndarray) -> np.ndarray:
 
 
 def _price_weight(model: MarketModel, idx: np.ndarray) -> np.ndarray:
-    """Utility lost per yuan of net price (consumers x products): NEVs are discounted by the NEV premium."""
+    """Utility lost per yuan of net price (consumers x products): the consumer's price sensitivity.
+
+    The same for every product: NEV taste enters as a willingness to pay (`_nev_premium_value`),
+    not as a discount on price sensitivity, so an NEV's price coefficient is never weakened by
+    taste and stays negative for every consumer on every day.
+    """
+    return np.broadcast_to(model.population.price_sens[idx, None] / 1e5, (len(idx), len(model.catalogue)))
+
+
+def _nev_premium_value(model: MarketModel, idx: np.ndarray) -> np.ndarray:
+    """Utility of the NEV premium each consumer would pay (consumers x products; 0 for ICE).
+
+    Willingness-to-pay form (Train & Weeks 2005): price sensitivity x premium share x the
+    product's catalogue list price, where the premium (own taste plus the powertrain's
+    adoption trend) passes the soft cap of `simsales.market.adoption`.
+    """
     pop, cat = model.population, model.catalogue
-    return pop.price_sens[idx, None] / 1e5 * (1.0 - (pop.nev_wtp[idx, None] + model.trend_wtp) * cat.is_nev)
+    premium = capped_premium(pop.nev_wtp[idx, None] + model.trend_wtp, model.spec.population.nev_premium_max)
+    return pop.price_sens[idx, None] / 1e5 * premium * (cat.list_price * cat.is_nev)
 
 
 def _utility(model: MarketModel, idx: np.ndarray, price: np.ndarray, knowledge: np.ndarray, penalty: np.ndarray) -> np.ndarray:
@@ -326,7 +343,7 @@ def _utility(model: MarketModel, idx: np.ndarray, price: np.ndarray, knowledge: 
     price_term = _price_weight(model, idx) * net_price
     nev_term = cat.is_nev * (j.knowledge_weight * (knowledge[:, None] - 0.5))
     wom_term = j.wom_weight * (model.wom - 80.0) / 10.0
-    utility = cat.appeal + wom_term + nev_term - price_term - penalty[:, None]
+    utility = cat.appeal + wom_term + nev_term + _nev_premium_value(model, idx) - price_term - penalty[:, None]
     if model.levers.utility_shift.any():  # tastes and local policy by the consumer's city tier
         utility = utility + model.levers.utility_shift[pop.tier[idx]]
     return utility

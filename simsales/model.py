@@ -16,6 +16,7 @@ from simsales.agents.dealers import DAYS_PER_MONTH, Dealer, Network
 from simsales.agents.salespeople import Salesforce, Salesperson
 from simsales.events import Timeline
 from simsales.levers import Levers
+from simsales.market import adoption
 from simsales.market.catalogue import Catalogue
 from simsales.market.policy import PolicyState
 from simsales.recorder import Recorder
@@ -191,11 +192,11 @@ class MarketModel(mesa.Model):
         self.trade_in_subsidy = self.policy.trade_in_subsidy(self.catalogue)
 
     def _trends_today(self) -> None:
-        """Secular trends relative to the start date (NEV taste shift, market-entry growth) and the season."""
+        """Secular trends (NEV taste shift per product on a bounded diffusion path, market-entry growth) and the season."""
         spec = self.spec.population
         today = self.date
-        years = (today - self.spec.run.start_date).days / 365.0
-        self.trend_wtp = spec.nev_wtp_trend_per_year * years
+        years = (today - adoption.trend_origin(spec, self.spec.run.start_date)).days / 365.0
+        self.trend_wtp = adoption.taste_shift(spec, years)[self.catalogue.powertrain]
         self.trend_demand = (1.0 + spec.demand_trend_per_year) ** years
         self.log_season_today = float(self.log_season[today.month - 1])
 
