@@ -205,12 +205,12 @@ def choose_dealer(
     purpose: Purpose = Purpose.STORE_CHOICE,
     sub: np.ndarray | int = 0,
 ) -> np.ndarray:
-    """Each consumer picks a store: own city tier first, format appeal, loyalty and referrals."""
+    """Each consumer picks a store: own city tier first, the appeal of its cell's prices (format x group), loyalty and referrals."""
     pop, net, j = model.population, model.network, model.spec.journey
     if len(idx) == 0:
         return np.empty(0, dtype=np.int64)
     weights = model.dealer_weights[pop.tier[idx]].copy()
-    weights *= np.exp(j.store_logsum_weight * _format_logsums(model, idx))[:, net.fmt]
+    weights *= np.exp(j.store_logsum_weight * _store_logsums(model, idx))[:, model.dealer_price_row]
     prev = pop.prev_group[idx]
     loyal = (net.group[None, :] == prev[:, None]) & (prev[:, None] >= 0)
     weights *= np.where(loyal, np.exp(j.previous_group_loyalty + model.levers.loyalty_shift[None, :]), 1.0)
@@ -228,15 +228,18 @@ def choose_dealer(
     return choose_by_weights(weights, u[:, 0])
 
 
-def _format_logsums(model: MarketModel, idx: np.ndarray) -> np.ndarray:
-    """Expected value (log-sum of product utilities) of each store format for each consumer, max-centred."""
-    net, n_products = model.network, len(model.catalogue)
-    sells = np.zeros((len(net.formats), n_products), dtype=bool)
-    sells[net.fmt] = net.sells
+def _store_logsums(model: MarketModel, idx: np.ndarray) -> np.ndarray:
+    """Expected value (log-sum of product utilities) of each store price list for each consumer, max-centred.
+
+    Columns are the distinct store-cell price lists (`model.store_prices`, format x dealer group):
+    a group's own price change moves only its own stores' appeal.
+    """
+    n_products = len(model.catalogue)
+    sells = model.store_sells
     neutral = np.full(len(idx), 0.5)
     at_zero_price = _utility(model, idx, np.zeros((1, n_products)), neutral, np.zeros(len(idx)))
-    utility = at_zero_price[:, None, :] - _price_weight(model, idx)[:, None, :] * model.format_net_price[None, :, :]
-    utility = np.where(sells[None, :, :], utility, -np.inf)  # consumers x formats x products
+    utility = at_zero_price[:, None, :] - _price_weight(model, idx)[:, None, :] * model.store_prices[None, :, :]
+    utility = np.where(sells[None, :, :], utility, -np.inf)  # consumers x price lists x products
     top = utility.max(axis=2, keepdims=True)
     with np.errstate(invalid="ignore"):
         values = (top + np.log(np.exp(utility - top).sum(axis=2, keepdims=True)))[:, :, 0]
@@ -531,6 +534,7 @@ def deliver(model: MarketModel, idx: np.ndarray) -> None:
     rec.add("deliveries_domestic", cat.is_domestic[p].sum())
     rec.add("deliveries_lower_tier", (pop.tier[idx] == LOWER).sum())
     rec.add("deliveries_focal", net.focal[d].sum())
+    rec.add("deliveries_focal_NEV", (net.focal[d] & cat.is_nev[p]).sum())
     rec.add("deliveries_trade_in", pop.owns_car[idx].sum())
     rec.add("deliveries_referred", pop.referred[idx].sum())
     rec.add("deliveries_25_35", np.isin(pop.age_band[idx], BANDS_25_35).sum())

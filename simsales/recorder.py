@@ -29,6 +29,7 @@ FLOWS = (
     "strategy_cost", "risk_cost",
     # the focal firm's own margin and operating costs (focal.gross_margin, focal.profit)
     "focal_gross_margin", "focal_operating_cost",
+    "deliveries_focal_NEV",  # the focal firm's NEV deliveries (competitor price responses)
 )  # fmt: skip
 PRODUCT_FLOWS = ("orders", "deliveries", "revenue")
 LEVELS = ("stock_ICE", "stock_NEV", "headcount", "positions", "in_market", "stock_focal", "open_stores")

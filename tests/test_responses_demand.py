@@ -109,6 +109,19 @@ def test_ending_the_nev_tax_exemption_in_2028_lowers_nev_share() -> None:
     assert max(diffs) < 0, diffs
 
 
+def test_a_competitor_nev_price_cut_costs_the_focal_firm_nev_sales() -> None:
+    horizon = {"run.start_date": "2024-03-01", "run.warmup_days": 200, "run.days": 306}
+    cut = _experiment("shock_competitor_price_cut").replace(**horizon)
+    base = _without_events(cut)
+    for seed in SEEDS:
+        focal = []
+        for spec in (cut, base):
+            model = _run_model(spec, seed, 50_000)
+            focal.append(model.recorder.total("deliveries_focal_NEV"))
+            release_model(model)
+        assert focal[0] < focal[1], (seed, focal)
+
+
 def test_products_parquet_has_sales_by_product_in_real_units(tmp_path: Path) -> None:
     result = run(n_consumers=5_000, days=60, params={"run.warmup_days": 60})
     folder = result.save(tmp_path)
