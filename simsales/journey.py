@@ -63,7 +63,7 @@ def enter_market(model: MarketModel, idx: np.ndarray) -> None:
     """Candidate entrants: accept by the current demand multiplier; researchers go online, others walk in."""
     pop, rec = model.population, model.recorder
     u = model.streams.uniform(Purpose.ENTRY_ACCEPT, idx, model.day)
-    demand = model.levers.per_tier("demand_multiplier")[pop.tier[idx]]
+    demand = model.levers.per_tier("demand_multiplier")[pop.tier[idx]] * _entry_pull(model, idx)
     accept = pop.referred[idx] | (u < demand * model.trend_demand / MAX_DEMAND_MULTIPLIER)
     schedule_entry(model, idx[~accept])
     idx = idx[accept]
@@ -89,7 +89,7 @@ def enter_market(model: MarketModel, idx: np.ndarray) -> None:
     j = model.spec.journey
     shape = j.research_days_shape
     research = model.streams.gamma(Purpose.RESEARCH_DAYS, researchers, model.day, shape, j.research_days / shape)
-    _schedule(model, researchers, State.RESEARCH, research)
+    _schedule(model, researchers, State.RESEARCH, research / _hurry(model, researchers))
     walkers = idx[~online]
     go_to_store(model, walkers, choose_dealer(model, walkers))
 
@@ -163,7 +163,7 @@ def contact_leads(model: MarketModel, idx: np.ndarray) -> None:
     pop.info_lost[warm] = uw >= handover
     if lev.online_order_share.any():
         warm = decide_online(model, warm)
-    _schedule(model, warm, State.VISIT, model.streams.exponential(Purpose.VISIT_DELAY, warm, model.day, j.visit_delay_days))
+    _schedule(model, warm, State.VISIT, model.streams.exponential(Purpose.VISIT_DELAY, warm, model.day, j.visit_delay_days) / _hurry(model, warm))
 
 
 def decide_online(model: MarketModel, idx: np.ndarray) -> np.ndarray:
@@ -195,7 +195,8 @@ def go_to_store(model: MarketModel, idx: np.ndarray, dealers: np.ndarray) -> Non
     pop.td_here[idx] = False
     pop.online_lead[idx] = False
     pop.info_lost[idx] = False
-    _schedule(model, idx, State.VISIT, model.streams.exponential(Purpose.VISIT_DELAY, idx, model.day, model.spec.journey.visit_delay_days))
+    delay = model.streams.exponential(Purpose.VISIT_DELAY, idx, model.day, model.spec.journey.visit_delay_days)
+    _schedule(model, idx, State.VISIT, delay / _hurry(model, idx))
 
 
 def choose_dealer(
@@ -269,7 +270,8 @@ def after_no_order(model: MarketModel, idx: np.ndarray, u: np.ndarray) -> None:
     back = ~exhausted & (u < j.repeat_visit_prob)
     switch = ~exhausted & ~back & (u < j.repeat_visit_prob + j.switch_store_prob)
     drop = ~back & ~switch
-    _schedule(model, idx[back], State.VISIT, model.streams.exponential(Purpose.VISIT_DELAY, idx[back], model.day, j.visit_delay_days))
+    delay = model.streams.exponential(Purpose.VISIT_DELAY, idx[back], model.day, j.visit_delay_days)
+    _schedule(model, idx[back], State.VISIT, delay / _hurry(model, idx[back]))
     movers = idx[switch]
     model.recorder.add("switches", len(movers))
     pop.log(movers, model.day, "try another store")
@@ -339,6 +341,55 @@ def _nev_premium_value(model: MarketModel, idx: np.ndarray) -> np.ndarray:
     return pop.price_sens[idx, None] / 1e5 * premium * (cat.list_price * cat.is_nev)
 
 
+# --- anticipation of announced policy changes (simsales.market.anticipation) ------------------------
+
+
+def _expected_choice(model: MarketModel, idx: np.ndarray) -> np.ndarray:
+    """Each consumer's logit probabilities over all products at list price after tax (consumers x products).
+
+    What the consumer expects to buy, before any store: weights the saving each product would lose.
+    """
+    cat = model.catalogue
+    price = (cat.list_price + model.policy.purchase_tax(cat, cat.list_price))[None, :]
+    utility = _utility(model, idx, price, np.full(len(idx), 0.5), np.zeros(len(idx)))
+    utility = np.exp(utility - utility.max(axis=1, keepdims=True))
+    return utility / utility.sum(axis=1, keepdims=True)
+
+
+def _urgency(model: MarketModel, idx: np.ndarray) -> np.ndarray | float:
+    """Utility each consumer loses by waiting past an announced policy price rise within the horizon (0 if none).
+
+    Saving lost per product (tax rise, plus the subsidy's end for an eligible owner) times the
+    consumer's price weight, averaged over the products the consumer expects to buy.  Only
+    policy (purchase tax, trade-in subsidy) is announced: a list-price change is not foreseen.
+    """
+    ant = model.anticipation
+    if not ant.any_loss[model.day] or len(idx) == 0:
+        return 0.0
+    loss = ant.tax_loss[model.day][None, :] + subsidy_eligible(model, idx)[:, None] * ant.subsidy_loss[model.day][None, :]
+    return (_price_weight(model, idx) * loss * _expected_choice(model, idx)).sum(axis=1)
+
+
+def _hurry(model: MarketModel, idx: np.ndarray) -> np.ndarray | float:
+    """Factor dividing the journey's delays: 1 + anticipation_weight x urgency (1 without an announced change)."""
+    return 1.0 + model.spec.population.anticipation_weight * _urgency(model, idx)
+
+
+def _entry_pull(model: MarketModel, idx: np.ndarray) -> np.ndarray | float:
+    """Market-entry multiplier: the pull of a trade-in subsidy the entrant can claim (1 without one).
+
+    Acceptance is thinned from candidates drawn at MAX_DEMAND_MULTIPLIER x the base rate, so
+    entry rises by this factor up to that ceiling.  An announced price rise does not pull new
+    entrants: a journey takes longer than the anticipation horizon (research alone 45 days on
+    average), so most would buy after the change; it hurries those already in the market.
+    """
+    ant, spec = model.anticipation, model.spec.population
+    if not (ant.any_subsidy[model.day] and spec.subsidy_entry_pull > 0 and len(idx)):
+        return 1.0
+    value = (_price_weight(model, idx) * ant.subsidy[model.day][None, :] * _expected_choice(model, idx)).sum(axis=1)
+    return 1.0 + spec.subsidy_entry_pull * subsidy_eligible(model, idx) * value
+
+
 def _utility(model: MarketModel, idx: np.ndarray, price: np.ndarray, knowledge: np.ndarray, penalty: np.ndarray) -> np.ndarray:
     """Utility of each product for each consumer at the given prices after tax (k x P or 1 x P)."""
     pop, cat, j = model.population, model.catalogue, model.spec.journey
@@ -405,7 +456,8 @@ def visit_store(model: MarketModel, idx: np.ndarray) -> None:
     pop.td_here[drivers] = True
     pop.td_any[drivers] = True
     pop.log(drivers, model.day, "test drive")
-    _schedule(model, drivers, State.TEST_DRIVE, model.streams.exponential(Purpose.TEST_DRIVE_DELAY, drivers, model.day, j.decision_days))
+    delay = model.streams.exponential(Purpose.TEST_DRIVE_DELAY, drivers, model.day, j.decision_days)
+    _schedule(model, drivers, State.TEST_DRIVE, delay / _hurry(model, drivers))
     rest = ~td
     penalty = (
         j.no_test_drive_penalty * ~pop.td_here[idx[rest]]
@@ -430,8 +482,9 @@ def _decide(model: MarketModel, idx: np.ndarray, knowledge: np.ndarray, penalty:
         return
     utility = product_utility(model, idx, knowledge, penalty)
     available = model.network.sells[pop.dealer[idx]]
-    # the season multiplies the odds of buying rather than waiting (Spring Festival, year-end)
-    outside = j.outside_utility + model.levers.outside_utility_shift[pop.dealer[idx]] - model.log_season_today
+    # the season multiplies the odds of buying rather than waiting (Spring Festival, year-end);
+    # a foreseen policy price rise lowers the value of waiting (anticipation, 7.15)
+    outside = j.outside_utility + model.levers.outside_utility_shift[pop.dealer[idx]] - model.log_season_today - _urgency(model, idx)
     choice = logit_choice(utility, available, outside, u)
     buy = choice >= 0
     place_orders(model, idx[buy], choice[buy].astype(np.int64))

@@ -17,6 +17,7 @@ from simsales.agents.salespeople import Salesforce, Salesperson
 from simsales.events import Timeline
 from simsales.levers import Levers
 from simsales.market import adoption
+from simsales.market.anticipation import Anticipation
 from simsales.market.catalogue import Catalogue
 from simsales.market.policy import PolicyState
 from simsales.recorder import Recorder
@@ -108,6 +109,7 @@ class MarketModel(mesa.Model):
         self.wom = np.full(len(self.catalogue), 80.0)
         self.recorder = Recorder(self.total_days, run.warmup_days, run.start_date, self.network.n, len(self.catalogue))
         self.timeline.bind(self)
+        self.anticipation = Anticipation(self)
         self._price_today()
         self._trends_today()
         expected_daily = self.entry_rate.sum() / 365.0 * INITIAL_CONVERSION_GUESS

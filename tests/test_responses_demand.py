@@ -9,7 +9,7 @@ that starts in 2028 after a short warm-up has 2028's tastes without simulating 2
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -120,6 +120,43 @@ def test_a_competitor_nev_price_cut_costs_the_focal_firm_nev_sales() -> None:
             focal.append(model.recorder.total("deliveries_focal_NEV"))
             release_model(model)
         assert focal[0] < focal[1], (seed, focal)
+
+
+def _subsidy(end: str | None) -> Scenario:
+    spec = load_scenario().replace(**{"run.warmup_days": 200, "run.days": 120})
+    # the size of China's 2024 national trade-in subsidy after August (20,000 NEV / 15,000 ICE yuan)
+    table = {"name": "subsidy", "kind": "trade_in_subsidy", "start": "2023-01-01", "nev": 20000, "ice": 15000}
+    if end is not None:
+        table["end"] = end
+    return spec.replace(shocks=[table])
+
+
+def test_an_announced_subsidy_end_brings_purchases_forward() -> None:
+    """Orders in the six weeks before the subsidy's last day rise, and fall in the six weeks after, against no end."""
+    ending, lasting = _subsidy("2023-02-28"), _subsidy(None)
+    end = date(2023, 3, 1)
+    for seed in SEEDS:
+        orders = []
+        for spec in (ending, lasting):
+            model = _run_model(spec, seed, 100_000)
+            daily = model.recorder.daily().set_index("date")["orders"]
+            orders.append(daily)
+            release_model(model)
+        before = slice(pd.Timestamp(end - timedelta(days=42)), pd.Timestamp(end - timedelta(days=1)))
+        after = slice(pd.Timestamp(end), pd.Timestamp(end + timedelta(days=41)))
+        assert orders[0][before].sum() > orders[1][before].sum(), seed
+        assert orders[0][after].sum() < orders[1][after].sum(), seed
+
+
+def test_a_subsidy_pulls_buyers_into_the_market() -> None:
+    with_subsidy, without = _subsidy(None), _without_events(_subsidy(None))
+    for seed in SEEDS[:1]:
+        entries = []
+        for spec in (with_subsidy, without):
+            model = _run_model(spec, seed, 20_000)
+            entries.append(model.recorder.total("entries"))
+            release_model(model)
+        assert entries[0] > entries[1]
 
 
 def test_products_parquet_has_sales_by_product_in_real_units(tmp_path: Path) -> None:

@@ -95,6 +95,9 @@ class PopulationSpec:
     nev_wtp_trend_ceiling: float = field(metadata={"min": 0.0, "exclusive_min": True, "max": 0.9, "doc": "largest NEV taste shift the logistic adoption path reaches (premium share)"})
     phev_wtp_trend_ratio: float = nonneg("PHEV taste trend's initial rate relative to BEV's (nev_wtp_trend_per_year)", max=10.0)
     nev_premium_max: float = field(metadata={"min": 0.0, "exclusive_min": True, "max": 0.95, "doc": "ceiling of a consumer's NEV premium, a share of list price (soft cap below 1)"})
+    anticipation_days: int = nonneg("days ahead consumers foresee an announced policy price rise (0: no anticipation)", max=365)
+    anticipation_weight: float = nonneg("speed-up of in-market journeys per utility unit of saving lost to a foreseen policy change", max=100.0)
+    subsidy_entry_pull: float = nonneg("extra market entry per utility unit of trade-in subsidy an entrant can claim", max=100.0)
     trend_origin: date | None = field(
         default=None, metadata={"min": B.MIN_START_DATE, "max": B.MAX_START_DATE, "doc": "date the trends are zero (default: run.start_date)"}
     )
