@@ -211,7 +211,10 @@ def choose_dealer(
     if len(idx) == 0:
         return np.empty(0, dtype=np.int64)
     weights = model.dealer_weights[pop.tier[idx]].copy()
-    weights *= np.exp(j.store_logsum_weight * _store_logsums(model, idx))[:, model.dealer_price_row]
+    logsums = _store_logsums(model, idx)
+    # a store selling nothing (log-sum -inf) is never chosen, even when store choice ignores prices (weight 0)
+    appeal = np.where(np.isneginf(logsums), 0.0, np.exp(j.store_logsum_weight * np.where(np.isneginf(logsums), 0.0, logsums)))
+    weights *= appeal[:, model.dealer_price_row]
     prev = pop.prev_group[idx]
     loyal = (net.group[None, :] == prev[:, None]) & (prev[:, None] >= 0)
     weights *= np.where(loyal, np.exp(j.previous_group_loyalty + model.levers.loyalty_shift[None, :]), 1.0)
