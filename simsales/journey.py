@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from simsales.agents.consumers import NO_DAY, State
+from simsales.market.adoption import capped_premium
 from simsales.market.choice import choose_by_weights, logit_choice
 from simsales.scenario.schema import AGE_BANDS, TIERS
 from simsales.streams import Purpose
@@ -62,7 +63,7 @@ def enter_market(model: MarketModel, idx: np.ndarray) -> None:
     """Candidate entrants: accept by the current demand multiplier; researchers go online, others walk in."""
     pop, rec = model.population, model.recorder
     u = model.streams.uniform(Purpose.ENTRY_ACCEPT, idx, model.day)
-    demand = model.levers.per_tier("demand_multiplier")[pop.tier[idx]]
+    demand = model.levers.per_tier("demand_multiplier")[pop.tier[idx]] * _entry_pull(model, idx)
     accept = pop.referred[idx] | (u < demand * model.trend_demand / MAX_DEMAND_MULTIPLIER)
     schedule_entry(model, idx[~accept])
     idx = idx[accept]
@@ -88,7 +89,7 @@ def enter_market(model: MarketModel, idx: np.ndarray) -> None:
     j = model.spec.journey
     shape = j.research_days_shape
     research = model.streams.gamma(Purpose.RESEARCH_DAYS, researchers, model.day, shape, j.research_days / shape)
-    _schedule(model, researchers, State.RESEARCH, research)
+    _schedule(model, researchers, State.RESEARCH, research / _hurry(model, researchers))
     walkers = idx[~online]
     go_to_store(model, walkers, choose_dealer(model, walkers))
 
@@ -163,7 +164,7 @@ def contact_leads(model: MarketModel, idx: np.ndarray) -> None:
     pop.info_lost[warm] = uw >= handover
     if lev.online_order_share.any():
         warm = decide_online(model, warm)
-    _schedule(model, warm, State.VISIT, model.streams.exponential(Purpose.VISIT_DELAY, warm, model.day, j.visit_delay_days))
+    _schedule(model, warm, State.VISIT, model.streams.exponential(Purpose.VISIT_DELAY, warm, model.day, j.visit_delay_days) / _hurry(model, warm))
 
 
 def decide_online(model: MarketModel, idx: np.ndarray) -> np.ndarray:
@@ -195,7 +196,8 @@ def go_to_store(model: MarketModel, idx: np.ndarray, dealers: np.ndarray) -> Non
     pop.td_here[idx] = False
     pop.online_lead[idx] = False
     pop.info_lost[idx] = False
-    _schedule(model, idx, State.VISIT, model.streams.exponential(Purpose.VISIT_DELAY, idx, model.day, model.spec.journey.visit_delay_days))
+    delay = model.streams.exponential(Purpose.VISIT_DELAY, idx, model.day, model.spec.journey.visit_delay_days)
+    _schedule(model, idx, State.VISIT, delay / _hurry(model, idx))
 
 
 def choose_dealer(
@@ -205,12 +207,15 @@ def choose_dealer(
     purpose: Purpose = Purpose.STORE_CHOICE,
     sub: np.ndarray | int = 0,
 ) -> np.ndarray:
-    """Each consumer picks a store: own city tier first, format appeal, loyalty and referrals."""
+    """Each consumer picks a store: own city tier first, the appeal of its cell's prices (format x group), loyalty and referrals."""
     pop, net, j = model.population, model.network, model.spec.journey
     if len(idx) == 0:
         return np.empty(0, dtype=np.int64)
     weights = model.dealer_weights[pop.tier[idx]].copy()
-    weights *= np.exp(j.store_logsum_weight * _format_logsums(model, idx))[:, net.fmt]
+    logsums = _store_logsums(model, idx)
+    # a store selling nothing (log-sum -inf) is never chosen, even when store choice ignores prices (weight 0)
+    appeal = np.where(np.isneginf(logsums), 0.0, np.exp(j.store_logsum_weight * np.where(np.isneginf(logsums), 0.0, logsums)))
+    weights *= appeal[:, model.dealer_price_row]
     prev = pop.prev_group[idx]
     loyal = (net.group[None, :] == prev[:, None]) & (prev[:, None] >= 0)
     weights *= np.where(loyal, np.exp(j.previous_group_loyalty + model.levers.loyalty_shift[None, :]), 1.0)
@@ -228,15 +233,18 @@ def choose_dealer(
     return choose_by_weights(weights, u[:, 0])
 
 
-def _format_logsums(model: MarketModel, idx: np.ndarray) -> np.ndarray:
-    """Expected value (log-sum of product utilities) of each store format for each consumer, max-centred."""
-    net, n_products = model.network, len(model.catalogue)
-    sells = np.zeros((len(net.formats), n_products), dtype=bool)
-    sells[net.fmt] = net.sells
+def _store_logsums(model: MarketModel, idx: np.ndarray) -> np.ndarray:
+    """Expected value (log-sum of product utilities) of each store price list for each consumer, max-centred.
+
+    Columns are the distinct store-cell price lists (`model.store_prices`, format x dealer group):
+    a group's own price change moves only its own stores' appeal.
+    """
+    n_products = len(model.catalogue)
+    sells = model.store_sells
     neutral = np.full(len(idx), 0.5)
     at_zero_price = _utility(model, idx, np.zeros((1, n_products)), neutral, np.zeros(len(idx)))
-    utility = at_zero_price[:, None, :] - _price_weight(model, idx)[:, None, :] * model.format_net_price[None, :, :]
-    utility = np.where(sells[None, :, :], utility, -np.inf)  # consumers x formats x products
+    utility = at_zero_price[:, None, :] - _price_weight(model, idx)[:, None, :] * model.store_prices[None, :, :]
+    utility = np.where(sells[None, :, :], utility, -np.inf)  # consumers x price lists x products
     top = utility.max(axis=2, keepdims=True)
     with np.errstate(invalid="ignore"):
         values = (top + np.log(np.exp(utility - top).sum(axis=2, keepdims=True)))[:, :, 0]
@@ -266,7 +274,8 @@ def after_no_order(model: MarketModel, idx: np.ndarray, u: np.ndarray) -> None:
     back = ~exhausted & (u < j.repeat_visit_prob)
     switch = ~exhausted & ~back & (u < j.repeat_visit_prob + j.switch_store_prob)
     drop = ~back & ~switch
-    _schedule(model, idx[back], State.VISIT, model.streams.exponential(Purpose.VISIT_DELAY, idx[back], model.day, j.visit_delay_days))
+    delay = model.streams.exponential(Purpose.VISIT_DELAY, idx[back], model.day, j.visit_delay_days)
+    _schedule(model, idx[back], State.VISIT, delay / _hurry(model, idx[back]))
     movers = idx[switch]
     model.recorder.add("switches", len(movers))
     pop.log(movers, model.day, "try another store")
@@ -315,9 +324,74 @@ def subsidy_eligible(model: MarketModel, idx: np.ndarray) -> np.ndarray:
 
 
 def _price_weight(model: MarketModel, idx: np.ndarray) -> np.ndarray:
-    """Utility lost per yuan of net price (consumers x products): NEVs are discounted by the NEV premium."""
+    """Utility lost per yuan of net price (consumers x products): the consumer's price sensitivity.
+
+    The same for every product: NEV taste enters as a willingness to pay (`_nev_premium_value`),
+    not as a discount on price sensitivity, so an NEV's price coefficient is never weakened by
+    taste and stays negative for every consumer on every day.
+    """
+    return np.broadcast_to(model.population.price_sens[idx, None] / 1e5, (len(idx), len(model.catalogue)))
+
+
+def _nev_premium_value(model: MarketModel, idx: np.ndarray) -> np.ndarray:
+    """Utility of the NEV premium each consumer would pay (consumers x products; 0 for ICE).
+
+    Willingness-to-pay form (Train & Weeks 2005): price sensitivity x premium share x the
+    product's catalogue list price, where the premium (own taste plus the powertrain's
+    adoption trend) passes the soft cap of `simsales.market.adoption`.
+    """
     pop, cat = model.population, model.catalogue
-    return pop.price_sens[idx, None] / 1e5 * (1.0 - (pop.nev_wtp[idx, None] + model.trend_wtp) * cat.is_nev)
+    premium = capped_premium(pop.nev_wtp[idx, None] + model.trend_wtp, model.spec.population.nev_premium_max)
+    return pop.price_sens[idx, None] / 1e5 * premium * (cat.list_price * cat.is_nev)
+
+
+# --- anticipation of announced policy changes (simsales.market.anticipation) ------------------------
+
+
+def _expected_choice(model: MarketModel, idx: np.ndarray) -> np.ndarray:
+    """Each consumer's logit probabilities over all products at list price after tax (consumers x products).
+
+    What the consumer expects to buy, before any store: weights the saving each product would lose.
+    """
+    cat = model.catalogue
+    price = (cat.list_price + model.policy.purchase_tax(cat, cat.list_price))[None, :]
+    utility = _utility(model, idx, price, np.full(len(idx), 0.5), np.zeros(len(idx)))
+    utility = np.exp(utility - utility.max(axis=1, keepdims=True))
+    return utility / utility.sum(axis=1, keepdims=True)
+
+
+def _urgency(model: MarketModel, idx: np.ndarray) -> np.ndarray | float:
+    """Utility each consumer loses by waiting past an announced policy price rise within the horizon (0 if none).
+
+    Saving lost per product (tax rise, plus the subsidy's end for an eligible owner) times the
+    consumer's price weight, averaged over the products the consumer expects to buy.  Only
+    policy (purchase tax, trade-in subsidy) is announced: a list-price change is not foreseen.
+    """
+    ant = model.anticipation
+    if not ant.any_loss[model.day] or len(idx) == 0:
+        return 0.0
+    loss = ant.tax_loss[model.day][None, :] + subsidy_eligible(model, idx)[:, None] * ant.subsidy_loss[model.day][None, :]
+    return (_price_weight(model, idx) * loss * _expected_choice(model, idx)).sum(axis=1)
+
+
+def _hurry(model: MarketModel, idx: np.ndarray) -> np.ndarray | float:
+    """Factor dividing the journey's delays: 1 + anticipation_weight x urgency (1 without an announced change)."""
+    return 1.0 + model.spec.population.anticipation_weight * _urgency(model, idx)
+
+
+def _entry_pull(model: MarketModel, idx: np.ndarray) -> np.ndarray | float:
+    """Market-entry multiplier: the pull of a trade-in subsidy the entrant can claim (1 without one).
+
+    Acceptance is thinned from candidates drawn at MAX_DEMAND_MULTIPLIER x the base rate, so
+    entry rises by this factor up to that ceiling.  An announced price rise does not pull new
+    entrants: a journey takes longer than the anticipation horizon (research alone 45 days on
+    average), so most would buy after the change; it hurries those already in the market.
+    """
+    ant, spec = model.anticipation, model.spec.population
+    if not (ant.any_subsidy[model.day] and spec.subsidy_entry_pull > 0 and len(idx)):
+        return 1.0
+    value = (_price_weight(model, idx) * ant.subsidy[model.day][None, :] * _expected_choice(model, idx)).sum(axis=1)
+    return 1.0 + spec.subsidy_entry_pull * subsidy_eligible(model, idx) * value
 
 
 def _utility(model: MarketModel, idx: np.ndarray, price: np.ndarray, knowledge: np.ndarray, penalty: np.ndarray) -> np.ndarray:
@@ -327,7 +401,7 @@ def _utility(model: MarketModel, idx: np.ndarray, price: np.ndarray, knowledge: 
     price_term = _price_weight(model, idx) * net_price
     nev_term = cat.is_nev * (j.knowledge_weight * (knowledge[:, None] - 0.5))
     wom_term = j.wom_weight * (model.wom - 80.0) / 10.0
-    utility = cat.appeal + wom_term + nev_term - price_term - penalty[:, None]
+    utility = cat.appeal + wom_term + nev_term + _nev_premium_value(model, idx) - price_term - penalty[:, None]
     if model.levers.utility_shift.any():  # tastes and local policy by the consumer's city tier
         utility = utility + model.levers.utility_shift[pop.tier[idx]]
     return utility
@@ -389,7 +463,8 @@ def visit_store(model: MarketModel, idx: np.ndarray) -> None:
     pop.td_here[drivers] = True
     pop.td_any[drivers] = True
     pop.log(drivers, model.day, "test drive")
-    _schedule(model, drivers, State.TEST_DRIVE, model.streams.exponential(Purpose.TEST_DRIVE_DELAY, drivers, model.day, j.decision_days))
+    delay = model.streams.exponential(Purpose.TEST_DRIVE_DELAY, drivers, model.day, j.decision_days)
+    _schedule(model, drivers, State.TEST_DRIVE, delay / _hurry(model, drivers))
     rest = ~td
     penalty = (
         j.no_test_drive_penalty * ~pop.td_here[idx[rest]]
@@ -414,8 +489,9 @@ def _decide(model: MarketModel, idx: np.ndarray, knowledge: np.ndarray, penalty:
         return
     utility = product_utility(model, idx, knowledge, penalty)
     available = model.network.sells[pop.dealer[idx]]
-    # the season multiplies the odds of buying rather than waiting (Spring Festival, year-end)
-    outside = j.outside_utility + model.levers.outside_utility_shift[pop.dealer[idx]] - model.log_season_today
+    # the season multiplies the odds of buying rather than waiting (Spring Festival, year-end);
+    # a foreseen policy price rise lowers the value of waiting (anticipation, 7.15)
+    outside = j.outside_utility + model.levers.outside_utility_shift[pop.dealer[idx]] - model.log_season_today - _urgency(model, idx)
     choice = logit_choice(utility, available, outside, u)
     buy = choice >= 0
     place_orders(model, idx[buy], choice[buy].astype(np.int64))
@@ -460,6 +536,7 @@ def place_orders(model: MarketModel, idx: np.ndarray, products: np.ndarray) -> N
     rec.add("arrivals", factory_units.sum())
     _record_stock_out(model, factory_units, np.zeros_like(age_sum))
     rec.add("orders", len(idx))
+    rec.per_product("orders", products)
     rec.add("orders_after_td", pop.td_here[idx].sum())  # orders at a store where the buyer test-drove
     rec.add_to_cohorts("test_drive_orders", pop.td_day[idx[pop.td_here[idx]]])
     rec.add_to_cohorts("lead_orders", pop.first_lead_day[idx])
@@ -522,11 +599,14 @@ def deliver(model: MarketModel, idx: np.ndarray) -> None:
     rec.add("deliveries_domestic", cat.is_domestic[p].sum())
     rec.add("deliveries_lower_tier", (pop.tier[idx] == LOWER).sum())
     rec.add("deliveries_focal", net.focal[d].sum())
+    rec.add("deliveries_focal_NEV", (net.focal[d] & cat.is_nev[p]).sum())
     rec.add("deliveries_trade_in", pop.owns_car[idx].sum())
     rec.add("deliveries_referred", pop.referred[idx].sum())
     rec.add("deliveries_25_35", np.isin(pop.age_band[idx], BANDS_25_35).sum())
     rec.add("deliveries_genz", np.isin(pop.age_band[idx], BANDS_GENZ).sum())
     rec.add("revenue", pop.price_paid[idx].sum())
+    rec.per_product("deliveries", p)
+    rec.per_product("revenue", p, pop.price_paid[idx])
     rec.add("focal_revenue", pop.price_paid[idx][net.focal[d]].sum())
     rec.add("nev_revenue", pop.price_paid[idx][cat.is_nev[p]].sum())
     rec.add("buyer_visits_sum", pop.visits[idx].sum())

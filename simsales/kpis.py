@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,9 +16,10 @@ import numpy as np
 import pandas as pd
 
 from simsales._paths import default_file
+from simsales.market.adoption import capped_premium, taste_shift, trend_origin
 from simsales.measures import FOCAL_SHARE, NEV_SHARE, PLAN_COST_SHARE, SATISFACTION, focal_profit
 from simsales.scenario.loader import read_toml
-from simsales.scenario.schema import DAYS_PER_MONTH, TIERS
+from simsales.scenario.schema import DAYS_PER_MONTH, POWERTRAINS, TIERS
 from simsales.units import real_scale
 
 if TYPE_CHECKING:
@@ -293,9 +295,11 @@ def _gen_z(m: MarketModel) -> float:
 
 @kpi("consumer.nev_premium_willing", "%", "consumers who would pay at least a 10% premium for an NEV (mid-window)")
 def _premium(m: MarketModel) -> float:
-    mid_years = len(m.recorder.window("deliveries")) / 2.0 / 365.0
-    trend = m.spec.population.nev_wtp_trend_per_year * mid_years
-    return float((m.population.nev_wtp + trend >= 0.10).mean() * 100)
+    spec, run = m.spec.population, m.spec.run
+    mid_day = run.start_date + timedelta(days=len(m.recorder.window("deliveries")) // 2)
+    years = (mid_day - trend_origin(spec, run.start_date)).days / 365.0
+    premium = capped_premium(m.population.nev_wtp + taste_shift(spec, years)[POWERTRAINS.index("BEV")], spec.nev_premium_max)
+    return float((premium >= 0.10).mean() * 100)
 
 
 @kpi("consumer.winter_range_unaware", "%", "NEV buyers not told about winter range loss")

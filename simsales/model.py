@@ -17,6 +17,8 @@ from simsales.agents.dealers import Dealer, Network
 from simsales.agents.salespeople import Salesforce, Salesperson
 from simsales.events import Timeline
 from simsales.levers import Levers
+from simsales.market import adoption
+from simsales.market.anticipation import Anticipation
 from simsales.market.catalogue import Catalogue
 from simsales.market.policy import PolicyState
 from simsales.recorder import Recorder
@@ -141,8 +143,9 @@ class MarketModel(mesa.Model):
         self.log_season = np.log([self.spec.population.seasonal_purchase[m] for m in MONTHS])
         self.levers = Levers(self.network.n, len(self.catalogue))
         self.wom = np.full(len(self.catalogue), 80.0)
-        self.recorder = Recorder(self.total_days, run.warmup_days, run.start_date, self.network.n)
+        self.recorder = Recorder(self.total_days, run.warmup_days, run.start_date, self.network.n, len(self.catalogue))
         self.timeline.bind(self)
+        self.anticipation = Anticipation(self)
         self._price_today()
         self._trends_today()
         expected_daily = self.entry_rate.sum() / 365.0 * INITIAL_CONVERSION_GUESS
@@ -161,6 +164,10 @@ class MarketModel(mesa.Model):
         self.network = Network(net_spec, self.catalogue, n_dealers, self.timeline.extra_stores(net_spec))
         self.network.is_open[:] = self.timeline.open_at_start(self.network.n)
         self.dealers = [Dealer(self, d) for d in range(self.network.n)]
+        # store cells (format x dealer group): the level at which store choice sees prices (7.3)
+        groups = int(self.network.group.max()) + 1
+        self.store_cell = self.network.fmt.astype(np.int64) * groups + self.network.group
+        self.cell_format = np.repeat(np.arange(len(self.network.formats)), groups)
         # below the real-scale store count each store agent is a fraction of a real-size store:
         # its staff and fixed costs shrink with it, so per-consumer costs do not depend on size
         self.store_scale = min(real_scale / n_dealers, 1.0)
@@ -201,26 +208,42 @@ class MarketModel(mesa.Model):
         return self.first_date + timedelta(days=self.day)
 
     def _price_today(self) -> None:
-        """Transaction price plus purchase tax per dealer x product, and the trade-in subsidy per product."""
+        """Transaction price plus purchase tax per dealer x product, the trade-in subsidy per product,
+        and the price lists store choice sees (`store_prices`, one per distinct store cell)."""
         net, price_factor = self.network, self.levers.price_factor
         self.list_price = self.catalogue.list_price[None, :] * price_factor  # dealer x product
         price = self.list_price * (1.0 - net.discount)
         self.net_price = price + self.policy.purchase_tax(self.catalogue, price)
-        list_price = self.catalogue.list_price[None, :] * (1.0 - np.array([[f.base_discount] for f in net.formats]))
-        if np.any(price_factor != 1.0):  # store choice sees each format's mean list-price change
-            counts = np.bincount(net.fmt, minlength=len(net.formats))[:, None]
-            sums = np.zeros((len(net.formats), price_factor.shape[1]))
-            np.add.at(sums, net.fmt, price_factor)
-            list_price = list_price * np.where(counts > 0, sums / np.maximum(counts, 1), 1.0)
-        self.format_net_price = list_price + self.policy.purchase_tax(self.catalogue, list_price)
         self.trade_in_subsidy = self.policy.trade_in_subsidy(self.catalogue)
+        self._store_prices_today()
+
+    def _store_prices_today(self) -> None:
+        """Store choice sees one price list per store cell (format x dealer group): the format's base
+        discount on list prices times the cell's mean list-price change, so a competitor's price cut
+        raises only its own stores' appeal.  Cells with equal prices and range share one row of
+        `store_prices` / `store_sells` (in the baseline one per format); `dealer_price_row` maps stores to rows."""
+        net, price_factor, cell = self.network, self.levers.price_factor, self.store_cell
+        n_cells, n_products = len(self.cell_format), len(self.catalogue)
+        discount = np.array([f.base_discount for f in net.formats])[self.cell_format][:, None]
+        list_price = self.catalogue.list_price[None, :] * (1.0 - discount)  # cell x product
+        if np.any(price_factor != 1.0):  # each cell's mean list-price change
+            counts = np.bincount(cell, minlength=n_cells)[:, None]
+            sums = np.zeros((n_cells, n_products))
+            np.add.at(sums, cell, price_factor)
+            list_price = list_price * np.where(counts > 0, sums / np.maximum(counts, 1), 1.0)
+        sells = np.zeros((len(net.formats), n_products), dtype=bool)
+        sells[net.fmt] = net.sells
+        cell_price = list_price + self.policy.purchase_tax(self.catalogue, list_price)
+        rows, row_of_cell = np.unique(np.hstack([cell_price, sells[self.cell_format]]), axis=0, return_inverse=True)
+        self.store_prices, self.store_sells = rows[:, :n_products], rows[:, n_products:] > 0
+        self.dealer_price_row = row_of_cell.ravel()[cell]
 
     def _trends_today(self) -> None:
-        """Secular trends relative to the start date (NEV taste shift, market-entry growth) and the season."""
+        """Secular trends (NEV taste shift per product on a bounded diffusion path, market-entry growth) and the season."""
         spec = self.spec.population
         today = self.date
-        years = (today - self.spec.run.start_date).days / 365.0
-        self.trend_wtp = spec.nev_wtp_trend_per_year * years
+        years = (today - adoption.trend_origin(spec, self.spec.run.start_date)).days / 365.0
+        self.trend_wtp = adoption.taste_shift(spec, years)[self.catalogue.powertrain]
         self.trend_demand = (1.0 + spec.demand_trend_per_year) ** years
         self.log_season_today = float(self.log_season[today.month - 1])
 

@@ -31,11 +31,13 @@ FLOWS = (
     "strategy_cost", "risk_cost",
     # the focal firm's own margin and operating costs (focal.gross_margin, focal.profit)
     "focal_gross_margin", "focal_operating_cost",
+    "deliveries_focal_NEV",  # the focal firm's NEV deliveries (competitor price responses)
 )  # fmt: skip
 #: Outcomes counted on the day their cohort started, so a window ratio counts numerator and
 #: denominator over the same people: test drives by the day of the first visit at that store,
 #: orders by the day of the test drive before them, orders by the day of the journey's first lead.
 COHORTS = ("visitor_test_drives", "test_drive_orders", "lead_orders")
+PRODUCT_FLOWS = ("orders", "deliveries", "revenue")
 LEVELS = ("stock_ICE", "stock_NEV", "headcount", "positions", "in_market", "stock_focal", "open_stores")
 #: Ratios `Recorder.monthly()` derives from the flows and levels of each month.
 DERIVED = ("stock_coefficient", "stock_coefficient_ICE", "stock_coefficient_NEV", "nev_share", "focal_share", "attrition", "days")
@@ -44,7 +46,7 @@ DERIVED = ("stock_coefficient", "stock_coefficient_ICE", "stock_coefficient_NEV"
 class Recorder:
     """Counts what happens each day; `daily()` and `monthly()` give the recorded window."""
 
-    def __init__(self, total_days: int, warmup_days: int, start: date, n_dealers: int) -> None:
+    def __init__(self, total_days: int, warmup_days: int, start: date, n_dealers: int, n_products: int = 0) -> None:
         self.total_days = total_days
         self.warmup_days = warmup_days
         self.start = start
@@ -59,6 +61,8 @@ class Recorder:
         self.dealer_online_leads = np.zeros(n_dealers)
         self.dealer_online_orders = np.zeros(n_dealers)
         self.dealer_deliveries = np.zeros(n_dealers)
+        # day x product: orders, deliveries and revenue (price paid) - the sales-by-product output
+        self.product_flows = {name: np.zeros((total_days, n_products)) for name in PRODUCT_FLOWS}
 
     def add(self, name: str, value: float) -> None:
         """Add to today's flow counter."""
@@ -103,6 +107,12 @@ class Recorder:
         if self.day >= self.warmup_days and len(dealers):
             counter += np.bincount(dealers, weights=weights, minlength=len(counter))
 
+    def per_product(self, name: str, products: np.ndarray, weights: np.ndarray | None = None) -> None:
+        """Add today's events (one per entry of `products`, or `weights` of them) to a per-product flow."""
+        if len(products):
+            row = self.product_flows[name][self.day]
+            row += np.bincount(products, weights=weights, minlength=len(row))
+
     @property
     def recording(self) -> bool:
         """True once the start date is reached."""
@@ -126,6 +136,27 @@ class Recorder:
         frame = pd.DataFrame(data)
         frame.insert(0, "date", pd.to_datetime([self.start + timedelta(days=i) for i in range(n)]))
         return frame
+
+    def products_monthly(self, product_ids: tuple[str, ...], scale: float) -> pd.DataFrame:
+        """Tidy product x month table of the recorded window, in real units (`scale` real per simulated).
+
+        Columns: month (first day), product, orders and deliveries (cars), revenue (yuan: price
+        paid to the store, VAT included, before purchase tax and trade-in subsidy) and
+        avg_price (yuan per car delivered; NaN in a month without deliveries).
+        """
+        n = max(self.day + 1 - self.warmup_days, 0)
+        dates = pd.to_datetime([self.start + timedelta(days=i) for i in range(n)])
+        months = dates.to_period("M")
+        frames = []
+        for name in PRODUCT_FLOWS:
+            table = pd.DataFrame(self.product_flows[name][self.warmup_days : self.warmup_days + n], columns=list(product_ids))
+            frames.append(table.groupby(months).sum().stack().rename(name) * scale)
+        out = pd.concat(frames, axis=1)
+        out.index.names = ["month", "product"]
+        out = out.reset_index()
+        out["month"] = out["month"].dt.to_timestamp()
+        out["avg_price"] = out["revenue"] / out["deliveries"].where(out["deliveries"] > 0)
+        return out
 
     def monthly(self) -> pd.DataFrame:
         """One row per calendar month: flows summed, levels at month end, derived ratios."""

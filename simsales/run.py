@@ -17,7 +17,7 @@ from simsales.units import real_scale, to_real_units
 
 @dataclass
 class RunResult:
-    """What a finished run produced: KPIs against targets, daily and monthly series, dealers.
+    """What a finished run produced: KPIs against targets, daily and monthly series, dealers, products.
 
     Series and dealer totals are in real units (agent sums x `scale`, see `simsales.units`);
     `scale` is real households per consumer agent, `outlets_per_store` real outlets per store agent.
@@ -29,6 +29,9 @@ class RunResult:
     daily: pd.DataFrame
     monthly: pd.DataFrame
     dealers: pd.DataFrame
+    #: product x month in real units: orders, deliveries (cars), revenue (yuan paid to the store,
+    #: VAT included, before purchase tax and subsidy), avg_price (yuan per car); see `Recorder.products_monthly`
+    products: pd.DataFrame
     scale: float = 1.0
     outlets_per_store: float = 1.0
     first_day: pd.Timestamp | None = None
@@ -48,6 +51,7 @@ class RunResult:
             scale=scale,
             outlets_per_store=outlets,
             first_day=pd.Timestamp(model.spec.run.start_date),
+            products=model.recorder.products_monthly(model.catalogue.ids, scale),
         )
 
     def kpi(self, key: str) -> float:
@@ -62,6 +66,7 @@ class RunResult:
         self.daily.to_parquet(folder / "daily.parquet", index=False)
         self.monthly.to_parquet(folder / "monthly.parquet", index=False)
         self.dealers.to_parquet(folder / "dealers.parquet", index=False)
+        self.products.to_parquet(folder / "products.parquet", index=False)
         return folder
 
 

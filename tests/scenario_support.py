@@ -94,6 +94,9 @@ def paired(
     between them is the event's levers and nothing else: a noise-free view of the mechanism.
     """
     size = {"n_consumers": n_consumers, "warmup_days": 60, "days": 90}
+    # consumers foresee announced policy changes (anticipation) and would act before the event
+    # starts; this first-day view of the mechanism switches that off (tests/test_responses_demand.py tests it)
+    params = {"population.anticipation_days": 0, **params}
     base = MarketModel(scenario=scenario(**size, **params), seed=seed)
     treated = MarketModel(scenario=scenario(shocks, strategies, **size, **params), seed=seed)
     target = date.fromisoformat(on)

@@ -21,13 +21,38 @@ def test_choose_by_weights_picks_the_only_positive_column() -> None:
         assert choose_by_weights(weights, np.full(3, u)).tolist() == [0, 2, 1]
 
 
-def test_choose_by_weights_inverse_cdf_boundaries() -> None:
-    weights = np.array([[1.0, 1.0, 0.0]] * 4)
-    u = np.array([0.0, 0.49, 0.51, 0.9999])
-    # a zero-weight column (here the last) is never chosen, even for u close to 1
-    assert choose_by_weights(weights, u).tolist() == [0, 0, 1, 1]
-    # leading zero weight is skipped at u = 0
-    assert choose_by_weights(np.array([[0.0, 1.0]]), np.array([0.0])).tolist() == [1]
+def test_choose_by_weights_never_picks_a_zero_weight_column() -> None:
+    weights = np.tile([0.0, 1.0, 1.0, 0.0], (1_000, 1))
+    choice = choose_by_weights(weights, np.linspace(0.0, 0.9999, 1_000))
+    assert set(np.unique(choice)) == {1, 2}
+
+
+def test_a_weight_change_moves_choosers_only_into_the_changed_column() -> None:
+    """Paired draws: raising column 1's weight moves choosers into column 1 and nowhere else.
+
+    With an inverse CDF on one uniform, choosers near the boundaries of columns 2 and 3 would
+    also switch between them (noise a paired comparison would read as an effect)."""
+    u = np.random.default_rng(5).random(N_DRAWS)
+    before = choose_by_weights(np.tile([1.0, 2.0, 3.0, 4.0], (N_DRAWS, 1)), u)
+    after = choose_by_weights(np.tile([1.0, 2.2, 3.0, 4.0], (N_DRAWS, 1)), u)
+    moved = before != after
+    assert moved.sum() > 0.01 * N_DRAWS
+    assert np.all(after[moved] == 1)
+
+
+def test_a_cheaper_product_takes_choosers_only_from_others() -> None:
+    """A higher utility of product 0 moves choosers into product 0 only, never between the rest or
+    between a product and the outside option."""
+    u = np.random.default_rng(9).random(N_DRAWS)
+    utility = np.tile([0.5, 1.5, -0.5], (N_DRAWS, 1))
+    available = np.ones((N_DRAWS, 3), bool)
+    outside = np.full(N_DRAWS, 1.0)
+    before = logit_choice(utility, available, outside, u)
+    utility[:, 0] += 0.01
+    after = logit_choice(utility, available, outside, u)
+    moved = before != after
+    assert 0 < moved.sum() < 0.01 * N_DRAWS
+    assert np.all(after[moved] == 0)
 
 
 def test_choose_by_weights_frequencies_match_weights() -> None:

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from simsales.run import RunResult, covers_target_year, run
+from simsales.scenario import load_scenario
 from simsales.units import real_scale
 
 DOCS = Path(__file__).parents[1] / "docs" / "outputs.md"
@@ -33,6 +34,8 @@ def test_every_written_column_is_documented(written: tuple[RunResult, Path]) -> 
     monthly = set(pd.read_parquet(folder / "monthly.parquet").columns)
     dealers = set(pd.read_parquet(folder / "dealers.parquet").columns)
     kpis = set(pd.read_csv(folder / "kpis.csv").columns)
+    products = set(pd.read_parquet(folder / "products.parquet").columns)
+    assert products - documented("products.parquet") == set()
     assert daily - documented("daily.parquet") == set()
     assert monthly - documented("daily.parquet") - documented("monthly.parquet") == set()
     assert dealers - documented("dealers.parquet") == set()
@@ -54,6 +57,21 @@ def test_series_and_dealers_are_in_real_units(written: tuple[RunResult, Path]) -
     # 30 store agents stand for the 32,000 real outlets of the network file
     assert dealers["outlets"].sum() == pytest.approx(32_000, rel=0.01)
     assert daily["open_stores"].iloc[0] == pytest.approx(32_000, rel=0.01)
+
+
+def test_sales_by_product_add_up_to_the_market(written: tuple[RunResult, Path]) -> None:
+    """products.parquet splits the monthly deliveries, orders and revenue by product, in real units."""
+    result, folder = written
+    products = pd.read_parquet(folder / "products.parquet")
+    monthly = pd.read_parquet(folder / "monthly.parquet")
+    assert set(products["product"]) == {p.id for p in load_scenario(None).products}
+    by_month = products.groupby("month")[["orders", "deliveries", "revenue"]].sum()
+    for name in ("orders", "deliveries", "revenue"):
+        assert by_month[name].to_numpy() == pytest.approx(monthly.set_index("month")[name].to_numpy())
+    assert products["deliveries"].sum() > 0
+    sold = products[products["deliveries"] > 0]
+    assert (sold["avg_price"] == sold["revenue"] / sold["deliveries"]).all()
+    assert products.loc[products["deliveries"] == 0, "avg_price"].isna().all()
 
 
 def test_kpis_csv_has_units_and_leaves_unscored_kpis_blank(written: tuple[RunResult, Path]) -> None:

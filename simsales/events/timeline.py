@@ -223,6 +223,7 @@ class Timeline:
     def _check_demand_limit(self) -> None:
         """Market-entry multipliers above the journey's ceiling would be silently capped: refuse them."""
         from simsales.journey import MAX_DEMAND_MULTIPLIER
+        from simsales.market.adoption import trend_origin
 
         demand = [a for a in self.active if any(e.lever == "demand_multiplier" for e in a.effects)]
         if not demand:
@@ -237,7 +238,7 @@ class Timeline:
                 for e in a.effects:
                     if w > 0 and e.lever == "demand_multiplier":
                         value = e.apply(value, w)
-            years = (self.first_date + timedelta(days=day) - self.spec.run.start_date).days / 365.0
+            years = (self.first_date + timedelta(days=day) - trend_origin(self.spec.population, self.spec.run.start_date)).days / 365.0
             peak = float(np.max(value)) * (1.0 + trend_rate) ** years
             if peak > MAX_DEMAND_MULTIPLIER + 1e-9:
                 labels = [s.label for s in self.spec.shocks]
@@ -273,20 +274,30 @@ class Timeline:
         model = self.model
         assert model is not None
         for lever in sorted(self._touched):
-            value = neutral_value(lever, model)
-            for op in ("mul", "add", "set"):  # factors and shifts compose; a set wins
-                for a, w in zip(self.active, weights, strict=True):
-                    if w <= 0:
-                        continue
-                    for e in a.effects:
-                        if e.lever == lever and e.op == op:
-                            value = e.apply(value, w)
+            value = self._compose(lever, weights)
             if lever.startswith("policy."):
                 setattr(model.policy, lever.split(".", 1)[1], float(value))
             elif np.ndim(value) == 0:
                 setattr(model.levers, lever, float(value))
             else:
                 setattr(model.levers, lever, value)
+
+    def _compose(self, lever: str, weights: tuple[float, ...]) -> Any:
+        """A lever's value given each active event's weight: factors and shifts compose; a set wins."""
+        value = neutral_value(lever, self.model)  # type: ignore[arg-type]
+        for op in ("mul", "add", "set"):
+            for a, w in zip(self.active, weights, strict=True):
+                if w <= 0:
+                    continue
+                for e in a.effects:
+                    if e.lever == lever and e.op == op:
+                        value = e.apply(value, w)
+        return value
+
+    def policy_on(self, day: int) -> dict[str, float]:
+        """Policy levers the scenario announces for `day` (as scheduled: budgets running out are not foreseen)."""
+        weights = tuple(a.weight(day) for a in self.active)
+        return {lever.split(".", 1)[1]: float(self._compose(lever, weights)) for lever in sorted(self._touched) if lever.startswith("policy.")}
 
     def _open_store(self, opening: Opening) -> None:
         model = self.model

@@ -91,9 +91,18 @@ class PopulationSpec:
     price_sensitivity_sd: float = nonneg("log-normal spread of price sensitivity", max=10.0)
     lower_tier_price_mult: float = positive("price-sensitivity multiplier in lower tiers", max=B.MAX_FACTOR)
     previous_group_known: float = prob("owners whose previous car came from a modelled dealer group")
-    nev_wtp_trend_per_year: float = free("yearly change of every consumer's NEV premium (0 at run.start_date)", bound=B.MAX_TREND)
+    nev_wtp_trend_per_year: float = free("initial yearly rise of the BEV taste trend, the NEV premium (0 at the trend origin)", bound=B.MAX_TREND)
     demand_trend_per_year: float = field(
-        metadata={"min": -1.0, "exclusive_min": True, "max": B.MAX_TREND, "doc": "yearly growth of market entry (0 at run.start_date)"}
+        metadata={"min": -1.0, "exclusive_min": True, "max": B.MAX_TREND, "doc": "yearly growth of market entry (0 at the trend origin)"}
+    )
+    nev_wtp_trend_ceiling: float = field(metadata={"min": 0.0, "exclusive_min": True, "max": 0.9, "doc": "largest NEV taste shift the logistic adoption path reaches (premium share)"})
+    phev_wtp_trend_ratio: float = nonneg("PHEV taste trend's initial rate relative to BEV's (nev_wtp_trend_per_year)", max=10.0)
+    nev_premium_max: float = field(metadata={"min": 0.0, "exclusive_min": True, "max": 0.95, "doc": "ceiling of a consumer's NEV premium, a share of list price (soft cap below 1)"})
+    anticipation_days: int = nonneg("days ahead consumers foresee an announced policy price rise (0: no anticipation)", max=365)
+    anticipation_weight: float = nonneg("speed-up of in-market journeys per utility unit of saving lost to a foreseen policy change", max=100.0)
+    subsidy_entry_pull: float = nonneg("extra market entry per utility unit of trade-in subsidy an entrant can claim", max=100.0)
+    trend_origin: date | None = field(
+        default=None, metadata={"min": B.MIN_START_DATE, "max": B.MAX_START_DATE, "doc": "date the trends are zero (default: run.start_date)"}
     )
     seasonal_purchase: dict[str, float] = field(
         default_factory=lambda: dict.fromkeys(MONTHS, 1.0),
