@@ -155,11 +155,16 @@ def contact_leads(model: MarketModel, idx: np.ndarray) -> None:
     cold = u < p_cold
     model.recorder.add("leads_cold", cold.sum())
     pop.log(idx[cold], model.day, "lead went cold")
+    # the inquiry reaches the store through the data platform whether or not it was answered in
+    # time: a consumer whose lead went cold and who still visits the store asks again unless it did
+    handover = np.minimum(net.info_handover[d] * lev.handover_factor[d], 1.0)
+    if cold.any():
+        ui = model.streams.uniform(Purpose.COLD_LEAD_INFO, idx[cold], model.day)
+        pop.info_lost[idx[cold]] = ui >= handover[cold]
     after_no_order(model, idx[cold], (u[cold]) / np.maximum(p_cold[cold], 1e-12))
     warm = idx[~cold]
-    handover = np.minimum(net.info_handover[pop.dealer[warm]] * lev.handover_factor[pop.dealer[warm]], 1.0)
     uw = (u[~cold] - p_cold[~cold]) / np.maximum(1 - p_cold[~cold], 1e-12)
-    pop.info_lost[warm] = uw >= handover
+    pop.info_lost[warm] = uw >= handover[~cold]
     if lev.online_order_share.any():
         warm = decide_online(model, warm)
     _schedule(model, warm, State.VISIT, model.streams.exponential(Purpose.VISIT_DELAY, warm, model.day, j.visit_delay_days))

@@ -137,8 +137,11 @@ class MarketModel(mesa.Model):
         self.network.is_open[:] = self.timeline.open_at_start(self.network.n)
         self.dealers = [Dealer(self, d) for d in range(self.network.n)]
         # below the real-scale store count each store agent is a fraction of a real-size store:
-        # its staff and fixed costs shrink with it, so per-consumer costs do not depend on size
-        self.store_scale = min(real_scale / n_dealers, 1.0)
+        # its staff and fixed costs shrink with it, so per-consumer costs do not depend on size.
+        # Generally an agent standing for w real outlets is w x n_consumers / real_population
+        # real-size stores (a scenario's new stores: the real outlets the plan opens).
+        self.store_scale = self.network.outlet_weight * run.n_consumers / run.real_population
+        self.store_scale[: n_dealers] = min(real_scale / n_dealers, 1.0)
         positions = np.maximum(np.rint(self.network.staff * self.store_scale), 1).astype(int)
         self.salesforce = Salesforce(self, self.spec.salesforce, positions)
         self.dealer_weights = self._dealer_weights()
@@ -146,7 +149,7 @@ class MarketModel(mesa.Model):
     def _dealer_weights(self) -> np.ndarray:
         """Store-choice weights per consumer tier: own tier with probability p, spread by format appeal."""
         net, p_same = self.network, self.spec.journey.same_tier_store_prob
-        appeal = np.exp(net.attractiveness) * net.is_open
+        appeal = np.exp(net.attractiveness) * net.is_open * net.relative_weight()
         weights = np.zeros((len(TIERS), net.n))
         for t in range(len(TIERS)):
             same = net.tier == t
@@ -239,7 +242,7 @@ class MarketModel(mesa.Model):
         rec.set("stock_ICE", stock[:, ~nev].sum())
         rec.set("stock_NEV", stock[:, nev].sum())
         rec.set("stock_focal", stock[net.focal].sum())
-        rec.set("open_stores", net.is_open.sum())
+        rec.set("open_stores", (net.is_open * net.relative_weight()).sum())  # in built-agent equivalents
         value = (stock * self.list_price).sum(axis=1)
         financing = value * (net.financing_rate + self.levers.financing_rate_add)
         fixed = net.fixed_cost_month * net.is_open * self.store_scale

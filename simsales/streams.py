@@ -89,6 +89,8 @@ class Purpose(IntEnum):
     SALES_TENURE = 62
     SALES_MONTH = 63
     STOCK_ORDER = 64
+    # added later (new purposes go at the end)
+    COLD_LEAD_INFO = 65
 
 
 def mix64(x: np.ndarray) -> np.ndarray:

@@ -18,7 +18,8 @@ import pandas as pd
 from simsales.recorder import FLOWS, LEVELS
 from simsales.scenario.schema import RunSpec
 
-#: Recorder levels that count store agents (scaled to real outlets, not by the consumer factor).
+#: Recorder levels that count store agents in built-agent equivalents (scaled to real outlets by the
+#: built agents' outlet weight, not by the consumer factor).
 STORE_LEVELS = ("open_stores",)
 #: Every extensive recorder column: sums over agents, multiplied by the scale factor.
 SCALED = (*FLOWS, *(name for name in LEVELS if name not in STORE_LEVELS))

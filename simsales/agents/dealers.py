@@ -65,7 +65,7 @@ class Network:
         spec: NetworkSpec,
         catalogue: Catalogue,
         n_dealers: int,
-        extra_stores: Sequence[tuple[int, int]] = (),
+        extra_stores: Sequence[tuple[int, int, float]] = (),
     ) -> None:
         self.spec = spec
         self.formats: tuple[StoreFormat, ...] = spec.formats
@@ -80,10 +80,15 @@ class Network:
             spec.groups,
         )
         self.group = group
-        if extra_stores:  # stores a scenario opens for the focal firm: (format index, tier index), appended
-            self.fmt = np.concatenate([self.fmt, [f for f, _ in extra_stores]]).astype(self.fmt.dtype)
-            self.tier = np.concatenate([self.tier, [t for _, t in extra_stores]]).astype(self.tier.dtype)
+        #: Real outlets each store agent stands for: the market's outlets shared by the agents of the
+        #: built network; a store a scenario opens stands for the real outlets the plan opens.
+        self.base_outlet_weight = spec.real_dealers / n_dealers
+        self.outlet_weight = np.full(n_dealers, self.base_outlet_weight)
+        if extra_stores:  # stores a scenario opens for the focal firm: (format index, tier index, real outlets), appended
+            self.fmt = np.concatenate([self.fmt, [f for f, _, _ in extra_stores]]).astype(self.fmt.dtype)
+            self.tier = np.concatenate([self.tier, [t for _, t, _ in extra_stores]]).astype(self.tier.dtype)
             self.group = np.concatenate([group, np.zeros(len(extra_stores), dtype=np.int8)])
+            self.outlet_weight = np.concatenate([self.outlet_weight, [w for _, _, w in extra_stores]])
             n_dealers = self.n = len(self.fmt)
         self.is_open = np.ones(n_dealers, dtype=bool)  # a scenario's new stores stay closed until their date
         self.focal = self.group == 0
@@ -117,6 +122,10 @@ class Network:
         self.forecast = np.zeros((n_dealers, n_products))
         self.demand_today = np.zeros((n_dealers, n_products))
         self.discount = np.repeat(self.base_discount[:, None], n_products, axis=1)
+
+    def relative_weight(self) -> np.ndarray:
+        """Each agent's outlets over a built agent's (1 for the built network): scales its appeal in store choice."""
+        return self.outlet_weight / self.base_outlet_weight
 
     # --- stock ---------------------------------------------------------------------------
 

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from simsales.model import MarketModel
 
 DAYS_PER_MONTH = 365.0 / 12.0
+#: A store-network plan's outlets open in tranches of about this many days of its ramp (one agent each).
+OPENING_TRANCHE_DAYS = 30
 OBJECT_SOURCE = "<scenario object>"
 
 
@@ -62,7 +64,7 @@ class Opening:
 
     dealer: int
     day: int
-    setup_cost: float
+    setup_cost: float  # real yuan, all the agent's outlets
     label: str
 
 
@@ -86,7 +88,8 @@ class Timeline:
         self.first_date = run.start_date - timedelta(days=run.warmup_days)
         self.total_days = run.warmup_days + run.days
         self.scale = run.n_consumers / run.real_population  # real yuan -> simulated yuan
-        self._planned: list[tuple[str, str, int, float, str]] = []  # (format, tier, day, setup cost, label)
+        # (format, tier, day, set-up cost in real yuan, label, real outlets) of each store agent to open
+        self._planned: list[tuple[str, str, int, float, str, float]] = []
         for strategy in scenario.strategies:
             if isinstance(strategy.params, ev.StoreNetwork):
                 self._plan_openings(strategy)
@@ -102,32 +105,40 @@ class Timeline:
         return (when - self.first_date).days
 
     def _plan_openings(self, strategy: ev.Strategy) -> None:
+        """Each entry's real outlets open in monthly tranches over the ramp (one store agent per tranche).
+
+        A tranche's agent stands for the tranche's real outlets (`Network.outlet_weight`), so the
+        plan's store counts act the same at every population size.
+        """
         start = self.day_of(strategy.start)
         end = self.day_of(strategy.end) + 1 if strategy.end else self.total_days
-        stores = [s for s in strategy.params.stores for _ in range(s.count)]
-        for i, store in enumerate(stores):
-            day = start + (round(i * strategy.ramp_days / len(stores)) if strategy.ramp_days else 0)
-            if day < end:
-                self._planned.append((store.format, store.tier, day, store.setup_cost, strategy.label))
+        for store in strategy.params.stores:
+            tranches = min(store.count, max(1, -(-strategy.ramp_days // OPENING_TRANCHE_DAYS)))
+            for i in range(tranches):
+                day = start + (round(i * strategy.ramp_days / tranches) if strategy.ramp_days else 0)
+                outlets = store.count / tranches
+                if day < end:
+                    self._planned.append((store.format, store.tier, day, outlets * store.setup_cost, strategy.label, outlets))
+        self._planned.sort(key=lambda plan: plan[2])  # agents are appended in opening order
 
-    def extra_stores(self, network_spec: Any) -> list[tuple[int, int]]:
-        """(format index, tier index) of every store the scenario opens, in opening order."""
+    def extra_stores(self, network_spec: Any) -> list[tuple[int, int, float]]:
+        """(format index, tier index, real outlets) of every store agent the scenario opens, in opening order."""
         names = [f.name for f in network_spec.formats]
-        return [(names.index(fmt), TIERS.index(tier)) for fmt, tier, *_ in self._planned]
+        return [(names.index(fmt), TIERS.index(tier), outlets) for fmt, tier, _, _, _, outlets in self._planned]
 
     def open_at_start(self, n_dealers: int) -> np.ndarray:
         """Which stores are open on day 0: the original network and stores opening on the first day."""
         is_open = np.ones(n_dealers, dtype=bool)
         first_new = n_dealers - len(self._planned)
-        for i, (_, _, day, _, _) in enumerate(self._planned):
-            is_open[first_new + i] = day <= 0
+        for i, plan in enumerate(self._planned):
+            is_open[first_new + i] = plan[2] <= 0
         return is_open
 
     def bind(self, model: MarketModel) -> None:
         """Compile every event against the built model (its stores, products and base values)."""
         self.model = model
         first_new = model.network.n - len(self._planned)
-        for i, (_, _, day, cost, label) in enumerate(self._planned):
+        for i, (_, _, day, cost, label, _) in enumerate(self._planned):
             self.openings.append(Opening(first_new + i, day, cost, label))
             if day > 0:
                 model.salesforce.staff_store(first_new + i, False)
@@ -270,10 +281,11 @@ class Timeline:
         peers = net.is_open & (net.fmt == net.fmt[d]) & (np.arange(net.n) != d)
         if not peers.any():
             peers = net.is_open & net.focal & (np.arange(net.n) != d)
-        if peers.any():  # start from what comparable stores sell; the store's own sales take over
-            net.forecast[d] = net.forecast[peers].mean(axis=0) * net.sells[d]
+        if peers.any():  # start from what comparable stores sell per outlet; the store's own sales take over
+            per_outlet = (net.forecast[peers] / net.outlet_weight[peers, None]).mean(axis=0)
+            net.forecast[d] = per_outlet * net.outlet_weight[d] * net.sells[d]
         model.dealer_weights = model._dealer_weights()
-        model.recorder.add("strategy_cost", opening.setup_cost)
+        model.recorder.add("strategy_cost", opening.setup_cost * self.scale)
 
     def end_of_day(self) -> None:
         """Running costs, subsidy budgets and, at a month end, the risk rules."""

@@ -435,8 +435,8 @@ class StoreOpening:
 
     format: str
     tier: Literal["tier1", "tier2", "lower"] = "lower"
-    count: int = field(default=1, metadata={"min": 1, "max": B.MAX_STAFF, "doc": "store agents to open"})
-    setup_cost: float = _nonneg(0.0, "set-up cost per store agent, yuan (booked at opening)", max=B.MAX_TOTAL_YUAN)
+    count: int = field(default=1, metadata={"min": 1, "max": B.MAX_COUNT, "doc": "real outlets to open (agents stand for them by their outlet weight)"})
+    setup_cost: float = _nonneg(0.0, "set-up cost per real outlet, real yuan (booked as each tranche opens)", max=B.MAX_TOTAL_YUAN)
 
 
 @dataclass(frozen=True)
