@@ -299,6 +299,8 @@ def product_utility(model: MarketModel, idx: np.ndarray, knowledge: np.ndarray, 
     price = model.net_price[d]
     if lev.trade_in_premium.any():  # the store pays more for the old car of an owner trading in
         price = price - (pop.owns_car[idx] * lev.trade_in_premium[d])[:, None]
+    if lev.financing_subsidy.any():  # the store pays part of the loan: the buyer's effective price falls
+        price = price - model.net_price[d] * lev.financing_subsidy[d]
     utility = _utility(model, idx, price, knowledge, penalty)
     if lev.store_utility_shift.any():
         utility += lev.store_utility_shift[d]
@@ -486,6 +488,8 @@ def place_orders(model: MarketModel, idx: np.ndarray, products: np.ndarray) -> N
         rec.add("trade_in_subsidies", (eligible * model.trade_in_subsidy[products]).sum())
     if model.levers.trade_in_premium.any():
         rec.add("strategy_cost", (pop.owns_car[idx] * model.levers.trade_in_premium[d]).sum())
+    if model.levers.financing_subsidy.any():  # booked as a strategy or risk-plan cost by the timeline
+        rec.add("financing_subsidies", (model.net_price[d, products] * model.levers.financing_subsidy[d, products]).sum())
     pop.product[idx] = products
     pop.order_day[idx] = model.day
     wait = np.where(in_stock, j.delivery_days, j.delivery_days + net.replenish_days[d] * model.levers.delivery_delay_factor[products])

@@ -56,6 +56,7 @@ LEVERS: dict[str, LeverSpec] = {
         LeverSpec("store_utility_shift", ("dealer", "product"), 0.0, "value the store adds to a product (ecosystem packages)", "journey.product_utility"),
         LeverSpec("outside_utility_shift", ("dealer",), 0.0, "utility of leaving the store without an order (product match)", "journey._decide"),
         LeverSpec("trade_in_premium", ("dealer",), 0.0, "yuan added to the old car's value for owners trading in", "journey.product_utility"),
+        LeverSpec("financing_subsidy", ("dealer", "product"), 0.0, "share of the price the store pays towards the buyer's car loan (a lower effective price; paid per order)", "journey.product_utility"),
         # --- online channel ------------------------------------------------------------------
         LeverSpec("online_lead_factor", ("dealer",), 1.0, "researchers' propensity to send the store an online lead", "journey.finish_research"),
         LeverSpec("online_order_share", ("dealer",), 0.0, "answered online leads who decide online without a visit", "journey.decide_online"),

@@ -79,3 +79,66 @@ def test_store_openings_book_their_set_up_cost_per_real_outlet_scaled_to_the_pop
     assert total(model, "strategy_cost") == pytest.approx(100 * 1.5e6 * model.timeline.scale)
     assert len(model.timeline.openings) == 2  # two monthly tranches of 50 outlets
     assert model.network.outlet_weight[-2:].tolist() == [50.0, 50.0]
+
+
+# --- risk plans that act on price, and a reserve that is drawn (item 9) ---------------------------
+
+RULE_SIZE = {"n_consumers": 20_000, "days": 120}  # month ends 2023-01-31 .. 2023-04-30
+
+
+def _rule(name: str, action: dict[str, object], metric: str = "always", **kwargs: object) -> dict[str, object]:
+    return {"name": name, "metric": metric, "action": action, **kwargs}
+
+
+def test_a_risk_rule_can_match_a_competitors_price_cut() -> None:
+    # the focal firm's NEV list prices follow a competitor's 10% cut from the day after the rule fires
+    cut = {"kind": "list_price", "start": "2023-01-15", "change": -0.10, "scope": {"powertrain": "NEV", "firm": "others"}}
+    match = _rule("match_cut", {"kind": "list_price", "days": 90, "change": -0.10, "scope": {"powertrain": "NEV"}})
+    shocked = [run(scenario(shocks=[cut], **RULE_SIZE), s) for s in SEEDS]
+    matched = [run(scenario(shocks=[cut], risk_rules=[match], **RULE_SIZE), s) for s in SEEDS]
+    m = matched[0]
+    nev, focal = m.catalogue.is_nev, m.network.focal
+    assert np.allclose(m.levers.price_factor[np.ix_(focal, nev)], 0.9)  # in force on the last day (fired 2023-01-31)
+    assert np.all(m.levers.price_factor[np.ix_(focal, ~nev)] == 1.0)
+    # +0.2 to +0.9 points of the focal firm's share of orders per seed when written
+    share = lambda ms: pooled(ms, ["focal_orders"], ["orders"])  # noqa: E731
+    assert all(share([b]) > share([a]) for a, b in zip(shocked, matched, strict=True))
+    assert share(matched) > share(shocked) + 0.003
+
+
+def test_a_discount_and_financing_subsidy_plan_sells_more_and_pays_for_it() -> None:
+    discount = _rule("discount", {"kind": "dealer_discount", "days": 90, "change": 0.03})
+    subsidy = _rule("subsidy", {"kind": "financing_subsidy", "days": 90, "share": 0.03})
+    base = [run(scenario(**RULE_SIZE), s) for s in SEEDS]
+    treated = [run(scenario(risk_rules=[discount, subsidy], **RULE_SIZE), s) for s in SEEDS]
+    share = lambda ms: pooled(ms, ["focal_orders"], ["orders"])  # noqa: E731
+    assert share(treated) > share(base) + 0.003
+    for b, t in zip(base, treated, strict=True):
+        assert total(t, "financing_subsidies") > 0 == total(b, "financing_subsidies")
+        assert total(t, "risk_cost") == pytest.approx(total(t, "financing_subsidies"))  # no reserve: all booked
+        assert t.kpis()["focal.profit"] < b.kpis()["focal.profit"]
+
+
+def test_financing_subsidy_lowers_the_effective_price_at_the_firms_stores_only() -> None:
+    from test_scenario_support import EVENT_DAY, choice_probabilities, paired
+
+    b, t = paired(strategies=[{"kind": "financing_subsidy", "start": EVENT_DAY, "share": 0.05}])
+    _, leave_b = choice_probabilities(b)
+    _, leave_t = choice_probabilities(t)
+    focal = b.network.focal[np.arange(3_000) % b.network.n]
+    assert np.all(leave_t[focal] < leave_b[focal])
+    assert np.array_equal(leave_t[~focal], leave_b[~focal])
+
+
+def test_the_risk_reserve_pays_for_the_plans_losses() -> None:
+    reserve = _rule("reserve", {"kind": "risk_reserve", "days": 0, "cost_share_of_sales": 0.03})
+    subsidy = _rule("subsidy", {"kind": "financing_subsidy", "days": 20, "share": 0.03, "cost_month": 1e6})
+    alone = run(scenario(risk_rules=[subsidy], **RULE_SIZE), 1)
+    both = run(scenario(risk_rules=[reserve, subsidy], **RULE_SIZE), 1)
+    provisions = both.timeline.rule_log().query("rule == 'reserve'")["cost"].sum()
+    losses = total(both, "financing_subsidies") + 1e6 * both.timeline.scale * 60 / (365 / 12)  # fired at three month ends (the fourth is the last day)
+    assert total(both, "reserve_drawn") > 0
+    assert total(both, "risk_cost") == pytest.approx(provisions + losses - total(both, "reserve_drawn"))
+    assert total(both, "reserve_drawn") + both.timeline.reserve_balance == pytest.approx(provisions)
+    assert total(alone, "reserve_drawn") == 0
+    assert total(alone, "risk_cost") == pytest.approx(total(alone, "financing_subsidies") + 1e6 * alone.timeline.scale * 60 / (365 / 12))

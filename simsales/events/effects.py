@@ -312,6 +312,11 @@ def _clearance(p: ev.Clearance, scope: dict[str, Any], m: MarketModel) -> list[E
     ]
 
 
+@compiles(ev.FinancingSubsidy)
+def _financing_subsidy(p: ev.FinancingSubsidy, scope: dict[str, Any], m: MarketModel) -> list[Effect]:
+    return [effect(m, scope, "financing_subsidy", "add", p.share)]
+
+
 @compiles(ev.TradeInProgramme)
 def _trade_in_programme(p: ev.TradeInProgramme, scope: dict[str, Any], m: MarketModel) -> list[Effect]:
     return [effect(m, scope, "trade_in_premium", "add", p.premium)]

@@ -153,6 +153,8 @@ class Timeline:
         self._spent: dict[str, float] = {}
         self._month_start = 0
         self._prev_month_start: int | None = None
+        #: Risk reserve provided and not yet drawn (simulated yuan; see `_book`).
+        self.reserve_balance = 0.0
         self._check_demand_limit()
 
     def _compile(self, event: Any, source: str, start: int | None = None, end: int | None = None) -> list[Active]:
@@ -247,7 +249,7 @@ class Timeline:
         for a in self.active:
             if a.start == day and a.costs is not None and not a.booked_setup:
                 a.booked_setup = True
-                model.recorder.add(self._cost_flow(a), a.costs.setup_cost * self.scale)
+                self._book(a.source, a.kind, a.costs.setup_cost * self.scale)
         weights = tuple(0.0 if a.programme in self._exhausted else a.weight(day) for a in self.active)
         if weights != self._weights:
             self._weights = weights
@@ -294,7 +296,9 @@ class Timeline:
         day, rec = model.day, model.recorder
         for a in self.active:
             if a.costs is not None and a.start <= day < a.end:
-                rec.add(self._cost_flow(a), self._running_cost(a.costs, a.firm, day, day))
+                self._book(a.source, a.kind, self._running_cost(a.costs, a.firm, day, day))
+        if rec.flows["financing_subsidies"][day]:
+            self._book_subsidies(rec.flows["financing_subsidies"][day])
         sharing = [a.transfer_cost for a in self.active if a.kind == "inventory_sharing" and a.start <= day < a.end]
         if sharing:
             rec.add("strategy_cost", rec.flows["transfers"][day] * max(sharing))
@@ -304,9 +308,37 @@ class Timeline:
             self._month_end(day)
             self._prev_month_start, self._month_start = self._month_start, day + 1
 
-    @staticmethod
-    def _cost_flow(a: Active) -> str:
-        return "risk_cost" if a.source.startswith("rule") else "strategy_cost"
+    def _book(self, source: str, kind: str, amount: float) -> None:
+        """Book a cost: strategies' as strategy costs, risk rules' as risk costs.
+
+        Risk reserves (a strategy or a rule's provision) are booked and build up the reserve; any
+        other cost of a risk rule's action is a loss the plan provided for: it is drawn from the
+        reserve while the reserve lasts (flow ``reserve_drawn``) and only the rest is booked again.
+        """
+        rec = self.model.recorder  # type: ignore[union-attr]
+        if kind == "risk_reserve":
+            self.reserve_balance += amount
+        if not source.startswith("rule"):
+            rec.add("strategy_cost", amount)
+            return
+        drawn = 0.0 if kind == "risk_reserve" else min(self.reserve_balance, amount)
+        self.reserve_balance -= drawn
+        rec.add("reserve_drawn", drawn)
+        rec.add("risk_cost", amount - drawn)
+
+    def _book_subsidies(self, paid: float) -> None:
+        """Today's buyer financing subsidies, split between the strategies and risk rules paying them."""
+        share = {"strategy": 0.0, "rule": 0.0}
+        for a, w in zip(self.active, self._weights or (), strict=False):
+            for e in a.effects:
+                if w > 0 and e.lever == "financing_subsidy" and e.mask.any():
+                    share["rule" if a.source.startswith("rule") else "strategy"] += w * float(e.value[e.mask].mean())
+        total = share["strategy"] + share["rule"]
+        rule_part = paid * share["rule"] / total if total > 0 else 0.0
+        if paid - rule_part:
+            self._book("strategy", "financing_subsidy", paid - rule_part)
+        if rule_part:
+            self._book("rule", "financing_subsidy", rule_part)
 
     def _running_cost(self, costs: ev.Costs, firm: str, d0: int, d1: int) -> float:
         """Cost of days d0..d1 (inclusive): monthly cost plus shares of the firm's sales and pay."""
@@ -390,7 +422,7 @@ class Timeline:
             shares = dataclasses.replace(action.costs, cost_month=0.0)  # shares of the month just ended
             cost = (action.costs.setup_cost + action.costs.cost_month) * self.scale
             cost += self._running_cost(shares, firm, self._month_start, day)
-            model.recorder.add("risk_cost", cost)
+            self._book(f"rule:{rule.name}", action.kind, cost)
             return {"cost": cost}
         start, end = day + 1, min(day + 1 + action.days, self.total_days)
         new = self._compile(action, f"rule:{rule.name}", start, end)

@@ -485,6 +485,16 @@ class Clearance(Kind):
 
 
 @dataclass(frozen=True)
+class FinancingSubsidy(Kind):
+    """Buyer financing subsidy: the firm pays part of its buyers' car-loan interest (a lower effective price), paid per car sold."""
+
+    KIND: ClassVar[str] = "financing_subsidy"
+    FAMILY: ClassVar[str] = "pricing"
+    LEVERS: ClassVar[tuple[str, ...]] = ("financing_subsidy",)
+    share: float = field(default=0.03, metadata={"min": 0.0, "max": 0.5, "doc": "interest paid for the buyer, as a share of the car's price (0.03 ~ a 3-year loan at 2% a year)"})
+
+
+@dataclass(frozen=True)
 class TradeInProgramme(Kind):
     """Trade-in programme: a premium on the old car for owners who trade in at the firm's stores."""
 
@@ -538,7 +548,7 @@ class EcosystemPackages(Kind):
 
 @dataclass(frozen=True)
 class RiskReserve(Kind):
-    """Risk reserve: a provision booked as a cost (share of sales or payroll), no behaviour change."""
+    """Risk reserve: a provision booked as a cost (share of sales or payroll) that later risk-rule costs are drawn from."""
 
     KIND: ClassVar[str] = "risk_reserve"
     FAMILY: ClassVar[str] = "risk"
@@ -568,8 +578,11 @@ STRATEGY_KINDS: dict[str, type[Kind]] = {
         OmnichannelPlatform, AICustomerService, AIRecommendation, VRShowroom, OnlineOrdering, SalesAcademy, Mentoring,
         IncentiveReform, CareerTracks, RetentionBonus, StoreNetwork, InventorySharing, DemandForecasting, Clearance,
         TradeInProgramme, AfterSales, UserCommunity, Membership, EcosystemPackages, RiskReserve, BusinessContinuity,
+        FinancingSubsidy,
     )
 }  # fmt: skip
+#: Shock kinds a risk rule may also take as its action: the firm's own prices (match a competitor's cut, discount).
+PRICING_ACTION_KINDS: dict[str, type[Kind]] = {k.KIND: k for k in (ListPrice, DealerDiscount)}
 
 #: Month-end metrics a risk rule can watch, and the scopes each supports.
 METRICS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -755,7 +768,8 @@ class Strategy(_Event):
 
 @dataclass(frozen=True)
 class Action(_Event):
-    """What a risk rule does when it fires: a strategy kind applied from the next day for `days` days."""
+    """What a risk rule does when it fires: a strategy kind, or the firm's own list price or dealer
+    discount (`PRICING_ACTION_KINDS`), applied from the next day for `days` days."""
 
     COMMON: ClassVar[tuple[str, ...]] = ("kind", "name", "days", "ramp_days", "scope", *COST_KEYS)
     params: Kind
@@ -774,7 +788,8 @@ class Action(_Event):
 
 Shock.KINDS, Shock.OTHER_KINDS = SHOCK_KINDS, (STRATEGY_KINDS, "strategies")
 Strategy.KINDS, Strategy.OTHER_KINDS = STRATEGY_KINDS, (SHOCK_KINDS, "shocks")
-Action.KINDS, Action.OTHER_KINDS = STRATEGY_KINDS, (SHOCK_KINDS, "shocks")
+Action.KINDS = {**STRATEGY_KINDS, **PRICING_ACTION_KINDS}
+Action.OTHER_KINDS = ({k: v for k, v in SHOCK_KINDS.items() if k not in PRICING_ACTION_KINDS}, "shocks")
 
 
 @dataclass(frozen=True)
