@@ -299,8 +299,9 @@ def product_utility(model: MarketModel, idx: np.ndarray, knowledge: np.ndarray, 
     price = model.net_price[d]
     if lev.trade_in_premium.any():  # the store pays more for the old car of an owner trading in
         price = price - (pop.owns_car[idx] * lev.trade_in_premium[d])[:, None]
-    if lev.financing_subsidy.any():  # the store pays part of the loan: the buyer's effective price falls
-        price = price - model.net_price[d] * lev.financing_subsidy[d]
+    subsidy = model.network.buyer_subsidy[d]
+    if subsidy.any():  # the store pays part of the loan: the buyer's effective price falls
+        price = price - model.net_price[d] * subsidy
     utility = _utility(model, idx, price, knowledge, penalty)
     if lev.store_utility_shift.any():
         utility += lev.store_utility_shift[d]
@@ -444,6 +445,8 @@ def place_orders(model: MarketModel, idx: np.ndarray, products: np.ndarray) -> N
     rank = np.empty(len(idx), dtype=np.int64)
     rank[order] = np.arange(len(idx)) - group_start
     in_stock = rank < net.stock_total()[d, products]
+    # a clearance discount goes with the aged units only: the first orders of the day take them (oldest first)
+    full_price = rank >= net.clearance_units[d, products]
     served = np.bincount(key[in_stock], minlength=net.n * n_products).reshape(net.n, n_products)
     taken, age_sum = net.take(served)
     _record_stock_out(model, taken, age_sum)
@@ -454,7 +457,7 @@ def place_orders(model: MarketModel, idx: np.ndarray, products: np.ndarray) -> N
     pop.log(idx[cancel], model.day, "cancel: not in stock")
     after_no_order(model, idx[cancel], u[cancel, 1])
     keep = ~cancel
-    idx, d, products, in_stock, u = idx[keep], d[keep], products[keep], in_stock[keep], u[keep]
+    idx, d, products, in_stock, u, full_price = idx[keep], d[keep], products[keep], in_stock[keep], u[keep], full_price[keep]
     factory = ~in_stock
     # factory orders arrive and leave stock at once: they are arrivals and stock outflows
     factory_units = np.bincount(
@@ -478,9 +481,10 @@ def place_orders(model: MarketModel, idx: np.ndarray, products: np.ndarray) -> N
     explain = u[:, 2] < o.winter_explain_knowledge * knowledge
     pop.winter_unaware[idx] = cat.is_nev[products] & ~explain
     list_price = model.list_price[d, products]
-    price = list_price * (1.0 - net.discount[d, products])
+    discount = net.discount[d, products] - net.clearance_off[d, products] * full_price
+    price = list_price * (1.0 - discount)
     pop.price_paid[idx] = price
-    margin = list_price * (net.margin[d] - net.discount[d, products])
+    margin = list_price * (net.margin[d] - discount)
     rec.add("gross_margin", margin.sum())
     rec.add("focal_gross_margin", margin[net.focal[d]].sum())
     if model.trade_in_subsidy.any():
@@ -488,8 +492,9 @@ def place_orders(model: MarketModel, idx: np.ndarray, products: np.ndarray) -> N
         rec.add("trade_in_subsidies", (eligible * model.trade_in_subsidy[products]).sum())
     if model.levers.trade_in_premium.any():
         rec.add("strategy_cost", (pop.owns_car[idx] * model.levers.trade_in_premium[d]).sum())
-    if model.levers.financing_subsidy.any():  # booked as a strategy or risk-plan cost by the timeline
-        rec.add("financing_subsidies", (model.net_price[d, products] * model.levers.financing_subsidy[d, products]).sum())
+    subsidy = net.buyer_subsidy[d, products]
+    if subsidy.any():  # booked as a strategy or risk-plan cost by the timeline
+        rec.add("financing_subsidies", (model.net_price[d, products] * subsidy).sum())
     pop.product[idx] = products
     pop.order_day[idx] = model.day
     wait = np.where(in_stock, j.delivery_days, j.delivery_days + net.replenish_days[d] * model.levers.delivery_delay_factor[products])

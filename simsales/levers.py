@@ -45,6 +45,7 @@ LEVERS: dict[str, LeverSpec] = {
         LeverSpec("discount_add", ("dealer", "product"), 0.0, "dealer discount on list price, added", "Network.update_prices"),
         LeverSpec("clearance_discount", ("dealer",), 0.0, "extra discount on products with stock older than clearance_age_days", "Network.update_prices"),
         LeverSpec("clearance_age_days", ("dealer",), NEVER_DAYS, "stock age that triggers the clearance discount", "Network.update_prices"),
+        LeverSpec("clearance_financing", ("dealer",), 0.0, "financing subsidy (share of the price) on products with stock older than clearance_age_days", "Network.update_prices"),
         LeverSpec("financing_rate_add", ("dealer",), 0.0, "annual stock-financing rate, added", "MarketModel._end_of_day"),
         LeverSpec("supply_factor", ("product",), 1.0, "share of store replenishment orders the factory fills", "Network.order"),
         LeverSpec("push_factor", ("dealer",), 1.0, "manufacturer push on franchised stores' stock target", "Network.target_stock"),
@@ -56,7 +57,7 @@ LEVERS: dict[str, LeverSpec] = {
         LeverSpec("store_utility_shift", ("dealer", "product"), 0.0, "value the store adds to a product (ecosystem packages)", "journey.product_utility"),
         LeverSpec("outside_utility_shift", ("dealer",), 0.0, "utility of leaving the store without an order (product match)", "journey._decide"),
         LeverSpec("trade_in_premium", ("dealer",), 0.0, "yuan added to the old car's value for owners trading in", "journey.product_utility"),
-        LeverSpec("financing_subsidy", ("dealer", "product"), 0.0, "share of the price the store pays towards the buyer's car loan (a lower effective price; paid per order)", "journey.product_utility"),
+        LeverSpec("financing_subsidy", ("dealer", "product"), 0.0, "share of the price the store pays towards the buyer's car loan (a lower effective price; paid per order)", "Network.update_prices"),
         # --- online channel ------------------------------------------------------------------
         LeverSpec("online_lead_factor", ("dealer",), 1.0, "researchers' propensity to send the store an online lead", "journey.finish_research"),
         LeverSpec("online_order_share", ("dealer",), 0.0, "answered online leads who decide online without a visit", "journey.decide_online"),

@@ -122,6 +122,11 @@ class Network:
         self.forecast = np.zeros((n_dealers, n_products))
         self.demand_today = np.zeros((n_dealers, n_products))
         self.discount = np.repeat(self.base_discount[:, None], n_products, axis=1)
+        # clearance (set by update_prices): the discount part only aged units get, how many aged
+        # units are on hand, and the share of the price paid towards buyers' car loans
+        self.clearance_off = np.zeros((n_dealers, n_products))
+        self.clearance_units = np.zeros((n_dealers, n_products), dtype=np.int64)
+        self.buyer_subsidy = np.zeros((n_dealers, n_products))
 
     def relative_weight(self) -> np.ndarray:
         """Each agent's outlets over a built agent's (1 for the built network): scales its appeal in store choice."""
@@ -196,15 +201,28 @@ class Network:
         self.discount = self.base_discount[:, None] + self.markdown[:, None] * aged
         if levers is not None:
             extra = levers.discount_add
-            if levers.clearance_discount.any():  # a clearance sale on products with stock past an age
-                ages = np.minimum(levers.clearance_age_days, MAX_AGE_DAYS - 1).astype(int)
-                old = np.zeros(self.sells.shape, dtype=bool)
-                for age in np.unique(ages[levers.clearance_discount > 0]):
-                    rows = (ages == age) & (levers.clearance_discount > 0)
-                    old[rows] = self.stock[rows, :, age:].any(axis=2)
-                extra = extra + levers.clearance_discount[:, None] * old
+            self.clearance_units = self.aged_units(levers)
+            old = self.clearance_units > 0
+            # a clearance sale: the extra discount is offered on products with stock past the age,
+            # and only the aged units are sold at it (journey.place_orders)
+            self.clearance_off = levers.clearance_discount[:, None] * old
+            if self.clearance_off.any():
+                extra = extra + self.clearance_off
             if np.any(extra):
                 self.discount = np.clip(self.discount + extra, 0.0, MAX_DISCOUNT)
+            self.buyer_subsidy = levers.financing_subsidy + levers.clearance_financing[:, None] * old
+
+    def aged_units(self, levers: Levers) -> np.ndarray:
+        """Units older than the clearance age at stores running a clearance (dealer x product; 0 elsewhere)."""
+        units = np.zeros(self.sells.shape, dtype=np.int64)
+        clearing = (levers.clearance_discount > 0) | (levers.clearance_financing > 0)
+        if not clearing.any():
+            return units
+        ages = np.minimum(levers.clearance_age_days, MAX_AGE_DAYS - 1).astype(int)
+        for age in np.unique(ages[clearing]):
+            rows = (ages == age) & clearing
+            units[rows] = self.stock[rows, :, age + 1 :].sum(axis=2)
+        return units
 
     def update_forecast(self, smoothing: float) -> None:
         """Exponential smoothing of each dealer x product's daily demand; resets today's demand."""
@@ -225,6 +243,9 @@ class Network:
         else:
             whole = np.rint(gap)
         units = whole.astype(np.int64) * self.sells
+        if levers is not None and (levers.clearance_discount.any() or levers.clearance_financing.any()):
+            # while a clearance runs, aged units are not replaced: stock falls until they are sold
+            units = np.maximum(units - self.aged_units(levers), 0)
         if levers is not None and np.any(levers.supply_factor < 1.0):
             units = self._allocate_supply(units, levers.supply_factor)
         self.schedule_arrivals(day, units)

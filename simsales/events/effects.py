@@ -309,6 +309,7 @@ def _clearance(p: ev.Clearance, scope: dict[str, Any], m: MarketModel) -> list[E
     return [
         effect(m, scope, "clearance_discount", "add", p.discount),
         effect(m, scope, "clearance_age_days", "set", float(p.age_days)),
+        effect(m, scope, "clearance_financing", "add", p.financing_subsidy),
     ]
 
 

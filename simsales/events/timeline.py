@@ -331,7 +331,7 @@ class Timeline:
         share = {"strategy": 0.0, "rule": 0.0}
         for a, w in zip(self.active, self._weights or (), strict=False):
             for e in a.effects:
-                if w > 0 and e.lever == "financing_subsidy" and e.mask.any():
+                if w > 0 and e.lever in ("financing_subsidy", "clearance_financing") and e.mask.any():
                     share["rule" if a.source.startswith("rule") else "strategy"] += w * float(e.value[e.mask].mean())
         total = share["strategy"] + share["rule"]
         rule_part = paid * share["rule"] / total if total > 0 else 0.0

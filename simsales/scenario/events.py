@@ -475,13 +475,14 @@ class DemandForecasting(Kind):
 
 @dataclass(frozen=True)
 class Clearance(Kind):
-    """Clearance promotion: extra discount on products with stock older than an age."""
+    """Clearance promotion: aged stock is sold at a discount (plus a financing subsidy) and not replaced until it is gone."""
 
     KIND: ClassVar[str] = "clearance"
     FAMILY: ClassVar[str] = "inventory"
-    LEVERS: ClassVar[tuple[str, ...]] = ("clearance_discount", "clearance_age_days")
-    discount: float = _prob(0.10, "extra discount off list price")
+    LEVERS: ClassVar[tuple[str, ...]] = ("clearance_discount", "clearance_age_days", "clearance_financing")
+    discount: float = _prob(0.10, "extra discount off list price, on the aged units only")
     age_days: int = field(default=90, metadata={"min": 0, "max": 365, "doc": "stock older than this is cleared"})
+    financing_subsidy: float = field(default=0.0, metadata={"min": 0.0, "max": 0.5, "doc": "financing subsidy (share of the price) on products being cleared (6.2)"})
 
 
 @dataclass(frozen=True)
