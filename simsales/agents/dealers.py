@@ -193,11 +193,19 @@ class Network:
         return taken, age_sum
 
     def update_prices(self, levers: Levers | None = None) -> None:
-        """Today's discount: the base discount plus the markdown where aged stock is on hand (plus lever discounts)."""
-        aged = np.zeros(self.sells.shape, dtype=bool)
+        """Today's discount: the base discount plus the markdown times the share of units past the
+        markdown age (plus lever discounts).
+
+        A store agent stands for many outlets, and an outlet marks a model down while it holds an
+        aged unit; the agent's discount is the markdown in proportion to its aged units, so it moves
+        smoothly with stock instead of jumping for every buyer when one unit crosses the age (a
+        threshold that made paired comparisons diverge).
+        """
+        aged = np.zeros(self.sells.shape)
         for age in np.unique(self.markdown_age_days):
             rows = self.markdown_age_days == age
-            aged[rows] = self.stock[rows, :, age:].any(axis=2)
+            stock = self.stock[rows]
+            aged[rows] = stock[:, :, age:].sum(axis=2) / np.maximum(stock.sum(axis=2), 1)
         self.discount = self.base_discount[:, None] + self.markdown[:, None] * aged
         if levers is not None:
             extra = levers.discount_add
