@@ -450,6 +450,9 @@ def place_orders(model: MarketModel, idx: np.ndarray, products: np.ndarray) -> N
     served = np.bincount(key[in_stock], minlength=net.n * n_products).reshape(net.n, n_products)
     taken, age_sum = net.take(served)
     _record_stock_out(model, taken, age_sum)
+    pooled = ~in_stock & (model.levers.stock_pool[d] > 0)
+    if pooled.any():  # stores sharing stock serve each other's orders at once instead of backordering
+        in_stock = in_stock | _serve_from_pool(model, products, pooled)
     u = model.streams.uniform(Purpose.ORDER, idx, model.day, 3)
     cancel = ~in_stock & (u[:, 0] < j.backorder_cancel_prob * model.levers.delay_cancel_factor[products])
     rec.add("backorders", (~in_stock).sum())
@@ -501,6 +504,30 @@ def place_orders(model: MarketModel, idx: np.ndarray, products: np.ndarray) -> N
     pop.promised_day[idx] = model.day + int(round(j.delivery_days))
     pop.log(idx, model.day, "order")
     _schedule(model, idx, State.ORDERED, wait)
+
+
+def _serve_from_pool(model: MarketModel, products: np.ndarray, want: np.ndarray) -> np.ndarray:
+    """Orders (`want`) a pooled store cannot serve from its own stock, served from the pooled open
+    stores holding most of the product (a transfer, oldest units first); returns which were served."""
+    net = model.network
+    pool = (model.levers.stock_pool > 0) & net.is_open
+    stock = net.stock_total()
+    units = np.zeros(stock.shape, dtype=np.int64)
+    served = np.zeros(len(products), dtype=bool)
+    for p in np.unique(products[want]):
+        rows = np.flatnonzero(want & (products == p))
+        avail = np.where(pool, stock[:, p], 0).astype(np.int64)
+        n = int(min(len(rows), avail.sum()))
+        if n == 0:
+            continue
+        donors = np.argsort(-avail, kind="stable")
+        units[:, p] = np.bincount(np.repeat(donors, avail[donors])[:n], minlength=net.n)
+        served[rows[:n]] = True
+    if served.any():
+        taken, age_sum = net.take(units)
+        _record_stock_out(model, taken, age_sum)
+        model.recorder.add("transfers", taken.sum())
+    return served
 
 
 def _record_stock_out(model: MarketModel, units: np.ndarray, age_sum: np.ndarray) -> None:

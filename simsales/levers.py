@@ -50,6 +50,7 @@ LEVERS: dict[str, LeverSpec] = {
         LeverSpec("supply_factor", ("product",), 1.0, "share of store replenishment orders the factory fills", "Network.order"),
         LeverSpec("push_factor", ("dealer",), 1.0, "manufacturer push on franchised stores' stock target", "Network.target_stock"),
         LeverSpec("cover_factor", ("dealer",), 1.0, "months of sales a store aims to hold", "Network.target_stock"),
+        LeverSpec("forecast_error_factor", ("dealer",), 1.0, "size of the store's demand-forecast error (1 - accuracy)", "Network.order"),
         LeverSpec("stock_pool", ("dealer",), 0.0, "1: the store shares stock with the other pooled stores (weekly transfers)", "Network.rebalance"),
         LeverSpec("delivery_delay_factor", ("product",), 1.0, "factory lead time of orders not in stock", "journey.place_orders"),
         LeverSpec("delay_cancel_factor", ("product",), 1.0, "cancellation of orders not in stock", "journey.place_orders"),

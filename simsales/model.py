@@ -135,6 +135,8 @@ class MarketModel(mesa.Model):
         n_dealers = max(net_spec.min_dealers, int(round(real_scale)))
         self.network = Network(net_spec, self.catalogue, n_dealers, self.timeline.extra_stores(net_spec))
         self.network.is_open[:] = self.timeline.open_at_start(self.network.n)
+        inv = self.spec.inventory
+        self.network.set_forecast_accuracy(np.where(self.network.focal, inv.forecast_accuracy_focal, inv.forecast_accuracy))
         self.dealers = [Dealer(self, d) for d in range(self.network.n)]
         # below the real-scale store count each store agent is a fraction of a real-size store:
         # its staff and fixed costs shrink with it, so per-consumer costs do not depend on size.

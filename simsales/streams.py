@@ -91,6 +91,7 @@ class Purpose(IntEnum):
     STOCK_ORDER = 64
     # added later (new purposes go at the end)
     COLD_LEAD_INFO = 65
+    FORECAST_ERROR = 66
 
 
 def mix64(x: np.ndarray) -> np.ndarray:

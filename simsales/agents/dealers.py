@@ -25,6 +25,10 @@ MAX_AGE_DAYS = 366  # stock older than a year is lumped into the last bucket
 PIPELINE_DAYS = 256  # ring buffer length; replenishment lead times must be shorter
 DAYS_PER_MONTH = 365.0 / 12.0
 MAX_DISCOUNT = 0.9  # discounts from levers are capped here
+#: Days over which a store's forecast error persists (AR(1) correlation exp(-days between orders / this)); an assumption.
+FORECAST_ERROR_MEMORY_DAYS = 180.0
+#: Mean absolute value of a standard normal: a normal error of sd s has mean absolute size s x this.
+MEAN_ABS_NORMAL = float(np.sqrt(2.0 / np.pi))
 
 
 def allocate(n: int, shares: np.ndarray) -> np.ndarray:
@@ -120,6 +124,13 @@ class Network:
         self.stock = np.zeros((n_dealers, n_products, MAX_AGE_DAYS), dtype=np.int64)  # int64: no overflow at push x cover
         self.pipeline = np.zeros((PIPELINE_DAYS, n_dealers, n_products), dtype=np.int64)
         self.forecast = np.zeros((n_dealers, n_products))
+        # relative error of the forecast the store plans stock on (a state, see order()); its
+        # stationary sd per store is set by the model from the firms' forecast accuracy
+        self.forecast_error = np.zeros((n_dealers, n_products))
+        self.forecast_error_sd = np.zeros(n_dealers)
+        self._last_error_day: int | None = None
+        self._error_state = np.zeros((n_dealers, n_products))  # the error in standard units
+        self._error_var = np.zeros((n_dealers, n_products))
         self.demand_today = np.zeros((n_dealers, n_products))
         self.discount = np.repeat(self.base_discount[:, None], n_products, axis=1)
         # clearance (set by update_prices): the discount part only aged units get, how many aged
@@ -160,7 +171,43 @@ class Network:
             push, cover = push * levers.push_factor, cover * levers.cover_factor
         push = np.where(self.direct, 1.0, push)
         cover_days = cover * push * DAYS_PER_MONTH + self.replenish_days
-        return self.forecast * cover_days[:, None]
+        # log-normal error with mean 1: planned stock is right on average and wrong cell by cell
+        return self.forecast * np.exp(self.forecast_error - self._error_var / 2.0) * cover_days[:, None]
+
+    def set_forecast_accuracy(self, accuracy: np.ndarray) -> None:
+        """Stationary sd of each store's forecast error from its accuracy (1 - mean absolute relative error)."""
+        self.forecast_error_sd = (1.0 - np.asarray(accuracy, dtype=float)) / MEAN_ABS_NORMAL
+
+    def update_forecast_error(self, day: int, streams: Streams, factor: np.ndarray | float = 1.0) -> None:
+        """Move each dealer x product's forecast error one step of an AR(1) towards fresh noise.
+
+        The error persists over about `FORECAST_ERROR_MEMORY_DAYS` (a store misjudging a model keeps
+        misjudging it for a while); its stationary sd is the store's `forecast_error_sd` x `factor`
+        (the forecast_error_factor lever: better forecasting shrinks it).  The state is kept in
+        standard units and scaled by today's sd, so a change of `factor` acts on the next order at
+        once and smoothly.  One keyed normal per cell and order day; the first call draws the
+        state from its stationary distribution.
+        """
+        z = streams.normal(Purpose.FORECAST_ERROR, np.arange(self.forecast.size), day).reshape(self.forecast.shape)
+        # the error misjudges the mix of a store's demand, not its total: the part common to the
+        # models the store sells (their mean) is removed, so stores plan about the same total stock
+        # and hold it in the wrong models; what remains is smaller than 1 - accuracy where a store
+        # sells few models (a store's total is easier to forecast than each model's).  The weights
+        # depend on what the store sells, not on its sales, so two arms of a paired comparison
+        # share the same error whatever their demand.
+        weight = self.sells / np.maximum(self.sells.sum(axis=1, keepdims=True), 1)
+        z = z - (weight * z).sum(axis=1, keepdims=True)
+        if self._last_error_day is None:
+            self._error_state = z
+        else:
+            rho = np.exp(-(day - self._last_error_day) / FORECAST_ERROR_MEMORY_DAYS)
+            self._error_state = rho * self._error_state + np.sqrt(1.0 - rho**2) * z
+        self._last_error_day = day
+        sd = (self.forecast_error_sd * factor)[:, None]
+        self.forecast_error = sd * self._error_state
+        # variance of the centred state (1 - 2w + sum w^2 of a unit normal less its weighted mean):
+        # the log-normal correction uses it, so planned stock is right on average
+        self._error_var = sd**2 * np.maximum(1.0 - 2.0 * weight + (weight**2).sum(axis=1, keepdims=True), 0.0)
 
     def age_one_day(self) -> None:
         """Every unit gets a day older; the last bucket keeps the oldest."""
@@ -244,6 +291,8 @@ class Network:
         (stochastic rounding, one keyed uniform per dealer x product and day), so thin stores
         hold their target on average instead of a rounded-up unit.
         """
+        if streams is not None:
+            self.update_forecast_error(day, streams, 1.0 if levers is None else levers.forecast_error_factor)
         gap = np.maximum(self.target_stock(levers) - self.stock_total() - self.pipeline_total(), 0.0)
         if streams is not None:
             u = streams.uniform(Purpose.STOCK_ORDER, np.arange(gap.size), day).reshape(gap.shape)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from simsales.agents.dealers import MEAN_ABS_NORMAL
 from simsales.levers import LEVERS, POLICY_LEVERS, lever_shape
 from simsales.scenario import events as ev
 from simsales.scenario.schema import POWERTRAINS, TIERS
@@ -301,7 +302,12 @@ def _sharing(p: ev.InventorySharing, scope: dict[str, Any], m: MarketModel) -> l
 
 @compiles(ev.DemandForecasting)
 def _forecasting(p: ev.DemandForecasting, scope: dict[str, Any], m: MarketModel) -> list[Effect]:
-    return [effect(m, scope, "cover_factor", "mul", p.cover_factor)]
+    out = [effect(m, scope, "cover_factor", "mul", p.cover_factor)]
+    if p.accuracy is not None:  # error sd x (1 - target) / (1 - the store's own accuracy), never worse
+        base = m.network.forecast_error_sd * MEAN_ABS_NORMAL
+        target = 1.0 - p.accuracy
+        out.append(effect(m, scope, "forecast_error_factor", "mul", np.minimum(_ratio(target, base), 1.0)))
+    return out
 
 
 @compiles(ev.Clearance)

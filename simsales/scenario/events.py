@@ -465,12 +465,13 @@ class InventorySharing(Kind):
 
 @dataclass(frozen=True)
 class DemandForecasting(Kind):
-    """AI demand forecasting: better forecasts let stores hold fewer months of cover."""
+    """AI demand forecasting: stores' forecast error shrinks to the target accuracy (fewer stock-outs and less aged stock), and they may hold less cover."""
 
     KIND: ClassVar[str] = "demand_forecasting"
     FAMILY: ClassVar[str] = "inventory"
-    LEVERS: ClassVar[tuple[str, ...]] = ("cover_factor",)
-    cover_factor: float = _positive(0.75, "multiplier of the months of sales a store holds", max=B.MAX_FACTOR)
+    LEVERS: ClassVar[tuple[str, ...]] = ("forecast_error_factor", "cover_factor")
+    accuracy: float | None = field(default=0.85, metadata={"min": 0.0, "max": 0.99, "doc": "forecast accuracy reached (5.2: 85%); none = unchanged"})
+    cover_factor: float = _positive(1.0, "multiplier of the months of sales a store holds", max=B.MAX_FACTOR)
 
 
 @dataclass(frozen=True)
