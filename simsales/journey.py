@@ -99,14 +99,24 @@ def finish_research(model: MarketModel, idx: np.ndarray) -> None:
     streams, day = model.streams, model.day
     rec.add("research_done", len(idx))
     rec.add("research_days_sum", (day - pop.entry_day[idx]).sum())
-    rec.add("showroom_sessions", streams.poisson(Purpose.SHOWROOM_SESSIONS, idx, day, j.showroom_sessions).sum())
     u = streams.uniform(Purpose.RESEARCH_OUTCOME, idx, day)
     drop = u < j.research_dropout
     rec.add("research_dropouts", drop.sum())
+    # a better online showroom (online_lead_factor f of the favourite store) captures a lead f
+    # times as often per session: a researcher needs 1/f of the sessions, and leaves a lead with
+    # probability 1 - (1 - p)^f (p itself when f = 1)
+    favourite = choose_dealer(model, idx)
+    factor = model.levers.online_lead_factor[favourite]
+    sessions = np.zeros(len(idx), dtype=np.int64)
+    for f in np.unique(factor):
+        rows = factor == f
+        sessions[rows] = streams.poisson(Purpose.SHOWROOM_SESSIONS, idx[rows], day, j.showroom_sessions / f)
+    rec.add("showroom_sessions", sessions.sum())
     leave_market(model, idx[drop], "defer after research")
     idx, u = idx[~drop], (u[~drop] - j.research_dropout) / max(1.0 - j.research_dropout, 1e-12)
-    dealers = choose_dealer(model, idx)
-    lead = u < j.online_lead_prob * model.levers.online_lead_factor[dealers]
+    f, dealers = factor[~drop], favourite[~drop]
+    p_lead = np.where(f == 1.0, j.online_lead_prob, 1.0 - (1.0 - j.online_lead_prob) ** f)
+    lead = u < p_lead
     send_online_leads(model, idx[lead], dealers[lead])
     go_to_store(model, idx[~lead], dealers[~lead])
 
@@ -171,7 +181,10 @@ def contact_leads(model: MarketModel, idx: np.ndarray) -> None:
 
 
 def decide_online(model: MarketModel, idx: np.ndarray) -> np.ndarray:
-    """Online closed loop: a share of answered leads decide online (VR test drive, online order); returns the rest."""
+    """Online closed loop: a share of answered leads decide online (VR test drive, online order).
+
+    Returns the rest, and those who decided online without ordering: they still visit the store,
+    so ordering online adds a way to buy and never removes one."""
     pop, j, lev = model.population, model.spec.journey, model.levers
     d = pop.dealer[idx]
     share = lev.online_order_share[d]
@@ -187,8 +200,8 @@ def decide_online(model: MarketModel, idx: np.ndarray) -> np.ndarray:
         j.no_test_drive_penalty * (1.0 - lev.virtual_test_drive[d])
         + j.repeat_question_penalty * pop.info_lost[ids]
     )
-    _decide(model, ids, knowledge, penalty, model.streams.uniform(Purpose.CHOICE, ids, model.day))
-    return idx[~online]
+    undecided = _decide(model, ids, knowledge, penalty, model.streams.uniform(Purpose.CHOICE, ids, model.day), then_visit=True)
+    return np.sort(np.concatenate([idx[~online], undecided]))
 
 
 def go_to_store(model: MarketModel, idx: np.ndarray, dealers: np.ndarray) -> None:
@@ -411,11 +424,12 @@ def decide_after_test_drive(model: MarketModel, idx: np.ndarray) -> None:
     _decide(model, idx, knowledge, penalty, model.streams.uniform(Purpose.CHOICE, idx, model.day))
 
 
-def _decide(model: MarketModel, idx: np.ndarray, knowledge: np.ndarray, penalty: np.ndarray, u: np.ndarray) -> None:
-    """Logit choice among the store's products and leaving; buyers order, the rest move on."""
+def _decide(model: MarketModel, idx: np.ndarray, knowledge: np.ndarray, penalty: np.ndarray, u: np.ndarray, then_visit: bool = False) -> np.ndarray:
+    """Logit choice among the store's products and leaving; buyers order, the rest move on (7.6)
+    or, with `then_visit` (an online decision), are returned to visit the store."""
     pop, j = model.population, model.spec.journey
     if len(idx) == 0:
-        return
+        return idx
     utility = product_utility(model, idx, knowledge, penalty)
     available = model.network.sells[pop.dealer[idx]]
     # the season multiplies the odds of buying rather than waiting (Spring Festival, year-end)
@@ -424,7 +438,10 @@ def _decide(model: MarketModel, idx: np.ndarray, knowledge: np.ndarray, penalty:
     buy = choice >= 0
     place_orders(model, idx[buy], choice[buy].astype(np.int64))
     rest = idx[~buy]
+    if then_visit:
+        return rest
     after_no_order(model, rest, model.streams.uniform(Purpose.NO_ORDER, rest, model.day))
+    return rest
 
 
 def place_orders(model: MarketModel, idx: np.ndarray, products: np.ndarray) -> None:

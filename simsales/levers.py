@@ -60,7 +60,7 @@ LEVERS: dict[str, LeverSpec] = {
         LeverSpec("trade_in_premium", ("dealer",), 0.0, "yuan added to the old car's value for owners trading in", "journey.product_utility"),
         LeverSpec("financing_subsidy", ("dealer", "product"), 0.0, "share of the price the store pays towards the buyer's car loan (a lower effective price; paid per order)", "Network.update_prices"),
         # --- online channel ------------------------------------------------------------------
-        LeverSpec("online_lead_factor", ("dealer",), 1.0, "researchers' propensity to send the store an online lead", "journey.finish_research"),
+        LeverSpec("online_lead_factor", ("dealer",), 1.0, "lead capture per online showroom session (fewer sessions, more leads)", "journey.finish_research"),
         LeverSpec("online_order_share", ("dealer",), 0.0, "answered online leads who decide online without a visit", "journey.decide_online"),
         LeverSpec("virtual_test_drive", ("dealer",), 0.0, "share of the no-test-drive penalty a VR test drive removes online", "journey.decide_online"),
         LeverSpec("response_factor", ("dealer",), 1.0, "minutes until the store answers an online lead", "journey.contact_leads"),

@@ -72,9 +72,11 @@ def test_ai_recommendation_makes_focal_visitors_more_likely_to_buy() -> None:
 
 
 def test_vr_showroom_brings_more_online_leads() -> None:
-    # +30% to +37% online leads per seed when written
+    # lead_factor multiplies the capture per showroom session: P(lead) 0.70 -> 1 - 0.3^1.4 = 0.81
+    # and 1/1.4 of the sessions; +15% online leads pooled when written
     base, treated = outcome(strategies=[strategy("vr_showroom", lead_factor=1.4, scope=ALL)])
-    assert sum(total(m, "online_leads") for m in treated) > 1.15 * sum(total(m, "online_leads") for m in base)
+    assert sum(total(m, "online_leads") for m in treated) > 1.1 * sum(total(m, "online_leads") for m in base)
+    assert pooled(treated, ["online_leads"], ["showroom_sessions"]) > 1.4 * pooled(base, ["online_leads"], ["showroom_sessions"])
 
 
 def test_online_ordering_closes_sales_without_store_visits() -> None:
