@@ -72,6 +72,7 @@ LEVERS: dict[str, LeverSpec] = {
         LeverSpec("volume_weight_factor", ("dealer",), 1.0, "weight of volume KPIs in appraisal", "journey._salesperson_values"),
         LeverSpec("training_per_month", ("dealer",), 0.0, "NEV knowledge gained per month from training", "Salesforce.month_end"),
         LeverSpec("onboarding_factor", ("dealer",), 1.0, "months until a new hire is fully productive", "Salesforce.ramp"),
+        LeverSpec("onboarding_learning", ("dealer",), 0.0, "NEV knowledge a salesperson in onboarding gains per month from a mentor", "Salesforce.month_end"),
         LeverSpec("attrition_factor", ("dealer",), 1.0, "monthly probability a salesperson leaves", "Salesforce.month_end"),
         LeverSpec("hire_factor", ("dealer",), 1.0, "monthly probability a vacancy is filled", "Salesforce.month_end"),
         # --- owners -------------------------------------------------------------------------

@@ -255,3 +255,33 @@ def test_online_ordering_does_not_lower_conversion() -> None:
     assert all(total(m, "online_decisions") > 0 for m in treated)
     assert pooled(treated, ["orders"], ["online_leads", "walkin_leads"]) >= pooled(base, ["orders"], ["online_leads", "walkin_leads"])
     assert sum(total(m, "orders") for m in treated) >= sum(total(m, "orders") for m in base)
+
+
+# --- talent levers (item 8) ------------------------------------------------------------------------
+
+
+def test_mentoring_raises_new_hires_knowledge_and_costs_mentors_time() -> None:
+    # before, mentoring only shortened the ramp of a new hire's capacity (nothing measurable)
+    mentoring = {"kind": "mentoring", "start": "2023-01-15", "onboarding_months": 3, "knowledge_per_month": 0.05,
+                 "scope": {"firm": "all"}, "cost_share_of_payroll": 0.03}  # fmt: skip
+    size = {"n_consumers": 20_000, "days": 200, "salesforce.monthly_attrition": 0.05}
+    base = [run(scenario(**size), s) for s in SEEDS[:2]]
+    treated = [run(scenario(strategies=[mentoring], **size), s) for s in SEEDS[:2]]
+    for b, t in zip(base, treated, strict=True):
+        sf_b, sf_t = b.salesforce, t.salesforce
+        new_b = sf_b.filled & (sf_b.tenure_days < 200)
+        new_t = sf_t.filled & (sf_t.tenure_days < 200)
+        assert sf_t.knowledge[new_t].mean() > sf_b.knowledge[new_b].mean() + 0.05
+        assert sf_t.knowledge[sf_t.filled].mean() > sf_b.knowledge[sf_b.filled].mean()
+        assert total(t, "strategy_cost") > 0 == total(b, "strategy_cost")
+
+
+def test_incentive_reform_brings_owners_back_and_refers_more_at_a_cost() -> None:
+    reform = {"kind": "incentive_reform", "start": "2022-11-02", "volume_weight": 0.35, "referral_factor": 1.5, "loyalty": 0.5,
+              "scope": {"firm": "all"}, "cost_share_of_payroll": 0.05}  # fmt: skip
+    base = [run(scenario(), s) for s in SEEDS]
+    treated = [run(scenario(strategies=[reform]), s) for s in SEEDS]
+    assert pooled(treated, ["misdescribed"], ["deliveries"]) < pooled(base, ["misdescribed"], ["deliveries"])
+    assert sum(total(m, "referrals") for m in treated) > sum(total(m, "referrals") for m in base)
+    assert pooled(treated, ["repurchase_same"], ["repurchase_known"]) > pooled(base, ["repurchase_same"], ["repurchase_known"])
+    assert all(total(m, "strategy_cost") > 0 for m in treated)

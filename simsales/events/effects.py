@@ -268,7 +268,10 @@ def _academy(p: ev.SalesAcademy, scope: dict[str, Any], m: MarketModel) -> list[
 
 @compiles(ev.Mentoring)
 def _mentoring(p: ev.Mentoring, scope: dict[str, Any], m: MarketModel) -> list[Effect]:
-    return [effect(m, scope, "onboarding_factor", "mul", p.onboarding_months / m.spec.salesforce.onboarding_months)]
+    out = [effect(m, scope, "onboarding_factor", "mul", p.onboarding_months / m.spec.salesforce.onboarding_months)]
+    if p.knowledge_per_month:
+        out.append(effect(m, scope, "onboarding_learning", "add", p.knowledge_per_month))
+    return out
 
 
 @compiles(ev.IncentiveReform)
@@ -277,6 +280,8 @@ def _incentives(p: ev.IncentiveReform, scope: dict[str, Any], m: MarketModel) ->
     out = [effect(m, scope, "volume_weight_factor", "mul", p.volume_weight / base if base > 0 else 1.0)]
     if p.referral_factor != 1.0:
         out.append(effect(m, scope, "referral_factor", "mul", p.referral_factor))
+    if p.loyalty:
+        out.append(effect(m, scope, "loyalty_shift", "add", p.loyalty))
     return out
 
 

@@ -390,12 +390,13 @@ class SalesAcademy(Kind):
 
 @dataclass(frozen=True)
 class Mentoring(Kind):
-    """Mentoring: new hires reach full productivity sooner."""
+    """Mentoring: new hires reach full productivity sooner and learn NEV knowledge from their mentor while onboarding."""
 
     KIND: ClassVar[str] = "mentoring"
     FAMILY: ClassVar[str] = "talent"
-    LEVERS: ClassVar[tuple[str, ...]] = ("onboarding_factor",)
+    LEVERS: ClassVar[tuple[str, ...]] = ("onboarding_factor", "onboarding_learning")
     onboarding_months: float = _positive(3.0, "months of onboarding (5.4: from 6 to 3)", max=1200.0)
+    knowledge_per_month: float = _prob(0.05, "NEV knowledge a new hire gains per onboarding month from the mentor (an assumption)")
 
 
 @dataclass(frozen=True)
@@ -404,9 +405,10 @@ class IncentiveReform(Kind):
 
     KIND: ClassVar[str] = "incentive_reform"
     FAMILY: ClassVar[str] = "talent"
-    LEVERS: ClassVar[tuple[str, ...]] = ("volume_weight_factor", "referral_factor")
+    LEVERS: ClassVar[tuple[str, ...]] = ("volume_weight_factor", "referral_factor", "loyalty_shift")
     volume_weight: float = _prob(0.35, "weight of volume KPIs (5.4: satisfaction 30 + repurchase 20 + referrals 15 = 65% other)")
-    referral_factor: float = _positive(1.0, "multiplier of owners' referrals from salespeople's follow-up", max=B.MAX_FACTOR)
+    referral_factor: float = _positive(1.0, "multiplier of owners' referrals from salespeople's follow-up (the referral weight)", max=B.MAX_FACTOR)
+    loyalty: float = _free(0.0, "utility of returning to the firm's stores from salespeople's follow-up (the repurchase weight)")
 
 
 @dataclass(frozen=True)
