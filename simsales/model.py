@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
@@ -112,7 +113,7 @@ class MarketModel(mesa.Model):
         expected_daily = self.entry_rate.sum() / 365.0 * INITIAL_CONVERSION_GUESS
         share = self.dealer_weights.mean(axis=0)
         per_product = self.network.sells / np.maximum(self.network.sells.sum(axis=1, keepdims=True), 1)
-        self.network.start_stock(expected_daily * share[:, None] / share.sum() * per_product)
+        self.network.start_stock(expected_daily * share[:, None] / math.fsum(share) * per_product)
         journey.schedule_entry(self, np.arange(run.n_consumers))
         self.datacollector = mesa.DataCollector(
             model_reporters={
@@ -157,12 +158,14 @@ class MarketModel(mesa.Model):
             same = net.tier == t
             w_same = np.where(same, appeal, 0.0)
             w_other = np.where(same, 0.0, appeal)
-            if w_same.sum() == 0:
-                weights[t] = w_other / w_other.sum()
-            elif w_other.sum() == 0:
-                weights[t] = w_same / w_same.sum()
+            # exact sums: a scenario's closed stores (zeros) must not change the open stores' weights by rounding
+            s_same, s_other = math.fsum(w_same), math.fsum(w_other)
+            if s_same == 0:
+                weights[t] = w_other / s_other
+            elif s_other == 0:
+                weights[t] = w_same / s_same
             else:
-                weights[t] = p_same * w_same / w_same.sum() + (1 - p_same) * w_other / w_other.sum()
+                weights[t] = p_same * w_same / s_same + (1 - p_same) * w_other / s_other
         return weights
 
     def _entry_rates(self) -> np.ndarray:
