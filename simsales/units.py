@@ -55,7 +55,7 @@ def to_real_units(frame: pd.DataFrame, scale: float, outlets_per_store: float) -
 YUAN_FLOWS = (
     "nev_revenue", "revenue", "financing_cost", "acquisition_cost", "salary_cost", "commission_cost",
     "fixed_cost", "gross_margin", "focal_revenue", "trade_in_subsidies", "strategy_cost", "risk_cost",
-    "focal_gross_margin", "focal_operating_cost", "focal_profit",
+    "focal_gross_margin", "focal_operating_cost", "focal_profit", "financing_subsidies", "reserve_drawn",
 )  # fmt: skip
 #: Units of the derived monthly columns.
 DERIVED_UNITS = {
