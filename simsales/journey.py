@@ -100,14 +100,24 @@ def finish_research(model: MarketModel, idx: np.ndarray) -> None:
     streams, day = model.streams, model.day
     rec.add("research_done", len(idx))
     rec.add("research_days_sum", (day - pop.entry_day[idx]).sum())
-    rec.add("showroom_sessions", streams.poisson(Purpose.SHOWROOM_SESSIONS, idx, day, j.showroom_sessions).sum())
     u = streams.uniform(Purpose.RESEARCH_OUTCOME, idx, day)
     drop = u < j.research_dropout
     rec.add("research_dropouts", drop.sum())
+    # a better online showroom (online_lead_factor f of the favourite store) captures a lead f
+    # times as often per session: a researcher needs 1/f of the sessions, and leaves a lead with
+    # probability 1 - (1 - p)^f (p itself when f = 1)
+    favourite = choose_dealer(model, idx)
+    factor = model.levers.online_lead_factor[favourite]
+    sessions = np.zeros(len(idx), dtype=np.int64)
+    for f in np.unique(factor):
+        rows = factor == f
+        sessions[rows] = streams.poisson(Purpose.SHOWROOM_SESSIONS, idx[rows], day, j.showroom_sessions / f)
+    rec.add("showroom_sessions", sessions.sum())
     leave_market(model, idx[drop], "defer after research")
     idx, u = idx[~drop], (u[~drop] - j.research_dropout) / max(1.0 - j.research_dropout, 1e-12)
-    dealers = choose_dealer(model, idx)
-    lead = u < j.online_lead_prob * model.levers.online_lead_factor[dealers]
+    f, dealers = factor[~drop], favourite[~drop]
+    p_lead = np.where(f == 1.0, j.online_lead_prob, 1.0 - (1.0 - j.online_lead_prob) ** f)
+    lead = u < p_lead
     send_online_leads(model, idx[lead], dealers[lead])
     go_to_store(model, idx[~lead], dealers[~lead])
 
@@ -157,18 +167,26 @@ def contact_leads(model: MarketModel, idx: np.ndarray) -> None:
     cold = u < p_cold
     model.recorder.add("leads_cold", cold.sum())
     pop.log(idx[cold], model.day, "lead went cold")
+    # the inquiry reaches the store through the data platform whether or not it was answered in
+    # time: a consumer whose lead went cold and who still visits the store asks again unless it did
+    handover = np.minimum(net.info_handover[d] * lev.handover_factor[d], 1.0)
+    if cold.any():
+        ui = model.streams.uniform(Purpose.COLD_LEAD_INFO, idx[cold], model.day)
+        pop.info_lost[idx[cold]] = ui >= handover[cold]
     after_no_order(model, idx[cold], (u[cold]) / np.maximum(p_cold[cold], 1e-12))
     warm = idx[~cold]
-    handover = np.minimum(net.info_handover[pop.dealer[warm]] * lev.handover_factor[pop.dealer[warm]], 1.0)
     uw = (u[~cold] - p_cold[~cold]) / np.maximum(1 - p_cold[~cold], 1e-12)
-    pop.info_lost[warm] = uw >= handover
+    pop.info_lost[warm] = uw >= handover[~cold]
     if lev.online_order_share.any():
         warm = decide_online(model, warm)
     _schedule(model, warm, State.VISIT, model.streams.exponential(Purpose.VISIT_DELAY, warm, model.day, j.visit_delay_days) / _hurry(model, warm))
 
 
 def decide_online(model: MarketModel, idx: np.ndarray) -> np.ndarray:
-    """Online closed loop: a share of answered leads decide online (VR test drive, online order); returns the rest."""
+    """Online closed loop: a share of answered leads decide online (VR test drive, online order).
+
+    Returns the rest, and those who decided online without ordering: they still visit the store,
+    so ordering online adds a way to buy and never removes one."""
     pop, j, lev = model.population, model.spec.journey, model.levers
     d = pop.dealer[idx]
     share = lev.online_order_share[d]
@@ -184,8 +202,8 @@ def decide_online(model: MarketModel, idx: np.ndarray) -> np.ndarray:
         j.no_test_drive_penalty * (1.0 - lev.virtual_test_drive[d])
         + j.repeat_question_penalty * pop.info_lost[ids]
     )
-    _decide(model, ids, knowledge, penalty, model.streams.uniform(Purpose.CHOICE, ids, model.day))
-    return idx[~online]
+    undecided = _decide(model, ids, knowledge, penalty, model.streams.uniform(Purpose.CHOICE, ids, model.day), then_visit=True)
+    return np.sort(np.concatenate([idx[~online], undecided]))
 
 
 def go_to_store(model: MarketModel, idx: np.ndarray, dealers: np.ndarray) -> None:
@@ -304,6 +322,9 @@ def product_utility(model: MarketModel, idx: np.ndarray, knowledge: np.ndarray, 
     price = model.net_price[d]
     if lev.trade_in_premium.any():  # the store pays more for the old car of an owner trading in
         price = price - (pop.owns_car[idx] * lev.trade_in_premium[d])[:, None]
+    subsidy = model.network.buyer_subsidy[d]
+    if subsidy.any():  # the store pays part of the loan: the buyer's effective price falls
+        price = price - model.net_price[d] * subsidy
     utility = _utility(model, idx, price, knowledge, penalty)
     if lev.store_utility_shift.any():
         utility += lev.store_utility_shift[d]
@@ -482,11 +503,12 @@ def decide_after_test_drive(model: MarketModel, idx: np.ndarray) -> None:
     _decide(model, idx, knowledge, penalty, model.streams.uniform(Purpose.CHOICE, idx, model.day))
 
 
-def _decide(model: MarketModel, idx: np.ndarray, knowledge: np.ndarray, penalty: np.ndarray, u: np.ndarray) -> None:
-    """Logit choice among the store's products and leaving; buyers order, the rest move on."""
+def _decide(model: MarketModel, idx: np.ndarray, knowledge: np.ndarray, penalty: np.ndarray, u: np.ndarray, then_visit: bool = False) -> np.ndarray:
+    """Logit choice among the store's products and leaving; buyers order, the rest move on (7.6)
+    or, with `then_visit` (an online decision), are returned to visit the store."""
     pop, j = model.population, model.spec.journey
     if len(idx) == 0:
-        return
+        return idx
     utility = product_utility(model, idx, knowledge, penalty)
     available = model.network.sells[pop.dealer[idx]]
     # the season multiplies the odds of buying rather than waiting (Spring Festival, year-end);
@@ -496,7 +518,10 @@ def _decide(model: MarketModel, idx: np.ndarray, knowledge: np.ndarray, penalty:
     buy = choice >= 0
     place_orders(model, idx[buy], choice[buy].astype(np.int64))
     rest = idx[~buy]
+    if then_visit:
+        return rest
     after_no_order(model, rest, model.streams.uniform(Purpose.NO_ORDER, rest, model.day))
+    return rest
 
 
 def place_orders(model: MarketModel, idx: np.ndarray, products: np.ndarray) -> None:
@@ -517,9 +542,14 @@ def place_orders(model: MarketModel, idx: np.ndarray, products: np.ndarray) -> N
     rank = np.empty(len(idx), dtype=np.int64)
     rank[order] = np.arange(len(idx)) - group_start
     in_stock = rank < net.stock_total()[d, products]
+    # a clearance discount goes with the aged units only: the first orders of the day take them (oldest first)
+    full_price = rank >= net.clearance_units[d, products]
     served = np.bincount(key[in_stock], minlength=net.n * n_products).reshape(net.n, n_products)
     taken, age_sum = net.take(served)
     _record_stock_out(model, taken, age_sum)
+    pooled = ~in_stock & (model.levers.stock_pool[d] > 0)
+    if pooled.any():  # stores sharing stock serve each other's orders at once instead of backordering
+        in_stock = in_stock | _serve_from_pool(model, products, pooled)
     u = model.streams.uniform(Purpose.ORDER, idx, model.day, 3)
     cancel = ~in_stock & (u[:, 0] < j.backorder_cancel_prob * model.levers.delay_cancel_factor[products])
     rec.add("backorders", (~in_stock).sum())
@@ -527,7 +557,7 @@ def place_orders(model: MarketModel, idx: np.ndarray, products: np.ndarray) -> N
     pop.log(idx[cancel], model.day, "cancel: not in stock")
     after_no_order(model, idx[cancel], u[cancel, 1])
     keep = ~cancel
-    idx, d, products, in_stock, u = idx[keep], d[keep], products[keep], in_stock[keep], u[keep]
+    idx, d, products, in_stock, u, full_price = idx[keep], d[keep], products[keep], in_stock[keep], u[keep], full_price[keep]
     factory = ~in_stock
     # factory orders arrive and leave stock at once: they are arrivals and stock outflows
     factory_units = np.bincount(
@@ -557,9 +587,10 @@ def place_orders(model: MarketModel, idx: np.ndarray, products: np.ndarray) -> N
     explain = u[:, 2] < o.winter_explain_knowledge * knowledge
     pop.winter_unaware[idx] = cat.is_nev[products] & ~explain
     list_price = model.list_price[d, products]
-    price = list_price * (1.0 - net.discount[d, products])
+    discount = net.discount[d, products] - net.clearance_off[d, products] * full_price
+    price = list_price * (1.0 - discount)
     pop.price_paid[idx] = price
-    margin = list_price * (net.margin[d] - net.discount[d, products])
+    margin = list_price * (net.margin[d] - discount)
     rec.add("gross_margin", margin.sum())
     rec.add("focal_gross_margin", margin[net.focal[d]].sum())
     if model.trade_in_subsidy.any():
@@ -567,12 +598,39 @@ def place_orders(model: MarketModel, idx: np.ndarray, products: np.ndarray) -> N
         rec.add("trade_in_subsidies", (eligible * model.trade_in_subsidy[products]).sum())
     if model.levers.trade_in_premium.any():
         rec.add("strategy_cost", (pop.owns_car[idx] * model.levers.trade_in_premium[d]).sum())
+    subsidy = net.buyer_subsidy[d, products]
+    if subsidy.any():  # booked as a strategy or risk-plan cost by the timeline
+        rec.add("financing_subsidies", (model.net_price[d, products] * subsidy).sum())
     pop.product[idx] = products
     pop.order_day[idx] = model.day
     wait = np.where(in_stock, j.delivery_days, j.delivery_days + net.replenish_days[d] * model.levers.delivery_delay_factor[products])
     pop.promised_day[idx] = model.day + int(round(j.delivery_days))
     pop.log(idx, model.day, "order")
     _schedule(model, idx, State.ORDERED, wait)
+
+
+def _serve_from_pool(model: MarketModel, products: np.ndarray, want: np.ndarray) -> np.ndarray:
+    """Orders (`want`) a pooled store cannot serve from its own stock, served from the pooled open
+    stores holding most of the product (a transfer, oldest units first); returns which were served."""
+    net = model.network
+    pool = (model.levers.stock_pool > 0) & net.is_open
+    stock = net.stock_total()
+    units = np.zeros(stock.shape, dtype=np.int64)
+    served = np.zeros(len(products), dtype=bool)
+    for p in np.unique(products[want]):
+        rows = np.flatnonzero(want & (products == p))
+        avail = np.where(pool, stock[:, p], 0).astype(np.int64)
+        n = int(min(len(rows), avail.sum()))
+        if n == 0:
+            continue
+        donors = np.argsort(-avail, kind="stable")
+        units[:, p] = np.bincount(np.repeat(donors, avail[donors])[:n], minlength=net.n)
+        served[rows[:n]] = True
+    if served.any():
+        taken, age_sum = net.take(units)
+        _record_stock_out(model, taken, age_sum)
+        model.recorder.add("transfers", taken.sum())
+    return served
 
 
 def _record_stock_out(model: MarketModel, units: np.ndarray, age_sum: np.ndarray) -> None:

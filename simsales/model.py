@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
@@ -151,7 +152,7 @@ class MarketModel(mesa.Model):
         expected_daily = self.entry_rate.sum() / 365.0 * INITIAL_CONVERSION_GUESS
         share = self.dealer_weights.mean(axis=0)
         per_product = self.network.sells / np.maximum(self.network.sells.sum(axis=1, keepdims=True), 1)
-        self.network.start_stock(expected_daily * share[:, None] / share.sum() * per_product)
+        self.network.start_stock(expected_daily * share[:, None] / math.fsum(share) * per_product)
         journey.schedule_entry(self, np.arange(run.n_consumers))
         self.datacollector = mesa.DataCollector(model_reporters=dict(REPORTERS))
 
@@ -163,14 +164,19 @@ class MarketModel(mesa.Model):
         n_dealers = max(net_spec.min_dealers, int(round(real_scale)))
         self.network = Network(net_spec, self.catalogue, n_dealers, self.timeline.extra_stores(net_spec))
         self.network.is_open[:] = self.timeline.open_at_start(self.network.n)
+        inv = self.spec.inventory
+        self.network.set_forecast_accuracy(np.where(self.network.focal, inv.forecast_accuracy_focal, inv.forecast_accuracy))
         self.dealers = [Dealer(self, d) for d in range(self.network.n)]
         # store cells (format x dealer group): the level at which store choice sees prices (7.3)
         groups = int(self.network.group.max()) + 1
         self.store_cell = self.network.fmt.astype(np.int64) * groups + self.network.group
         self.cell_format = np.repeat(np.arange(len(self.network.formats)), groups)
         # below the real-scale store count each store agent is a fraction of a real-size store:
-        # its staff and fixed costs shrink with it, so per-consumer costs do not depend on size
-        self.store_scale = min(real_scale / n_dealers, 1.0)
+        # its staff and fixed costs shrink with it, so per-consumer costs do not depend on size.
+        # Generally an agent standing for w real outlets is w x n_consumers / real_population
+        # real-size stores (a scenario's new stores: the real outlets the plan opens).
+        self.store_scale = self.network.outlet_weight * run.n_consumers / run.real_population
+        self.store_scale[: n_dealers] = min(real_scale / n_dealers, 1.0)
         positions = np.maximum(np.rint(self.network.staff * self.store_scale), 1).astype(int)
         self.salesforce = Salesforce(self, self.spec.salesforce, positions)
         self.dealer_weights = self._dealer_weights()
@@ -178,18 +184,20 @@ class MarketModel(mesa.Model):
     def _dealer_weights(self) -> np.ndarray:
         """Store-choice weights per consumer tier: own tier with probability p, spread by format appeal."""
         net, p_same = self.network, self.spec.journey.same_tier_store_prob
-        appeal = np.exp(net.attractiveness) * net.is_open
+        appeal = np.exp(net.attractiveness) * net.is_open * net.relative_weight()
         weights = np.zeros((len(TIERS), net.n))
         for t in range(len(TIERS)):
             same = net.tier == t
             w_same = np.where(same, appeal, 0.0)
             w_other = np.where(same, 0.0, appeal)
-            if w_same.sum() == 0:
-                weights[t] = w_other / w_other.sum()
-            elif w_other.sum() == 0:
-                weights[t] = w_same / w_same.sum()
+            # exact sums: a scenario's closed stores (zeros) must not change the open stores' weights by rounding
+            s_same, s_other = math.fsum(w_same), math.fsum(w_other)
+            if s_same == 0:
+                weights[t] = w_other / s_other
+            elif s_other == 0:
+                weights[t] = w_same / s_same
             else:
-                weights[t] = p_same * w_same / w_same.sum() + (1 - p_same) * w_other / w_other.sum()
+                weights[t] = p_same * w_same / s_same + (1 - p_same) * w_other / s_other
         return weights
 
     def _entry_rates(self) -> np.ndarray:
@@ -287,7 +295,7 @@ class MarketModel(mesa.Model):
         rec.set("stock_ICE", stock[:, ~nev].sum())
         rec.set("stock_NEV", stock[:, nev].sum())
         rec.set("stock_focal", stock[net.focal].sum())
-        rec.set("open_stores", net.is_open.sum())
+        rec.set("open_stores", (net.is_open * net.relative_weight()).sum())  # in built-agent equivalents
         value = (stock * self.list_price).sum(axis=1)
         financing = value * (net.financing_rate + self.levers.financing_rate_add)
         fixed = net.fixed_cost_month * net.is_open * self.store_scale

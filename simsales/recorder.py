@@ -28,7 +28,7 @@ FLOWS = (
     "commission_cost", "fixed_cost", "gross_margin", "leavers", "hires", "focal_orders",
     # timeline: shocks, strategies and risk rules (zero in the baseline)
     "focal_revenue", "stock_out_focal", "online_decisions", "trade_in_subsidies", "transfers",
-    "strategy_cost", "risk_cost",
+    "strategy_cost", "risk_cost", "financing_subsidies", "reserve_drawn",
     # the focal firm's own margin and operating costs (focal.gross_margin, focal.profit)
     "focal_gross_margin", "focal_operating_cost",
     "deliveries_focal_NEV",  # the focal firm's NEV deliveries (competitor price responses)

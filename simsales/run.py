@@ -20,7 +20,7 @@ class RunResult:
     """What a finished run produced: KPIs against targets, daily and monthly series, dealers, products.
 
     Series and dealer totals are in real units (agent sums x `scale`, see `simsales.units`);
-    `scale` is real households per consumer agent, `outlets_per_store` real outlets per store agent.
+    `scale` is real households per consumer agent, `outlets_per_store` real outlets per store agent of the built network.
     """
 
     scenario: str
@@ -40,14 +40,14 @@ class RunResult:
     def from_model(cls, model: MarketModel) -> RunResult:
         """Collect the outputs of a model that has been stepped, in real units."""
         scale = real_scale(model.spec.run)
-        outlets = model.store_scale * scale
+        outlets = float(model.network.base_outlet_weight)  # real outlets per agent of the built network
         return cls(
             scenario=model.spec.name,
             seed=model.seed,
             kpis=kpi_table(model.kpis()),
             daily=to_real_units(model.recorder.daily(), scale, outlets),
             monthly=to_real_units(model.recorder.monthly(), scale, outlets),
-            dealers=dealer_table(model, scale, outlets),
+            dealers=dealer_table(model, scale),
             scale=scale,
             outlets_per_store=outlets,
             first_day=pd.Timestamp(model.spec.run.start_date),
@@ -96,10 +96,12 @@ def kpi_output(kpis: pd.DataFrame, scored: bool) -> pd.DataFrame:
     return out
 
 
-def dealer_table(model: MarketModel, scale: float = 1.0, outlets: float = 1.0) -> pd.DataFrame:
+def dealer_table(model: MarketModel, scale: float = 1.0) -> pd.DataFrame:
     """One row per store agent: format, tier, group, and its leads, orders, deliveries (window totals)
-    and end stock in real units, i.e. summed over the `outlets` real stores the agent stands for."""
+    and end stock in real units, i.e. summed over the `outlets` real stores the agent stands for
+    (`Network.outlet_weight`: a scenario's new stores stand for the outlets their plan opens)."""
     net, rec = model.network, model.recorder
+    outlets = net.outlet_weight
     return pd.DataFrame(
         {
             "dealer": range(net.n),

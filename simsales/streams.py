@@ -92,6 +92,9 @@ class Purpose(IntEnum):
     SALES_TENURE = 62
     SALES_MONTH = 63
     STOCK_ORDER = 64
+    # added later (new purposes go at the end)
+    COLD_LEAD_INFO = 65
+    FORECAST_ERROR = 66
 
 
 def mix64(x: np.ndarray) -> np.ndarray:

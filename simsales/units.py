@@ -18,7 +18,8 @@ import pandas as pd
 from simsales.recorder import FLOWS, LEVELS
 from simsales.scenario.schema import RunSpec
 
-#: Recorder levels that count store agents (scaled to real outlets, not by the consumer factor).
+#: Recorder levels that count store agents in built-agent equivalents (scaled to real outlets by the
+#: built agents' outlet weight, not by the consumer factor).
 STORE_LEVELS = ("open_stores",)
 #: Every extensive recorder column: sums over agents, multiplied by the scale factor.
 SCALED = (*FLOWS, *(name for name in LEVELS if name not in STORE_LEVELS))
@@ -54,7 +55,7 @@ def to_real_units(frame: pd.DataFrame, scale: float, outlets_per_store: float) -
 YUAN_FLOWS = (
     "nev_revenue", "revenue", "financing_cost", "acquisition_cost", "salary_cost", "commission_cost",
     "fixed_cost", "gross_margin", "focal_revenue", "trade_in_subsidies", "strategy_cost", "risk_cost",
-    "focal_gross_margin", "focal_operating_cost", "focal_profit",
+    "focal_gross_margin", "focal_operating_cost", "focal_profit", "financing_subsidies", "reserve_drawn",
 )  # fmt: skip
 #: Units of the derived monthly columns.
 DERIVED_UNITS = {

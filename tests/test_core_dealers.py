@@ -181,6 +181,18 @@ def test_update_prices_marks_down_only_aged_stock(network: Network) -> None:
     assert network.discount[d, p_old] == pytest.approx(network.base_discount[d])
 
 
+def test_markdown_is_in_proportion_to_the_aged_units(network: Network) -> None:
+    """A store agent stands for many outlets: one aged unit in four marks a quarter of the units down,
+    so one unit crossing the age moves the price a step, not by the whole markdown."""
+    d = int(np.flatnonzero(network.markdown > 0)[0])
+    p = int(np.flatnonzero(network.sells[d])[0])
+    age = int(network.markdown_age_days[d])
+    put(network, d, p, age + 3, 1)
+    put(network, d, p, 5, 3)
+    network.update_prices()
+    assert network.discount[d, p] == pytest.approx(network.base_discount[d] + 0.25 * network.markdown[d])
+
+
 def test_update_forecast_smooths_and_resets(network: Network) -> None:
     network.demand_today[:] = np.where(network.sells, 10.0, 3.0)
     network.update_forecast(0.1)

@@ -25,7 +25,7 @@ MALFORMED = {
     "bad_wrong_type.toml": ("shocks[0].change", "expected a number, got 'ten percent'"),
     "bad_probability_above_one.toml": ("strategies[0].handled_share", "1.5 is out of range; allowed: [0.0, 1.0]"),
     "bad_negative_subsidy.toml": ("shocks[0].nev", "-5000.0 is out of range; allowed: [0.0, 1e+08]"),
-    "bad_negative_count.toml": ("strategies[0].stores[0].count", "-2 is out of range; allowed: [1, 1000]"),
+    "bad_negative_count.toml": ("strategies[0].stores[0].count", "-2 is out of range; allowed: [1, 100000]"),
     "bad_start_before_horizon.toml": ("shocks[0].start", "start 2019-01-01 is outside the horizon"),
     "bad_start_after_horizon.toml": ("strategies[0].start", "start 2030-01-01 is outside the horizon"),
     "bad_end_before_start.toml": ("shocks[0].end", "end 2023-05-01 is before start 2023-06-01"),

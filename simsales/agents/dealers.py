@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 MAX_AGE_DAYS = 366  # stock older than a year is lumped into the last bucket
 PIPELINE_DAYS = 256  # ring buffer length; replenishment lead times must be shorter
 MAX_DISCOUNT = 0.9  # discounts from levers are capped here
+#: Days over which a store's forecast error persists (AR(1) correlation exp(-days between orders / this)); an assumption.
+FORECAST_ERROR_MEMORY_DAYS = 180.0
+#: Mean absolute value of a standard normal: a normal error of sd s has mean absolute size s x this.
+MEAN_ABS_NORMAL = float(np.sqrt(2.0 / np.pi))
 
 
 def allocate(n: int, shares: np.ndarray) -> np.ndarray:
@@ -64,7 +68,7 @@ class Network:
         spec: NetworkSpec,
         catalogue: Catalogue,
         n_dealers: int,
-        extra_stores: Sequence[tuple[int, int]] = (),
+        extra_stores: Sequence[tuple[int, int, float]] = (),
     ) -> None:
         self.spec = spec
         self.formats: tuple[StoreFormat, ...] = spec.formats
@@ -79,10 +83,15 @@ class Network:
             spec.groups,
         )
         self.group = group
-        if extra_stores:  # stores a scenario opens for the focal firm: (format index, tier index), appended
-            self.fmt = np.concatenate([self.fmt, [f for f, _ in extra_stores]]).astype(self.fmt.dtype)
-            self.tier = np.concatenate([self.tier, [t for _, t in extra_stores]]).astype(self.tier.dtype)
+        #: Real outlets each store agent stands for: the market's outlets shared by the agents of the
+        #: built network; a store a scenario opens stands for the real outlets the plan opens.
+        self.base_outlet_weight = spec.real_dealers / n_dealers
+        self.outlet_weight = np.full(n_dealers, self.base_outlet_weight)
+        if extra_stores:  # stores a scenario opens for the focal firm: (format index, tier index, real outlets), appended
+            self.fmt = np.concatenate([self.fmt, [f for f, _, _ in extra_stores]]).astype(self.fmt.dtype)
+            self.tier = np.concatenate([self.tier, [t for _, t, _ in extra_stores]]).astype(self.tier.dtype)
             self.group = np.concatenate([group, np.zeros(len(extra_stores), dtype=np.int8)])
+            self.outlet_weight = np.concatenate([self.outlet_weight, [w for _, _, w in extra_stores]])
             n_dealers = self.n = len(self.fmt)
         self.is_open = np.ones(n_dealers, dtype=bool)  # a scenario's new stores stay closed until their date
         self.focal = self.group == 0
@@ -114,8 +123,24 @@ class Network:
         self.stock = np.zeros((n_dealers, n_products, MAX_AGE_DAYS), dtype=np.int64)  # int64: no overflow at push x cover
         self.pipeline = np.zeros((PIPELINE_DAYS, n_dealers, n_products), dtype=np.int64)
         self.forecast = np.zeros((n_dealers, n_products))
+        # relative error of the forecast the store plans stock on (a state, see order()); its
+        # stationary sd per store is set by the model from the firms' forecast accuracy
+        self.forecast_error = np.zeros((n_dealers, n_products))
+        self.forecast_error_sd = np.zeros(n_dealers)
+        self._last_error_day: int | None = None
+        self._error_state = np.zeros((n_dealers, n_products))  # the error in standard units
+        self._error_var = np.zeros((n_dealers, n_products))
         self.demand_today = np.zeros((n_dealers, n_products))
         self.discount = np.repeat(self.base_discount[:, None], n_products, axis=1)
+        # clearance (set by update_prices): the discount part only aged units get, how many aged
+        # units are on hand, and the share of the price paid towards buyers' car loans
+        self.clearance_off = np.zeros((n_dealers, n_products))
+        self.clearance_units = np.zeros((n_dealers, n_products), dtype=np.int64)
+        self.buyer_subsidy = np.zeros((n_dealers, n_products))
+
+    def relative_weight(self) -> np.ndarray:
+        """Each agent's outlets over a built agent's (1 for the built network): scales its appeal in store choice."""
+        return self.outlet_weight / self.base_outlet_weight
 
     # --- stock ---------------------------------------------------------------------------
 
@@ -145,7 +170,43 @@ class Network:
             push, cover = push * levers.push_factor, cover * levers.cover_factor
         push = np.where(self.direct, 1.0, push)
         cover_days = cover * push * DAYS_PER_MONTH + self.replenish_days
-        return self.forecast * cover_days[:, None]
+        # log-normal error with mean 1: planned stock is right on average and wrong cell by cell
+        return self.forecast * np.exp(self.forecast_error - self._error_var / 2.0) * cover_days[:, None]
+
+    def set_forecast_accuracy(self, accuracy: np.ndarray) -> None:
+        """Stationary sd of each store's forecast error from its accuracy (1 - mean absolute relative error)."""
+        self.forecast_error_sd = (1.0 - np.asarray(accuracy, dtype=float)) / MEAN_ABS_NORMAL
+
+    def update_forecast_error(self, day: int, streams: Streams, factor: np.ndarray | float = 1.0) -> None:
+        """Move each dealer x product's forecast error one step of an AR(1) towards fresh noise.
+
+        The error persists over about `FORECAST_ERROR_MEMORY_DAYS` (a store misjudging a model keeps
+        misjudging it for a while); its stationary sd is the store's `forecast_error_sd` x `factor`
+        (the forecast_error_factor lever: better forecasting shrinks it).  The state is kept in
+        standard units and scaled by today's sd, so a change of `factor` acts on the next order at
+        once and smoothly.  One keyed normal per cell and order day; the first call draws the
+        state from its stationary distribution.
+        """
+        z = streams.normal(Purpose.FORECAST_ERROR, np.arange(self.forecast.size), day).reshape(self.forecast.shape)
+        # the error misjudges the mix of a store's demand, not its total: the part common to the
+        # models the store sells (their mean) is removed, so stores plan about the same total stock
+        # and hold it in the wrong models; what remains is smaller than 1 - accuracy where a store
+        # sells few models (a store's total is easier to forecast than each model's).  The weights
+        # depend on what the store sells, not on its sales, so two arms of a paired comparison
+        # share the same error whatever their demand.
+        weight = self.sells / np.maximum(self.sells.sum(axis=1, keepdims=True), 1)
+        z = z - (weight * z).sum(axis=1, keepdims=True)
+        if self._last_error_day is None:
+            self._error_state = z
+        else:
+            rho = np.exp(-(day - self._last_error_day) / FORECAST_ERROR_MEMORY_DAYS)
+            self._error_state = rho * self._error_state + np.sqrt(1.0 - rho**2) * z
+        self._last_error_day = day
+        sd = (self.forecast_error_sd * factor)[:, None]
+        self.forecast_error = sd * self._error_state
+        # variance of the centred state (1 - 2w + sum w^2 of a unit normal less its weighted mean):
+        # the log-normal correction uses it, so planned stock is right on average
+        self._error_var = sd**2 * np.maximum(1.0 - 2.0 * weight + (weight**2).sum(axis=1, keepdims=True), 0.0)
 
     def age_one_day(self) -> None:
         """Every unit gets a day older; the last bucket keeps the oldest."""
@@ -178,23 +239,44 @@ class Network:
         return taken, age_sum
 
     def update_prices(self, levers: Levers | None = None) -> None:
-        """Today's discount: the base discount plus the markdown where aged stock is on hand (plus lever discounts)."""
-        aged = np.zeros(self.sells.shape, dtype=bool)
+        """Today's discount: the base discount plus the markdown times the share of units past the
+        markdown age (plus lever discounts).
+
+        A store agent stands for many outlets, and an outlet marks a model down while it holds an
+        aged unit; the agent's discount is the markdown in proportion to its aged units, so it moves
+        smoothly with stock instead of jumping for every buyer when one unit crosses the age (a
+        threshold that made paired comparisons diverge).
+        """
+        aged = np.zeros(self.sells.shape)
         for age in np.unique(self.markdown_age_days):
             rows = self.markdown_age_days == age
-            aged[rows] = self.stock[rows, :, age:].any(axis=2)
+            stock = self.stock[rows]
+            aged[rows] = stock[:, :, age:].sum(axis=2) / np.maximum(stock.sum(axis=2), 1)
         self.discount = self.base_discount[:, None] + self.markdown[:, None] * aged
         if levers is not None:
             extra = levers.discount_add
-            if levers.clearance_discount.any():  # a clearance sale on products with stock past an age
-                ages = np.minimum(levers.clearance_age_days, MAX_AGE_DAYS - 1).astype(int)
-                old = np.zeros(self.sells.shape, dtype=bool)
-                for age in np.unique(ages[levers.clearance_discount > 0]):
-                    rows = (ages == age) & (levers.clearance_discount > 0)
-                    old[rows] = self.stock[rows, :, age:].any(axis=2)
-                extra = extra + levers.clearance_discount[:, None] * old
+            self.clearance_units = self.aged_units(levers)
+            old = self.clearance_units > 0
+            # a clearance sale: the extra discount is offered on products with stock past the age,
+            # and only the aged units are sold at it (journey.place_orders)
+            self.clearance_off = levers.clearance_discount[:, None] * old
+            if self.clearance_off.any():
+                extra = extra + self.clearance_off
             if np.any(extra):
                 self.discount = np.clip(self.discount + extra, 0.0, MAX_DISCOUNT)
+            self.buyer_subsidy = levers.financing_subsidy + levers.clearance_financing[:, None] * old
+
+    def aged_units(self, levers: Levers) -> np.ndarray:
+        """Units older than the clearance age at stores running a clearance (dealer x product; 0 elsewhere)."""
+        units = np.zeros(self.sells.shape, dtype=np.int64)
+        clearing = (levers.clearance_discount > 0) | (levers.clearance_financing > 0)
+        if not clearing.any():
+            return units
+        ages = np.minimum(levers.clearance_age_days, MAX_AGE_DAYS - 1).astype(int)
+        for age in np.unique(ages[clearing]):
+            rows = (ages == age) & clearing
+            units[rows] = self.stock[rows, :, age + 1 :].sum(axis=2)
+        return units
 
     def update_forecast(self, smoothing: float) -> None:
         """Exponential smoothing of each dealer x product's daily demand; resets today's demand."""
@@ -208,6 +290,8 @@ class Network:
         (stochastic rounding, one keyed uniform per dealer x product and day), so thin stores
         hold their target on average instead of a rounded-up unit.
         """
+        if streams is not None:
+            self.update_forecast_error(day, streams, 1.0 if levers is None else levers.forecast_error_factor)
         gap = np.maximum(self.target_stock(levers) - self.stock_total() - self.pipeline_total(), 0.0)
         if streams is not None:
             u = streams.uniform(Purpose.STOCK_ORDER, np.arange(gap.size), day).reshape(gap.shape)
@@ -215,6 +299,9 @@ class Network:
         else:
             whole = np.rint(gap)
         units = whole.astype(np.int64) * self.sells
+        if levers is not None and (levers.clearance_discount.any() or levers.clearance_financing.any()):
+            # while a clearance runs, aged units are not replaced: stock falls until they are sold
+            units = np.maximum(units - self.aged_units(levers), 0)
         if levers is not None and np.any(levers.supply_factor < 1.0):
             units = self._allocate_supply(units, levers.supply_factor)
         self.schedule_arrivals(day, units)

@@ -143,6 +143,9 @@ class Salesforce:
         self.tenure_days[hire] = 0
         self.tenure_days[self.filled] += int(round(DAYS_PER_MONTH))
         learning = self.learning_per_month + (lev.training_per_month[self.dealer] if lev else np.zeros(self.n_slots))
+        if lev is not None and lev.onboarding_learning.any():  # mentors pass on what they know during onboarding
+            onboarding = self.onboarding_months * lev.onboarding_factor[self.dealer] * DAYS_PER_MONTH
+            learning = learning + lev.onboarding_learning[self.dealer] * (self.tenure_days <= onboarding)
         self.knowledge[self.filled] = np.minimum(self.knowledge[self.filled] + learning[self.filled], 1.0)
         self._index()
         return int(leave.sum()), int(hire.sum())

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from simsales.agents.dealers import MEAN_ABS_NORMAL
 from simsales.levers import LEVERS, POLICY_LEVERS, lever_shape
 from simsales.scenario import events as ev
 from simsales.scenario.schema import POWERTRAINS, TIERS
@@ -267,7 +268,10 @@ def _academy(p: ev.SalesAcademy, scope: dict[str, Any], m: MarketModel) -> list[
 
 @compiles(ev.Mentoring)
 def _mentoring(p: ev.Mentoring, scope: dict[str, Any], m: MarketModel) -> list[Effect]:
-    return [effect(m, scope, "onboarding_factor", "mul", p.onboarding_months / m.spec.salesforce.onboarding_months)]
+    out = [effect(m, scope, "onboarding_factor", "mul", p.onboarding_months / m.spec.salesforce.onboarding_months)]
+    if p.knowledge_per_month:
+        out.append(effect(m, scope, "onboarding_learning", "add", p.knowledge_per_month))
+    return out
 
 
 @compiles(ev.IncentiveReform)
@@ -276,6 +280,8 @@ def _incentives(p: ev.IncentiveReform, scope: dict[str, Any], m: MarketModel) ->
     out = [effect(m, scope, "volume_weight_factor", "mul", p.volume_weight / base if base > 0 else 1.0)]
     if p.referral_factor != 1.0:
         out.append(effect(m, scope, "referral_factor", "mul", p.referral_factor))
+    if p.loyalty:
+        out.append(effect(m, scope, "loyalty_shift", "add", p.loyalty))
     return out
 
 
@@ -301,7 +307,12 @@ def _sharing(p: ev.InventorySharing, scope: dict[str, Any], m: MarketModel) -> l
 
 @compiles(ev.DemandForecasting)
 def _forecasting(p: ev.DemandForecasting, scope: dict[str, Any], m: MarketModel) -> list[Effect]:
-    return [effect(m, scope, "cover_factor", "mul", p.cover_factor)]
+    out = [effect(m, scope, "cover_factor", "mul", p.cover_factor)]
+    if p.accuracy is not None:  # error sd x (1 - target) / (1 - the store's own accuracy), never worse
+        base = m.network.forecast_error_sd * MEAN_ABS_NORMAL
+        target = 1.0 - p.accuracy
+        out.append(effect(m, scope, "forecast_error_factor", "mul", np.minimum(_ratio(target, base), 1.0)))
+    return out
 
 
 @compiles(ev.Clearance)
@@ -309,7 +320,13 @@ def _clearance(p: ev.Clearance, scope: dict[str, Any], m: MarketModel) -> list[E
     return [
         effect(m, scope, "clearance_discount", "add", p.discount),
         effect(m, scope, "clearance_age_days", "set", float(p.age_days)),
+        effect(m, scope, "clearance_financing", "add", p.financing_subsidy),
     ]
+
+
+@compiles(ev.FinancingSubsidy)
+def _financing_subsidy(p: ev.FinancingSubsidy, scope: dict[str, Any], m: MarketModel) -> list[Effect]:
+    return [effect(m, scope, "financing_subsidy", "add", p.share)]
 
 
 @compiles(ev.TradeInProgramme)

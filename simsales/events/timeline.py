@@ -26,6 +26,8 @@ from simsales.scenario.schema import DAYS_PER_MONTH, TIERS
 if TYPE_CHECKING:
     from simsales.model import MarketModel
 
+#: A store-network plan's outlets open in tranches of about this many days of its ramp (one agent each).
+OPENING_TRANCHE_DAYS = 30
 OBJECT_SOURCE = "<scenario object>"
 
 
@@ -61,7 +63,7 @@ class Opening:
 
     dealer: int
     day: int
-    setup_cost: float
+    setup_cost: float  # real yuan, all the agent's outlets
     label: str
 
 
@@ -85,7 +87,8 @@ class Timeline:
         self.first_date = run.start_date - timedelta(days=run.warmup_days)
         self.total_days = run.warmup_days + run.days
         self.scale = run.n_consumers / run.real_population  # real yuan -> simulated yuan
-        self._planned: list[tuple[str, str, int, float, str]] = []  # (format, tier, day, setup cost, label)
+        # (format, tier, day, set-up cost in real yuan, label, real outlets) of each store agent to open
+        self._planned: list[tuple[str, str, int, float, str, float]] = []
         for strategy in scenario.strategies:
             if isinstance(strategy.params, ev.StoreNetwork):
                 self._plan_openings(strategy)
@@ -101,32 +104,40 @@ class Timeline:
         return (when - self.first_date).days
 
     def _plan_openings(self, strategy: ev.Strategy) -> None:
+        """Each entry's real outlets open in monthly tranches over the ramp (one store agent per tranche).
+
+        A tranche's agent stands for the tranche's real outlets (`Network.outlet_weight`), so the
+        plan's store counts act the same at every population size.
+        """
         start = self.day_of(strategy.start)
         end = self.day_of(strategy.end) + 1 if strategy.end else self.total_days
-        stores = [s for s in strategy.params.stores for _ in range(s.count)]
-        for i, store in enumerate(stores):
-            day = start + (round(i * strategy.ramp_days / len(stores)) if strategy.ramp_days else 0)
-            if day < end:
-                self._planned.append((store.format, store.tier, day, store.setup_cost, strategy.label))
+        for store in strategy.params.stores:
+            tranches = min(store.count, max(1, -(-strategy.ramp_days // OPENING_TRANCHE_DAYS)))
+            for i in range(tranches):
+                day = start + (round(i * strategy.ramp_days / tranches) if strategy.ramp_days else 0)
+                outlets = store.count / tranches
+                if day < end:
+                    self._planned.append((store.format, store.tier, day, outlets * store.setup_cost, strategy.label, outlets))
+        self._planned.sort(key=lambda plan: plan[2])  # agents are appended in opening order
 
-    def extra_stores(self, network_spec: Any) -> list[tuple[int, int]]:
-        """(format index, tier index) of every store the scenario opens, in opening order."""
+    def extra_stores(self, network_spec: Any) -> list[tuple[int, int, float]]:
+        """(format index, tier index, real outlets) of every store agent the scenario opens, in opening order."""
         names = [f.name for f in network_spec.formats]
-        return [(names.index(fmt), TIERS.index(tier)) for fmt, tier, *_ in self._planned]
+        return [(names.index(fmt), TIERS.index(tier), outlets) for fmt, tier, _, _, _, outlets in self._planned]
 
     def open_at_start(self, n_dealers: int) -> np.ndarray:
         """Which stores are open on day 0: the original network and stores opening on the first day."""
         is_open = np.ones(n_dealers, dtype=bool)
         first_new = n_dealers - len(self._planned)
-        for i, (_, _, day, _, _) in enumerate(self._planned):
-            is_open[first_new + i] = day <= 0
+        for i, plan in enumerate(self._planned):
+            is_open[first_new + i] = plan[2] <= 0
         return is_open
 
     def bind(self, model: MarketModel) -> None:
         """Compile every event against the built model (its stores, products and base values)."""
         self.model = model
         first_new = model.network.n - len(self._planned)
-        for i, (_, _, day, cost, label) in enumerate(self._planned):
+        for i, (_, _, day, cost, label, _) in enumerate(self._planned):
             self.openings.append(Opening(first_new + i, day, cost, label))
             if day > 0:
                 model.salesforce.staff_store(first_new + i, False)
@@ -141,6 +152,8 @@ class Timeline:
         self._spent: dict[str, float] = {}
         self._month_start = 0
         self._prev_month_start: int | None = None
+        #: Risk reserve provided and not yet drawn (simulated yuan; see `_book`).
+        self.reserve_balance = 0.0
         self._check_demand_limit()
 
     def first_effect_day(self) -> int:
@@ -264,7 +277,7 @@ class Timeline:
         for a in self.active:
             if a.start == day and a.costs is not None and not a.booked_setup:
                 a.booked_setup = True
-                model.recorder.add(self._cost_flow(a), a.costs.setup_cost * self.scale)
+                self._book(a.source, a.kind, a.costs.setup_cost * self.scale)
         weights = tuple(0.0 if a.programme in self._exhausted else a.weight(day) for a in self.active)
         if weights != self._weights:
             self._weights = weights
@@ -308,10 +321,11 @@ class Timeline:
         peers = net.is_open & (net.fmt == net.fmt[d]) & (np.arange(net.n) != d)
         if not peers.any():
             peers = net.is_open & net.focal & (np.arange(net.n) != d)
-        if peers.any():  # start from what comparable stores sell; the store's own sales take over
-            net.forecast[d] = net.forecast[peers].mean(axis=0) * net.sells[d]
+        if peers.any():  # start from what comparable stores sell per outlet; the store's own sales take over
+            per_outlet = (net.forecast[peers] / net.outlet_weight[peers, None]).mean(axis=0)
+            net.forecast[d] = per_outlet * net.outlet_weight[d] * net.sells[d]
         model.dealer_weights = model._dealer_weights()
-        model.recorder.add("strategy_cost", opening.setup_cost)
+        model.recorder.add("strategy_cost", opening.setup_cost * self.scale)
 
     def end_of_day(self) -> None:
         """Running costs, subsidy budgets and, at a month end, the risk rules."""
@@ -320,7 +334,9 @@ class Timeline:
         day, rec = model.day, model.recorder
         for a in self.active:
             if a.costs is not None and a.start <= day < a.end:
-                rec.add(self._cost_flow(a), self._running_cost(a.costs, a.firm, day, day))
+                self._book(a.source, a.kind, self._running_cost(a.costs, a.firm, day, day))
+        if rec.flows["financing_subsidies"][day]:
+            self._book_subsidies(rec.flows["financing_subsidies"][day])
         sharing = [a.transfer_cost for a in self.active if a.kind == "inventory_sharing" and a.start <= day < a.end]
         if sharing:
             rec.add("strategy_cost", rec.flows["transfers"][day] * max(sharing))
@@ -330,9 +346,37 @@ class Timeline:
             self._month_end(day)
             self._prev_month_start, self._month_start = self._month_start, day + 1
 
-    @staticmethod
-    def _cost_flow(a: Active) -> str:
-        return "risk_cost" if a.source.startswith("rule") else "strategy_cost"
+    def _book(self, source: str, kind: str, amount: float) -> None:
+        """Book a cost: strategies' as strategy costs, risk rules' as risk costs.
+
+        Risk reserves (a strategy or a rule's provision) are booked and build up the reserve; any
+        other cost of a risk rule's action is a loss the plan provided for: it is drawn from the
+        reserve while the reserve lasts (flow ``reserve_drawn``) and only the rest is booked again.
+        """
+        rec = self.model.recorder  # type: ignore[union-attr]
+        if kind == "risk_reserve":
+            self.reserve_balance += amount
+        if not source.startswith("rule"):
+            rec.add("strategy_cost", amount)
+            return
+        drawn = 0.0 if kind == "risk_reserve" else min(self.reserve_balance, amount)
+        self.reserve_balance -= drawn
+        rec.add("reserve_drawn", drawn)
+        rec.add("risk_cost", amount - drawn)
+
+    def _book_subsidies(self, paid: float) -> None:
+        """Today's buyer financing subsidies, split between the strategies and risk rules paying them."""
+        share = {"strategy": 0.0, "rule": 0.0}
+        for a, w in zip(self.active, self._weights or (), strict=False):
+            for e in a.effects:
+                if w > 0 and e.lever in ("financing_subsidy", "clearance_financing") and e.mask.any():
+                    share["rule" if a.source.startswith("rule") else "strategy"] += w * float(e.value[e.mask].mean())
+        total = share["strategy"] + share["rule"]
+        rule_part = paid * share["rule"] / total if total > 0 else 0.0
+        if paid - rule_part:
+            self._book("strategy", "financing_subsidy", paid - rule_part)
+        if rule_part:
+            self._book("rule", "financing_subsidy", rule_part)
 
     def _running_cost(self, costs: ev.Costs, firm: str, d0: int, d1: int) -> float:
         """Cost of days d0..d1 (inclusive): monthly cost plus shares of the firm's sales and pay."""
@@ -416,7 +460,7 @@ class Timeline:
             shares = dataclasses.replace(action.costs, cost_month=0.0)  # shares of the month just ended
             cost = (action.costs.setup_cost + action.costs.cost_month) * self.scale
             cost += self._running_cost(shares, firm, self._month_start, day)
-            model.recorder.add("risk_cost", cost)
+            self._book(f"rule:{rule.name}", action.kind, cost)
             return {"cost": cost}
         start, end = day + 1, min(day + 1 + action.days, self.total_days)
         new = self._compile(action, f"rule:{rule.name}", start, end)

@@ -367,7 +367,7 @@ class VRShowroom(Kind):
     KIND: ClassVar[str] = "vr_showroom"
     FAMILY: ClassVar[str] = "digital"
     LEVERS: ClassVar[tuple[str, ...]] = ("online_lead_factor", "virtual_test_drive")
-    lead_factor: float = _positive(1.3, "multiplier of researchers' propensity to leave a lead", max=B.MAX_FACTOR)
+    lead_factor: float = _positive(1.3, "multiplier of lead capture per online showroom session (2.3: 3.2%; plan: 15%)", max=B.MAX_FACTOR)
     virtual_test_drive: float = _prob(0.5, "share of the no-test-drive penalty removed online")
 
 
@@ -393,12 +393,13 @@ class SalesAcademy(Kind):
 
 @dataclass(frozen=True)
 class Mentoring(Kind):
-    """Mentoring: new hires reach full productivity sooner."""
+    """Mentoring: new hires reach full productivity sooner and learn NEV knowledge from their mentor while onboarding."""
 
     KIND: ClassVar[str] = "mentoring"
     FAMILY: ClassVar[str] = "talent"
-    LEVERS: ClassVar[tuple[str, ...]] = ("onboarding_factor",)
+    LEVERS: ClassVar[tuple[str, ...]] = ("onboarding_factor", "onboarding_learning")
     onboarding_months: float = _positive(3.0, "months of onboarding (5.4: from 6 to 3)", max=1200.0)
+    knowledge_per_month: float = _prob(0.05, "NEV knowledge a new hire gains per onboarding month from the mentor (an assumption)")
 
 
 @dataclass(frozen=True)
@@ -407,9 +408,10 @@ class IncentiveReform(Kind):
 
     KIND: ClassVar[str] = "incentive_reform"
     FAMILY: ClassVar[str] = "talent"
-    LEVERS: ClassVar[tuple[str, ...]] = ("volume_weight_factor", "referral_factor")
+    LEVERS: ClassVar[tuple[str, ...]] = ("volume_weight_factor", "referral_factor", "loyalty_shift")
     volume_weight: float = _prob(0.35, "weight of volume KPIs (5.4: satisfaction 30 + repurchase 20 + referrals 15 = 65% other)")
-    referral_factor: float = _positive(1.0, "multiplier of owners' referrals from salespeople's follow-up", max=B.MAX_FACTOR)
+    referral_factor: float = _positive(1.0, "multiplier of owners' referrals from salespeople's follow-up (the referral weight)", max=B.MAX_FACTOR)
+    loyalty: float = _free(0.0, "utility of returning to the firm's stores from salespeople's follow-up (the repurchase weight)")
 
 
 @dataclass(frozen=True)
@@ -438,8 +440,8 @@ class StoreOpening:
 
     format: str
     tier: Literal["tier1", "tier2", "lower"] = "lower"
-    count: int = field(default=1, metadata={"min": 1, "max": B.MAX_STAFF, "doc": "store agents to open"})
-    setup_cost: float = _nonneg(0.0, "set-up cost per store agent, yuan (booked at opening)", max=B.MAX_TOTAL_YUAN)
+    count: int = field(default=1, metadata={"min": 1, "max": B.MAX_COUNT, "doc": "real outlets to open (agents stand for them by their outlet weight)"})
+    setup_cost: float = _nonneg(0.0, "set-up cost per real outlet, real yuan (booked as each tranche opens)", max=B.MAX_TOTAL_YUAN)
 
 
 @dataclass(frozen=True)
@@ -468,23 +470,35 @@ class InventorySharing(Kind):
 
 @dataclass(frozen=True)
 class DemandForecasting(Kind):
-    """AI demand forecasting: better forecasts let stores hold fewer months of cover."""
+    """AI demand forecasting: stores' forecast error shrinks to the target accuracy (fewer stock-outs and less aged stock), and they may hold less cover."""
 
     KIND: ClassVar[str] = "demand_forecasting"
     FAMILY: ClassVar[str] = "inventory"
-    LEVERS: ClassVar[tuple[str, ...]] = ("cover_factor",)
-    cover_factor: float = _positive(0.75, "multiplier of the months of sales a store holds", max=B.MAX_FACTOR)
+    LEVERS: ClassVar[tuple[str, ...]] = ("forecast_error_factor", "cover_factor")
+    accuracy: float | None = field(default=0.85, metadata={"min": 0.0, "max": 0.99, "doc": "forecast accuracy reached (5.2: 85%); none = unchanged"})
+    cover_factor: float = _positive(1.0, "multiplier of the months of sales a store holds", max=B.MAX_FACTOR)
 
 
 @dataclass(frozen=True)
 class Clearance(Kind):
-    """Clearance promotion: extra discount on products with stock older than an age."""
+    """Clearance promotion: aged stock is sold at a discount (plus a financing subsidy) and not replaced until it is gone."""
 
     KIND: ClassVar[str] = "clearance"
     FAMILY: ClassVar[str] = "inventory"
-    LEVERS: ClassVar[tuple[str, ...]] = ("clearance_discount", "clearance_age_days")
-    discount: float = _prob(0.10, "extra discount off list price")
+    LEVERS: ClassVar[tuple[str, ...]] = ("clearance_discount", "clearance_age_days", "clearance_financing")
+    discount: float = _prob(0.10, "extra discount off list price, on the aged units only")
     age_days: int = field(default=90, metadata={"min": 0, "max": 365, "doc": "stock older than this is cleared"})
+    financing_subsidy: float = field(default=0.0, metadata={"min": 0.0, "max": 0.5, "doc": "financing subsidy (share of the price) on products being cleared (6.2)"})
+
+
+@dataclass(frozen=True)
+class FinancingSubsidy(Kind):
+    """Buyer financing subsidy: the firm pays part of its buyers' car-loan interest (a lower effective price), paid per car sold."""
+
+    KIND: ClassVar[str] = "financing_subsidy"
+    FAMILY: ClassVar[str] = "pricing"
+    LEVERS: ClassVar[tuple[str, ...]] = ("financing_subsidy",)
+    share: float = field(default=0.03, metadata={"min": 0.0, "max": 0.5, "doc": "interest paid for the buyer, as a share of the car's price (0.03 ~ a 3-year loan at 2% a year)"})
 
 
 @dataclass(frozen=True)
@@ -541,7 +555,7 @@ class EcosystemPackages(Kind):
 
 @dataclass(frozen=True)
 class RiskReserve(Kind):
-    """Risk reserve: a provision booked as a cost (share of sales or payroll), no behaviour change."""
+    """Risk reserve: a provision booked as a cost (share of sales or payroll) that later risk-rule costs are drawn from."""
 
     KIND: ClassVar[str] = "risk_reserve"
     FAMILY: ClassVar[str] = "risk"
@@ -571,8 +585,11 @@ STRATEGY_KINDS: dict[str, type[Kind]] = {
         OmnichannelPlatform, AICustomerService, AIRecommendation, VRShowroom, OnlineOrdering, SalesAcademy, Mentoring,
         IncentiveReform, CareerTracks, RetentionBonus, StoreNetwork, InventorySharing, DemandForecasting, Clearance,
         TradeInProgramme, AfterSales, UserCommunity, Membership, EcosystemPackages, RiskReserve, BusinessContinuity,
+        FinancingSubsidy,
     )
 }  # fmt: skip
+#: Shock kinds a risk rule may also take as its action: the firm's own prices (match a competitor's cut, discount).
+PRICING_ACTION_KINDS: dict[str, type[Kind]] = {k.KIND: k for k in (ListPrice, DealerDiscount)}
 
 #: Month-end metrics a risk rule can watch, and the scopes each supports.
 METRICS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -758,7 +775,8 @@ class Strategy(_Event):
 
 @dataclass(frozen=True)
 class Action(_Event):
-    """What a risk rule does when it fires: a strategy kind applied from the next day for `days` days."""
+    """What a risk rule does when it fires: a strategy kind, or the firm's own list price or dealer
+    discount (`PRICING_ACTION_KINDS`), applied from the next day for `days` days."""
 
     COMMON: ClassVar[tuple[str, ...]] = ("kind", "name", "days", "ramp_days", "scope", *COST_KEYS)
     params: Kind
@@ -777,7 +795,8 @@ class Action(_Event):
 
 Shock.KINDS, Shock.OTHER_KINDS = SHOCK_KINDS, (STRATEGY_KINDS, "strategies")
 Strategy.KINDS, Strategy.OTHER_KINDS = STRATEGY_KINDS, (SHOCK_KINDS, "shocks")
-Action.KINDS, Action.OTHER_KINDS = STRATEGY_KINDS, (SHOCK_KINDS, "shocks")
+Action.KINDS = {**STRATEGY_KINDS, **PRICING_ACTION_KINDS}
+Action.OTHER_KINDS = ({k: v for k, v in SHOCK_KINDS.items() if k not in PRICING_ACTION_KINDS}, "shocks")
 
 
 @dataclass(frozen=True)

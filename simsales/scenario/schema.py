@@ -240,6 +240,8 @@ class InventoryParams:
 
     forecast_smoothing: float = prob("weight of today's sales in the daily demand forecast")
     order_every_days: int = positive("days between store replenishment orders", max=365)
+    forecast_accuracy: float = prob("accuracy (1 - mean absolute relative error) of other firms' store demand forecasts")
+    forecast_accuracy_focal: float = prob("accuracy of the focal firm's store demand forecasts")
 
 
 @dataclass(frozen=True)
