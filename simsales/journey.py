@@ -9,6 +9,7 @@ consumers.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from typing import TYPE_CHECKING
@@ -274,6 +275,17 @@ class StoreCells:
     def n(self) -> int:
         return len(self.cell)
 
+    @functools.cached_property
+    def lift(self) -> float:
+        """Offset between the stacked running-sum rows (above any row's total)."""
+        return float(self.cumulative[:, :, -1].max()) * 2.0 + 1.0
+
+    @functools.cached_property
+    def stacked(self) -> np.ndarray:
+        """The running-sum rows (tier x loyalty) laid end to end, row r lifted by r x `lift`: one sorted array."""
+        rows = self.cumulative.reshape(-1, self.cumulative.shape[2])
+        return (rows + np.arange(len(rows))[:, None] * self.lift).ravel()
+
     def draw(self, tier: np.ndarray, variant: np.ndarray, column: np.ndarray, u: np.ndarray, exclude: np.ndarray | None) -> np.ndarray:
         """A store of each consumer's chosen cell column with probability proportional to its weight."""
         start, end = self.start[column], self.end[column]
@@ -292,15 +304,11 @@ class StoreCells:
             target = u * np.maximum(mass - w, 0.0)
             below = running(p) - before
             target = np.where(inside & (target >= below), target + w, target)
-        target = before + target
-        pos = np.empty(len(tier), dtype=np.int64)
-        for t in np.unique(tier):  # one searchsorted per (tier, loyalty) running-sum row
-            for v in (0, 1):
-                sel = (tier == t) & (variant == v)
-                if sel.any():
-                    pos[sel] = np.searchsorted(self.cumulative[t, v], target[sel], side="right")
-        pos = np.clip(pos, start, end - 1)
-        return self.order[pos]
+        # one search in the (tier, loyalty) rows laid end to end, each row lifted above the last
+        row = tier * 2 + variant
+        n = self.cumulative.shape[2]
+        pos = np.searchsorted(self.stacked, before + target + row * self.lift, side="right") - row * n
+        return self.order[np.clip(pos, start, end - 1)]
 
 
 def store_cells(model: MarketModel) -> StoreCells:
