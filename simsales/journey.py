@@ -228,7 +228,10 @@ def choose_dealer(
     loyal = (cells.group[None, :] == prev[:, None]) & (prev[:, None] >= 0)  # consumers x cells
     variant = np.where(loyal, 1, 0)
     weights = cells.total[tier[:, None], variant, np.arange(cells.n)[None, :]]
-    weights *= np.exp(j.store_logsum_weight * _store_logsums(model, idx))[:, model.cell_price_row[cells.cell]]
+    logsums = _store_logsums(model, idx)
+    # a store selling nothing (log-sum -inf) is never chosen, even when store choice ignores prices (weight 0)
+    appeal = np.where(np.isneginf(logsums), 0.0, np.exp(j.store_logsum_weight * np.where(np.isneginf(logsums), 0.0, logsums)))
+    weights *= appeal[:, model.cell_price_row[cells.cell]]
     u = model.streams.uniform(purpose, idx, model.day, 3, sub)
     referred = pop.referred[idx] & (pop.referral_group[idx] >= 0) & (u[:, 1] < j.referral_loyalty)
     if referred.any():

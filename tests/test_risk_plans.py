@@ -77,8 +77,10 @@ def test_a_provision_books_its_share_of_the_months_sales() -> None:
     model = run(scenario(risk_rules=[rule("reserve", "always", RESERVE)], **SIZE), 2)
     daily = model.recorder.daily().set_index("date")
     month_ends = daily.index[(daily.index + pd.Timedelta(days=1)).day == 1]
-    booked = daily.loc[daily["risk_cost"] > 0, "risk_cost"]
-    assert list(booked.index) == list(month_ends)
+    risk = daily["risk_cost"]
+    assert (risk.drop(month_ends) == 0).all()  # booked at month ends only
+    booked = risk[month_ends]
+    assert (booked > 0).sum() >= len(month_ends) - 1  # at 8,000 consumers a month can pass without a focal sale
     for end in month_ends:
         month = daily.loc[end.replace(day=1) : end]
         assert booked[end] == pytest.approx(0.03 * month["focal_revenue"].sum())

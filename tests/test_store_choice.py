@@ -13,7 +13,9 @@ def _dense_probabilities(model: MarketModel, idx: np.ndarray, exclude: np.ndarra
     """The store-choice probabilities written out over every store (consumers x stores), as defined."""
     pop, net, j = model.population, model.network, model.spec.journey
     weights = model.dealer_weights[pop.tier[idx]].copy()
-    weights *= np.exp(j.store_logsum_weight * _store_logsums(model, idx))[:, model.dealer_price_row]
+    logsums = _store_logsums(model, idx)
+    appeal = np.where(np.isneginf(logsums), 0.0, np.exp(j.store_logsum_weight * np.where(np.isneginf(logsums), 0.0, logsums)))
+    weights *= appeal[:, model.dealer_price_row]
     prev = pop.prev_group[idx]
     loyal = (net.group[None, :] == prev[:, None]) & (prev[:, None] >= 0)
     weights *= np.where(loyal, np.exp(j.previous_group_loyalty + model.levers.loyalty_shift[None, :]), 1.0)
