@@ -9,6 +9,9 @@ consumers.
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
+
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -225,30 +228,137 @@ def choose_dealer(
     purpose: Purpose = Purpose.STORE_CHOICE,
     sub: np.ndarray | int = 0,
 ) -> np.ndarray:
-    """Each consumer picks a store: own city tier first, the appeal of its cell's prices (format x group), loyalty and referrals."""
+    """Each consumer picks a store: own city tier first, the appeal of its cell's prices (format x group), loyalty and referrals.
+
+    A store's weight is its tier weight (`dealer_weights`) times its cell's price appeal, times
+    loyalty when the cell's group is the consumer's previous one; a referral restricts the
+    choice to the referrer's group.  Every factor but the first is the same for all stores of a
+    cell, so the choice is made in two exact stages: a cell by Gumbel-max over cell weights,
+    then a store within it by the inverse CDF of its stores' weights (`store_cells`).  The cost
+    is (consumers x cells) + (consumers x log stores), not consumers x stores, which grew with
+    the square of the population (store agents scale with it).
+    """
     pop, net, j = model.population, model.network, model.spec.journey
     if len(idx) == 0:
         return np.empty(0, dtype=np.int64)
-    weights = model.dealer_weights[pop.tier[idx]].copy()
+    cells = store_cells(model)
+    tier = pop.tier[idx].astype(np.int64)
+    prev = pop.prev_group[idx]
+    loyal = (cells.group[None, :] == prev[:, None]) & (prev[:, None] >= 0)  # consumers x cells
+    variant = np.where(loyal, 1, 0)
+    weights = cells.total[tier[:, None], variant, np.arange(cells.n)[None, :]]
     logsums = _store_logsums(model, idx)
     # a store selling nothing (log-sum -inf) is never chosen, even when store choice ignores prices (weight 0)
     appeal = np.where(np.isneginf(logsums), 0.0, np.exp(j.store_logsum_weight * np.where(np.isneginf(logsums), 0.0, logsums)))
-    weights *= appeal[:, model.dealer_price_row]
-    prev = pop.prev_group[idx]
-    loyal = (net.group[None, :] == prev[:, None]) & (prev[:, None] >= 0)
-    weights *= np.where(loyal, np.exp(j.previous_group_loyalty + model.levers.loyalty_shift[None, :]), 1.0)
-    u = model.streams.uniform(purpose, idx, model.day, 2, sub)
+    weights *= appeal[:, model.cell_price_row[cells.cell]]
+    u = model.streams.uniform(purpose, idx, model.day, 3, sub)
     referred = pop.referred[idx] & (pop.referral_group[idx] >= 0) & (u[:, 1] < j.referral_loyalty)
     if referred.any():
-        in_group = net.group[None, :] == pop.referral_group[idx][:, None]
+        in_group = cells.group[None, :] == pop.referral_group[idx][:, None]
         restricted = np.where(in_group, weights, 0.0)
         has = restricted.sum(axis=1) > 0
         weights[referred & has] = restricted[referred & has]
-    if exclude is not None:
-        weights[np.arange(len(idx)), exclude] = 0.0
+    rows = np.arange(len(idx))
+    if exclude is not None:  # the store just left: its weight comes out of its cell
+        ex_cell = cells.cell_of_dealer[exclude]
+        ex_variant = variant[rows, ex_cell]
+        ex_weight = cells.weight[tier, ex_variant, cells.position[exclude]]
+        total = cells.total[tier, ex_variant, ex_cell]
+        weights[rows, ex_cell] *= np.where(total > 0, np.maximum(total - ex_weight, 0.0) / np.where(total > 0, total, 1.0), 0.0)
         empty = weights.sum(axis=1) <= 0
-        weights[empty] = net.is_open
-    return choose_by_weights(weights, u[:, 0])
+        weights[empty] = cells.open_count[None, :]
+    chosen = choose_by_weights(weights, u[:, 0])
+    return cells.draw(tier, variant[rows, chosen], chosen, u[:, 2], exclude)
+
+
+@dataclass(frozen=True)
+class StoreCells:
+    """Stores grouped by cell (format x dealer group) with per-tier cumulative weights, for two-stage choice.
+
+    `weight[t, v, p]` is the weight of the store at sorted position p for a consumer of tier t,
+    without (v = 0) or with (v = 1) loyalty to its group; `total[t, v, c]` sums a cell's stores.
+    """
+
+    source: np.ndarray  # the dealer_weights array these were built from (identity marks staleness)
+    loyalty_shift: np.ndarray  # the levers' loyalty shift they include
+    cell: np.ndarray  # store-cell id of each cell column
+    group: np.ndarray  # dealer group of each cell column
+    cell_of_dealer: np.ndarray  # cell column of each dealer
+    order: np.ndarray  # dealers sorted by cell column
+    position: np.ndarray  # sorted position of each dealer
+    start: np.ndarray  # first sorted position of each cell column
+    end: np.ndarray  # one past the last
+    weight: np.ndarray  # (tiers, 2, dealers) in sorted order
+    cumulative: np.ndarray  # (tiers, 2, dealers) running sums of `weight`
+    total: np.ndarray  # (tiers, 2, cells)
+    open_count: np.ndarray  # open stores per cell column
+
+    @property
+    def n(self) -> int:
+        return len(self.cell)
+
+    @functools.cached_property
+    def lift(self) -> float:
+        """Offset between the stacked running-sum rows (above any row's total)."""
+        return float(self.cumulative[:, :, -1].max()) * 2.0 + 1.0
+
+    @functools.cached_property
+    def stacked(self) -> np.ndarray:
+        """The running-sum rows (tier x loyalty) laid end to end, row r lifted by r x `lift`: one sorted array."""
+        rows = self.cumulative.reshape(-1, self.cumulative.shape[2])
+        return (rows + np.arange(len(rows))[:, None] * self.lift).ravel()
+
+    def draw(self, tier: np.ndarray, variant: np.ndarray, column: np.ndarray, u: np.ndarray, exclude: np.ndarray | None) -> np.ndarray:
+        """A store of each consumer's chosen cell column with probability proportional to its weight."""
+        start, end = self.start[column], self.end[column]
+        cum = self.cumulative
+
+        def running(pos: np.ndarray) -> np.ndarray:  # running sum just before sorted position `pos`
+            return np.where(pos > 0, cum[tier, variant, np.maximum(pos - 1, 0)], 0.0)
+
+        before = running(start)
+        mass = cum[tier, variant, end - 1] - before
+        target = u * mass
+        if exclude is not None:  # skip the excluded store's interval when it is in this cell
+            p = self.position[exclude]
+            inside = (p >= start) & (p < end)
+            w = np.where(inside, self.weight[tier, variant, p], 0.0)
+            target = u * np.maximum(mass - w, 0.0)
+            below = running(p) - before
+            target = np.where(inside & (target >= below), target + w, target)
+        # one search in the (tier, loyalty) rows laid end to end, each row lifted above the last
+        row = tier * 2 + variant
+        n = self.cumulative.shape[2]
+        pos = np.searchsorted(self.stacked, before + target + row * self.lift, side="right") - row * n
+        return self.order[np.clip(pos, start, end - 1)]
+
+
+def store_cells(model: MarketModel) -> StoreCells:
+    """The two-stage choice tables for today's store weights (rebuilt when `dealer_weights` is replaced)."""
+    cached = getattr(model, "_store_cells", None)
+    shift = model.levers.loyalty_shift
+    if cached is not None and cached.source is model.dealer_weights and np.array_equal(cached.loyalty_shift, shift):
+        return cached
+    net, j = model.network, model.spec.journey
+    ids, cell_of_dealer = np.unique(model.store_cell, return_inverse=True)
+    order = np.argsort(cell_of_dealer, kind="stable")
+    position = np.empty_like(order)
+    position[order] = np.arange(len(order))
+    counts = np.bincount(cell_of_dealer, minlength=len(ids))
+    end = np.cumsum(counts)
+    start = end - counts
+    loyalty = np.exp(j.previous_group_loyalty + np.broadcast_to(shift, (net.n,)))  # per dealer
+    base = model.dealer_weights[:, order]  # tiers x dealers, sorted by cell
+    weight = np.stack([base, base * loyalty[order][None, :]], axis=1)  # tiers x 2 x dealers
+    cumulative = np.cumsum(weight, axis=2)
+    total = np.stack([np.add.reduceat(weight[:, v], start, axis=1) for v in (0, 1)], axis=1)
+    group = net.group[order][start]
+    open_count = np.bincount(cell_of_dealer, weights=net.is_open.astype(float), minlength=len(ids))
+    cells = StoreCells(
+        model.dealer_weights, np.array(shift, copy=True), ids, group, cell_of_dealer, order, position, start, end, weight, cumulative, total, open_count
+    )
+    model._store_cells = cells
+    return cells
 
 
 def _store_logsums(model: MarketModel, idx: np.ndarray) -> np.ndarray:

@@ -244,7 +244,8 @@ class MarketModel(mesa.Model):
         cell_price = list_price + self.policy.purchase_tax(self.catalogue, list_price)
         rows, row_of_cell = np.unique(np.hstack([cell_price, sells[self.cell_format]]), axis=0, return_inverse=True)
         self.store_prices, self.store_sells = rows[:, :n_products], rows[:, n_products:] > 0
-        self.dealer_price_row = row_of_cell.ravel()[cell]
+        self.cell_price_row = row_of_cell.ravel()
+        self.dealer_price_row = self.cell_price_row[cell]
 
     def _trends_today(self) -> None:
         """Secular trends (NEV taste shift per product on a bounded diffusion path, market-entry growth) and the season."""
