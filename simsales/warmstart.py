@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from simsales.events import Timeline
+from simsales.market.anticipation import Anticipation
 from simsales.model import MarketModel
 from simsales.scenario import Scenario
 
@@ -65,4 +66,5 @@ def continue_from(path: str | Path, spec: Scenario) -> MarketModel:
         raise ValueError(f"{path}: the warm-up is of another scenario than {spec.name!r} (they differ beyond their events)")
     model.spec = spec
     Timeline(spec).take_over(model)
+    model.anticipation = Anticipation(model)  # the arm's announced policy schedule, not the twin's
     return model

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from test_scenario_support import pooled, run, scenario, total
+from scenario_support import pooled, run, scenario, total
 
 from simsales import MarketModel
 
@@ -121,7 +121,7 @@ def test_a_discount_and_financing_subsidy_plan_sells_more_and_pays_for_it() -> N
 
 
 def test_financing_subsidy_lowers_the_effective_price_at_the_firms_stores_only() -> None:
-    from test_scenario_support import EVENT_DAY, choice_probabilities, paired
+    from scenario_support import EVENT_DAY, choice_probabilities, paired
 
     b, t = paired(strategies=[{"kind": "financing_subsidy", "start": EVENT_DAY, "share": 0.05}])
     _, leave_b = choice_probabilities(b)
@@ -166,7 +166,7 @@ def test_clearance_sells_aged_stock_cuts_reorders_and_pays_its_financing_subsidy
 
 
 def test_clearance_discount_goes_with_the_aged_units_only() -> None:
-    from test_scenario_support import paired
+    from scenario_support import paired
 
     b, t = paired(strategies=[{"kind": "clearance", "start": "2023-01-15", "discount": 0.08, "age_days": 60}])
     net = t.network

@@ -160,15 +160,18 @@ class Timeline:
         """The first day on which this timeline can make a run differ from the same run without it.
 
         Stores a scenario opens exist as (closed) agents from construction, so such a timeline
-        differs from day 0; shocks and strategies act from their start, risk rules from the
-        first day they are checked.  Before this day a run equals its event-free twin, which
+        differs from day 0; shocks and strategies act from their start, or as soon as consumers
+        foresee them (`population.anticipation_days` earlier), risk rules from the first day
+        they are checked.  Before this day a run equals its event-free twin, which
         is what lets experiment arms share one warm-up (`simsales.warmstart`).
         """
         if self._planned:
             return 0
         spec = self.spec
         days = [self.total_days]
-        days += [self.day_of(event.start) for event in (*spec.shocks, *spec.strategies)]
+        # announced changes are foreseen `anticipation_days` ahead (simsales.market.anticipation)
+        lead = spec.population.anticipation_days
+        days += [self.day_of(event.start) - lead for event in (*spec.shocks, *spec.strategies)]
         days += [self.day_of(rule.start or spec.run.start_date) for rule in spec.risk_rules]
         return max(0, min(days))
 
