@@ -15,7 +15,7 @@ Two measured parts, one hook:
 Nothing here states an effect: every number comes from paired runs of the experiment engine
 (`simsales.experiments`, public API only).  Files with the same event-free twin form one
 experiment, so they share their baseline runs; each run continues from a shared warm-up
-snapshot of the twin (`simsales.warmstart`) where its events allow.
+snapshot of the twin where its events allow (`run_experiment`'s warm starts, `simsales.experiments.warm`).
 """
 
 from __future__ import annotations
@@ -23,8 +23,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
-import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -193,37 +191,6 @@ def baseline_of(spec: Scenario, kind: str, size: Mapping[str, Any]) -> Scenario:
 
 
 @dataclass(frozen=True)
-class WarmRunner:
-    """A picklable `simsales.run` replacement: continues each run from a warm-up snapshot of its
-    event-free twin saved (once per twin, seed and day) under `cache`; a scenario whose events act
-    before `day` runs cold.  Results equal cold runs (simsales.warmstart, tests/test_warmstart.py)."""
-
-    cache: str
-    day: int
-
-    def __call__(self, scenario: Scenario, seed: int | None = None) -> Any:
-        from simsales.run import RunResult, release_model, run
-        from simsales.warmstart import continue_from, event_free, first_effect_day, warm_up
-
-        if self.day <= 0 or first_effect_day(scenario) < self.day:
-            return run(scenario, seed=seed)
-        twin = event_free(scenario)
-        digest = hashlib.sha256(repr((twin.to_dict(), seed, self.day)).encode()).hexdigest()[:20]
-        path = Path(self.cache) / f"{digest}.simsnap"
-        if not path.exists():
-            fd, tmp = tempfile.mkstemp(dir=self.cache, suffix=".simsnap")
-            os.close(fd)
-            warm_up(twin, int(seed or 0), self.day, tmp)
-            os.replace(tmp, path)  # atomic: a parallel worker never reads half a snapshot
-        model = continue_from(path, scenario)
-        try:
-            model.run_model()
-            return RunResult.from_model(model)
-        finally:
-            release_model(model)
-
-
-@dataclass(frozen=True)
 class Group:
     """Files sharing one event-free twin, run as one experiment: arm name -> scenario."""
 
@@ -263,28 +230,18 @@ def _unnamed(spec: Scenario) -> str:
     return repr(dataclasses.replace(spec, name="", description="").to_dict())
 
 
-def shared_day(scenarios: Iterable[Scenario]) -> int:
-    """The warm-up day a group shares: the earliest first-effect day among arms with events that act
-    after day 0 (arms acting from day 0 run cold; 0 when no arm can share)."""
-    from simsales.warmstart import first_effect_day
-
-    with_events = [s for s in scenarios if s.shocks or s.strategies or s.risk_rules]
-    days = [d for d in (first_effect_day(s) for s in with_events) if d > 0]
-    return min(days) if days else 0
-
-
 def measure(
     groups: Sequence[Group],
     kpis: Sequence[str],
     replicates: int,
     jobs: int,
-    cache: Path,
     progress: bool = True,
     store: Path | None = None,
 ) -> pd.DataFrame:
     """Run every group (paired replicates, common seeds) and return one row per file x KPI with the
     paired difference to its baseline arm: file, kpi, n, baseline_mean, file_mean, diff, ci_low, ci_high,
-    rel_diff, rel_ci_low, rel_ci_high.  `cache` holds warm-up snapshots; `store`, when given, keeps every
+    rel_diff, rel_ci_low, rel_ci_high.  The arms of a group share their warm-up (`run_experiment`'s
+    warm starts; arms acting from day 0 run cold); `store`, when given, keeps every
     finished run (one results directory per group, named by its size-dependent key) so an interrupted
     report resumes."""
     from simsales.experiments import Arm, Experiment, run_experiment
@@ -292,14 +249,12 @@ def measure(
     rows = []
     run_seconds = 0.0
     for group in groups:
-        day = shared_day(group.arms.values())
         exp = Experiment(
             name=f"responses-{group.key}",
             arms=tuple(Arm(name, scenario=spec) for name, spec in group.arms.items()),
             replicates=replicates,
             baseline="event_free",
             kpis=tuple(kpis),
-            runner=WarmRunner(str(cache), day),
         )
         out = Path(store) / group.key if store is not None else None
         result = run_experiment(exp, out=out, workers=jobs, progress=progress)

@@ -25,9 +25,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simsales.experiments.seeds import replicate_seeds
+from simsales.runs import replicate_seeds
 from simsales.run import run
 from simsales.scenario import Scenario, load_scenario
+
+#: Published ranges of own-price elasticities (see the module docstring) by kind of measurement.
+LITERATURE: dict[str, tuple[float, float]] = {"market": (-1.5, -0.8), "product": (-6.5, -2.0)}
 
 MARKET_CUT = -0.10
 SEGMENT_CUT = -0.10
@@ -96,3 +99,17 @@ def measure_elasticities(
             rows.append({"arm": arm, "kind": rkind, "response": response, "price_change": change,
                          "elasticity": float(np.nanmean(v)), "se": se, "replicates": len(v)})
     return pd.DataFrame(rows)
+
+
+def against_literature(table: pd.DataFrame) -> pd.DataFrame:
+    """`measure_elasticities`' table with the published range of each row's kind and whether it is inside.
+
+    Rows without a published range (segments, cross elasticities) get an empty range and no verdict.
+    """
+    out = table.copy()
+    low = out["kind"].map(lambda k: LITERATURE.get(k, (np.nan, np.nan))[0])
+    high = out["kind"].map(lambda k: LITERATURE.get(k, (np.nan, np.nan))[1])
+    out["literature"] = [f"{lo:g} .. {hi:g}" if np.isfinite(lo) else "" for lo, hi in zip(low, high, strict=True)]
+    within = (out["elasticity"] >= low) & (out["elasticity"] <= high)
+    out["within"] = np.where(np.isfinite(low), np.where(within, "yes", "no"), "")
+    return out

@@ -143,6 +143,7 @@ def test_bad_flags_are_refused_before_any_run(tmp_path: Path, capsys: pytest.Cap
         (["responses", "--out", str(existing)], "--out"),
         (["responses", "--out", str(default_file("calibration"))], "--update-shipped"),
         (["responses", "--update-shipped", "--out", str(tmp_path / "x")], "--update-shipped"),
+        (["responses", "--update-shipped", "--no-elasticities"], "--no-elasticities"),
         (["responses", "--files", "shock_nonexistent", "--out", str(tmp_path / "y")], "--files"),
         (["responses", "--expectations", str(tmp_path / "missing.toml"), "--out", str(tmp_path / "z")], "--expectations"),
     ]
@@ -157,7 +158,7 @@ def test_bad_flags_are_refused_before_any_run(tmp_path: Path, capsys: pytest.Cap
 
 def test_the_command_writes_the_report_with_its_sections_and_verdicts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "report"
-    argv = ["responses", "--consumers", "400", "--replicates", "2", "--jobs", "1", "--quiet",
+    argv = ["responses", "--consumers", "400", "--replicates", "2", "--jobs", "1", "--quiet", "--no-elasticities",
             "--files", "shock_demand_drop,riskplan_market_under_demand_drop", "--out", str(out)]  # fmt: skip
     code, text = call(argv, capsys)
     assert code == 0, text
@@ -170,3 +171,15 @@ def test_the_command_writes_the_report_with_its_sections_and_verdicts(tmp_path: 
     assert "strategy_plan_2024_2026" not in report  # only the files asked for
     assert "400 consumers, 2 paired replicates" in report
     assert (out / "figures" / "responses_effects.png").stat().st_size > 0
+
+
+def test_elasticities_are_compared_with_the_published_ranges() -> None:
+    from simsales.responses import against_literature
+
+    table = pd.DataFrame(
+        {"arm": ["all", "NEV", "bev_premium", "ice_small"], "kind": ["market", "segment", "product", "product"],
+         "response": ["all", "NEV", "bev_premium", "ice_small"], "elasticity": [-0.82, -1.3, -2.9, -1.1]}
+    )  # fmt: skip
+    out = against_literature(table)
+    assert list(out["within"]) == ["yes", "", "yes", "no"]
+    assert out.loc[0, "literature"] == "-1.5 .. -0.8" and out.loc[1, "literature"] == ""

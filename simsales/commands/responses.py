@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -36,6 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--update-shipped", action="store_true", help="write calibration/responses.md and its figure (the shipped report); without it they are never touched")
     p.add_argument("--files", default="", help="comma-separated file names to report (default: every shipped shock, strategy and risk plan)")
     p.add_argument("--expectations", type=Path, default=None, help="expectation file (default: calibration/responses_2023.toml)")
+    p.add_argument("--no-elasticities", action="store_true", help="skip part (a), the price elasticities (about 16 x replicates extra runs)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=execute)
 
@@ -69,6 +69,8 @@ def execute(args: argparse.Namespace) -> int:
     missing = [n for n in names if n not in expect.baselines]
     if missing:
         raise InputError(f"--expectations: no [files.NAME] table for {', '.join(missing)}")
+    if args.update_shipped and args.no_elasticities:
+        raise InputError("--update-shipped writes the shipped report, which includes the elasticities; do not combine it with --no-elasticities")
     if args.update_shipped and names != shipped:
         raise InputError("--update-shipped writes the shipped report, which covers every file; do not combine it with --files")
     size = {"run.n_consumers": args.consumers}
@@ -82,8 +84,13 @@ def execute(args: argparse.Namespace) -> int:
     runs = sum(len(g.arms) for g in groups) * args.replicates
     print(f"responses: {len(names)} files in {len(groups)} experiments, {runs} runs at {args.consumers:,} consumers, {args.jobs} jobs")
     kpis = rr.required_kpis(expect, names)
-    with tempfile.TemporaryDirectory(prefix="simsales-warm-") as cache:
-        effects = rr.measure(groups, kpis, args.replicates, args.jobs, Path(cache), progress=not args.quiet, store=store)
+    effects = rr.measure(groups, kpis, args.replicates, args.jobs, progress=not args.quiet, store=store)
+    elasticities = None
+    if not args.no_elasticities:
+        from simsales.responses import against_literature, measure_elasticities
+
+        print(f"elasticities: price cuts at {args.consumers:,} consumers, {max(args.replicates, 2)} paired replicates")
+        elasticities = against_literature(measure_elasticities(n_consumers=args.consumers, replicates=max(args.replicates, 2)))
     responses = rr.response_table(expect, effects)
     claims = rr.claim_table(expect, effects, names)
     wall = (time.perf_counter() - started) / 60
@@ -95,7 +102,7 @@ def execute(args: argparse.Namespace) -> int:
         command += " --update-shipped"
     meta = {"command": command, "wall_minutes": wall, "jobs": args.jobs, "consumers": args.consumers,
             "replicates": args.replicates, "run_minutes": effects.attrs.get("run_seconds", 0.0) / 60, "expectations": str(args.expectations or rr.EXPECTATIONS)}  # fmt: skip
-    path = rr.write_report(out, responses, claims, meta)
+    path = rr.write_report(out, responses, claims, meta, elasticities=elasticities)
     counts = responses["verdict"].value_counts().to_dict() if len(responses) else {}
     ccounts = claims["verdict"].value_counts().to_dict() if len(claims) else {}
     print(f"\nresponses: {counts}\nclaims: {ccounts}\n{wall:.1f} min\nwrote {path}")
