@@ -27,8 +27,10 @@ install-test: $(VENV)/.installed-test
 run: install
 	$(BIN)/simsales run --out out/baseline $(RUN_ARGS)
 
+# ruff first (seconds), then the suite on every core (pytest-xdist; tests are independent)
 test: install-test
-	$(BIN)/python -m pytest -q
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q -n auto
 
 # the browser dashboard on http://127.0.0.1:8765/ (DASHBOARD_ARGS="--port 9000" to change)
 dashboard: install-test

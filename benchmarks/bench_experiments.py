@@ -26,12 +26,12 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
 import time  # noqa: E402
-from datetime import datetime, timezone  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
 
 TARGET_EFFICIENCY = 1.7
 
 
-def experiment(runs: int, consumers: int | None, days: int | None, name: str = "bench"):  # noqa: ANN201
+def experiment(runs: int, consumers: int | None, days: int | None, name: str = "bench"):
     """One baseline arm x `runs` replicates."""
     from simsales.experiments import Arm, Experiment
 
@@ -112,7 +112,7 @@ def main() -> None:
     for row in rows:
         row["speedup"] = round(row["runs_per_min"] / base, 3) if base else None
         row["efficiency"] = round(row["speedup"] / (row["workers"] / rows[0]["workers"]), 3) if base else None
-    print(f"experiment throughput, {platform.node()} ({os.cpu_count()} cores), {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC")
+    print(f"experiment throughput, {platform.node()} ({os.cpu_count()} cores), {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     size = f"{args.consumers or 'default (200000)'} consumers, {args.days or 'default (365)'} recorded days"
     print(f"{args.runs} runs per configuration; {size}")
     print(f"{'workers':>7} {'runs/min':>9} {'wall s':>8} {'s/run':>6} {'speedup':>8} {'efficiency':>10}  load (1/5/15 min) before -> after")

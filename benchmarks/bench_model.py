@@ -26,7 +26,7 @@ import pstats
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -34,7 +34,7 @@ HERE = Path(__file__).resolve().parent
 DEFAULT_OUT = HERE.parent / "out" / "bench" / "results.md"
 #: The tracked results, replaced only with --update-tracked.
 TRACKED = HERE / "results.md"
-SINGLE_THREAD = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")}
+SINGLE_THREAD = dict.fromkeys(("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"), "1")
 TARGET_SECONDS = 30.0  # 10^6 consumers x 365 days
 TARGET_MEMORY_MB = 1024.0
 
@@ -168,7 +168,7 @@ def verdict(rows: list[dict]) -> str:
 
 def write_results(rows: list[dict], path: Path, header: str) -> None:
     """results.md: how it was run, the table and the verdict."""
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     text = f"""# simsales benchmark
 
 Produced by `python benchmarks/bench_model.py` (commit {commit()}, {now}).

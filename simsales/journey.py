@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -238,7 +237,7 @@ def choose_dealer(
     is (consumers x cells) + (consumers x log stores), not consumers x stores, which grew with
     the square of the population (store agents scale with it).
     """
-    pop, net, j = model.population, model.network, model.spec.journey
+    pop, _net, j = model.population, model.network, model.spec.journey
     if len(idx) == 0:
         return np.empty(0, dtype=np.int64)
     cells = store_cells(model)
@@ -714,7 +713,7 @@ def place_orders(model: MarketModel, idx: np.ndarray, products: np.ndarray) -> N
     pop.product[idx] = products
     pop.order_day[idx] = model.day
     wait = np.where(in_stock, j.delivery_days, j.delivery_days + net.replenish_days[d] * model.levers.delivery_delay_factor[products])
-    pop.promised_day[idx] = model.day + int(round(j.delivery_days))
+    pop.promised_day[idx] = model.day + round(j.delivery_days)
     pop.log(idx, model.day, "order")
     _schedule(model, idx, State.ORDERED, wait)
 

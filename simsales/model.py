@@ -161,7 +161,7 @@ class MarketModel(mesa.Model):
     def _build_network(self) -> None:
         net_spec, run = self.spec.network, self.spec.run
         real_scale = net_spec.real_dealers * run.n_consumers / run.real_population
-        n_dealers = max(net_spec.min_dealers, int(round(real_scale)))
+        n_dealers = max(net_spec.min_dealers, round(real_scale))
         self.network = Network(net_spec, self.catalogue, n_dealers, self.timeline.extra_stores(net_spec))
         self.network.is_open[:] = self.timeline.open_at_start(self.network.n)
         inv = self.spec.inventory

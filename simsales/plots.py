@@ -36,7 +36,7 @@ def funnel_figure(result: RunResult) -> plt.Figure:
         ax.barh(yi, value, color="#a9c6ee" if per_store else "#3b7dd8", hatch="//" if per_store else "", edgecolor="white")
         notes = []
         if parent is not None and totals[parent] > 0:
-            notes.append(f"{100 * totals[name] / totals[parent]:.0f}% of {dict((n, lbl) for n, lbl, _, _ in FUNNEL)[parent]}")
+            notes.append(f"{100 * totals[name] / totals[parent]:.0f}% of { {n: lbl for n, lbl, _, _ in FUNNEL}[parent]}")
         if per_store and entrants > 0:
             notes.append(f"{totals[name] / entrants:.2f} per entrant")
         elif name != "entries" and entrants > 0:

@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simsales.runs import replicate_seeds
 from simsales.run import run
+from simsales.runs import replicate_seeds
 from simsales.scenario import Scenario, load_scenario
 
 #: Published ranges of own-price elasticities (see the module docstring) by kind of measurement.
@@ -86,7 +86,7 @@ def measure_elasticities(
             responses = {arm: ("product", arm)}
         for response, (rkind, which) in responses.items():
             values = []
-            for q0, q1 in zip(base, shocked):
+            for q0, q1 in zip(base, shocked, strict=False):
                 if which is None:
                     a, b = q0.sum(), q1.sum()
                 elif isinstance(which, bool):

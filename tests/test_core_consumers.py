@@ -7,8 +7,8 @@ import pytest
 
 from simsales.agents.consumers import ConsumerPopulation, State
 from simsales.scenario import Scenario
-from simsales.streams import Streams
 from simsales.scenario.schema import AGE_BANDS, TIERS
+from simsales.streams import Streams
 
 N = 100_000
 

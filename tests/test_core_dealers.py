@@ -94,7 +94,7 @@ def test_take_random_property(network: Network) -> None:
     assert removed.min() >= 0
     ages = np.arange(MAX_AGE_DAYS)
     assert np.array_equal(age_sum, (removed * ages).sum(axis=2))
-    for d, p in zip(*np.nonzero(taken)):
+    for d, p in zip(*np.nonzero(taken), strict=False):
         left = np.flatnonzero(network.stock[d, p])
         gone = np.flatnonzero(removed[d, p])
         if len(left):

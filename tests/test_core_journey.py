@@ -220,7 +220,7 @@ def test_orders_are_served_from_stock_then_from_the_factory(make_model: Factory)
 
 
 def test_out_of_stock_orders_can_be_cancelled(make_model: Factory) -> None:
-    model, idx, d, p = order_setup(make_model, cancel=1.0)
+    model, idx, _d, p = order_setup(make_model, cancel=1.0)
     journey.place_orders(model, idx, np.full(len(idx), p))
     assert (model.population.state[idx] == State.ORDERED).sum() == 5
     assert flow(model, "cancellations") == 7

@@ -79,7 +79,7 @@ def test_unrepresentable_values_are_refused_with_key_and_range(base: Scenario, c
 def test_bounds_agree_with_the_model_constants() -> None:
     assert bounds.MAX_REPLENISH_DAYS == dealers.PIPELINE_DAYS - 1
     assert bounds.MAX_DISCOUNT == dealers.MAX_DISCOUNT
-    assert bounds.MAX_DEMAND_CHANGE == pytest.approx(MAX_DEMAND_MULTIPLIER - 1)
+    assert pytest.approx(MAX_DEMAND_MULTIPLIER - 1) == bounds.MAX_DEMAND_CHANGE
 
 
 def test_demand_limit_names_the_shock(base: Scenario) -> None:

@@ -64,7 +64,7 @@ def _value(draw: Any, tp: Any, meta: dict[str, Any]) -> Any:
     low, high = float(meta["min"]), float(meta["max"])
     edge = draw(st.sampled_from(["low", "high", "inside", "inside", "inside"]))
     if tp is int:
-        lo = int(math.floor(low)) + (1 if meta.get("exclusive_min") and float(int(low)) == low else 0)
+        lo = math.floor(low) + (1 if meta.get("exclusive_min") and float(int(low)) == low else 0)
         hi = int(high)
         return lo if edge == "low" else hi if edge == "high" else draw(st.integers(lo, hi))
     if edge == "high":

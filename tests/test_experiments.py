@@ -17,7 +17,6 @@ import pandas as pd
 import pytest
 
 import simsales
-
 from simsales.experiments import (
     Adaptive,
     Arm,
@@ -33,8 +32,8 @@ from simsales.experiments import (
     replicate_seeds,
     run_experiment,
     sobol_points,
+    stats,
 )
-from simsales.experiments import stats
 from simsales.experiments.ensemble import draw_member
 from simsales.scenario import ScenarioError
 
@@ -49,7 +48,7 @@ class FakeResult:
     monthly: pd.DataFrame
 
 
-def fake_runner(scenario, seed):  # noqa: ANN001, ANN201 - same signature as simsales.run
+def fake_runner(scenario, seed):
     """Closed-form 'model': y = 10 a + 1 b + 0 c + small seed noise; monthly series from y."""
     a = scenario.population.nev_wtp_mean
     b = scenario.journey.outside_utility
@@ -62,14 +61,14 @@ def fake_runner(scenario, seed):  # noqa: ANN001, ANN201 - same signature as sim
     return FakeResult(kpis, monthly)
 
 
-def failing_runner(scenario, seed):  # noqa: ANN001, ANN201
+def failing_runner(scenario, seed):
     """Raises for one arm, works for the others (a run that crashes mid-experiment)."""
     if scenario.population.nev_wtp_mean > 0.5:
         raise RuntimeError("boom in the model")
     return fake_runner(scenario, seed)
 
 
-def two_arm(**kwargs) -> Experiment:  # noqa: ANN003
+def two_arm(**kwargs) -> Experiment:
     """Baseline and a treatment that raises nev_wtp_mean by 0.1 (fake effect +1.0 on total sales)."""
     args = {
         "name": "fake",

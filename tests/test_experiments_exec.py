@@ -60,12 +60,12 @@ def experiment(tmp_path_factory: pytest.TempPathFactory) -> Experiment:
 
 
 @pytest.fixture(scope="module")
-def serial(experiment: Experiment):  # noqa: ANN201
+def serial(experiment: Experiment):
     """The reference: every run in this process, results kept in memory."""
     return run_experiment(experiment, workers=1, progress=False)
 
 
-def test_serial_run_is_complete_and_reproducible(serial, experiment: Experiment) -> None:  # noqa: ANN001
+def test_serial_run_is_complete_and_reproducible(serial, experiment: Experiment) -> None:
     assert (serial.runs["status"] == "done").all() and len(serial.runs) == 6
     assert serial.runs["market.total_sales"].gt(0).all()
     # common random numbers: the two arms share seeds but not outcomes
@@ -75,14 +75,14 @@ def test_serial_run_is_complete_and_reproducible(serial, experiment: Experiment)
     _same(serial.monthly, again.monthly)
 
 
-def test_two_local_workers_give_identical_results(serial, experiment: Experiment, tmp_path: Path) -> None:  # noqa: ANN001
+def test_two_local_workers_give_identical_results(serial, experiment: Experiment, tmp_path: Path) -> None:
     parallel = run_experiment(experiment, workers=2, out=tmp_path, progress=False)
     assert parallel.meta["executor"] == "JoblibExecutor" and parallel.meta["workers"] == 2
     _same(serial.runs, parallel.runs)
     _same(serial.monthly, parallel.monthly)
 
 
-def test_dask_local_cluster_gives_identical_results(serial, experiment: Experiment) -> None:  # noqa: ANN001
+def test_dask_local_cluster_gives_identical_results(serial, experiment: Experiment) -> None:
     pytest.importorskip("distributed")
     from distributed import Client
 
@@ -139,7 +139,7 @@ def test_sigkill_part_way_then_restart_loses_and_duplicates_nothing(tmp_path: Pa
     _same(fresh.monthly, resumed.monthly)
 
 
-def test_cli_and_python_api_return_the_same_objects(serial, experiment: Experiment, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_cli_and_python_api_return_the_same_objects(serial, experiment: Experiment, tmp_path: Path, capsys) -> None:
     spec = experiment.source
     args = argparse.Namespace(
         spec=spec, out=tmp_path / "cli", workers=1, scheduler=None, smoke=False, replicates=None, max_replicates=None, consumers=None,
@@ -163,7 +163,7 @@ def test_cli_and_python_api_return_the_same_objects(serial, experiment: Experime
     assert "in use by process 1" in capsys.readouterr().err
 
 
-def test_results_reread_from_disk_equal_the_in_memory_tables(serial, experiment: Experiment, tmp_path: Path) -> None:  # noqa: ANN001
+def test_results_reread_from_disk_equal_the_in_memory_tables(serial, experiment: Experiment, tmp_path: Path) -> None:
     run_experiment(experiment, out=tmp_path, workers=1, progress=False)
     kpis = pd.read_parquet(tmp_path / "kpis.parquet")
     monthly = pd.read_parquet(tmp_path / "monthly.parquet")
@@ -176,8 +176,8 @@ def test_a_finished_run_leaves_no_model_alive_in_the_worker(experiment: Experime
     import gc
 
     from simsales.experiments import plan
-    from simsales.runs import execute_task
     from simsales.model import MarketModel
+    from simsales.runs import execute_task
 
     def alive() -> int:
         gc.collect()

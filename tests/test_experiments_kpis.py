@@ -10,7 +10,7 @@ from simsales.kpis import compute_kpis
 COSTS = ("acquisition_cost", "commission_cost", "salary_cost", "fixed_cost", "financing_cost")
 
 
-def test_when_every_store_is_focal_the_focal_flows_equal_the_market_flows(make_model) -> None:  # noqa: ANN001
+def test_when_every_store_is_focal_the_focal_flows_equal_the_market_flows(make_model) -> None:
     model = make_model(n_consumers=6_000, days=60, warmup_days=60, seed=3, params={"network.focal_store_share": 1.0})
     model.run_model()
     rec = model.recorder
@@ -19,7 +19,7 @@ def test_when_every_store_is_focal_the_focal_flows_equal_the_market_flows(make_m
     assert rec.total("focal_operating_cost") == pytest.approx(sum(rec.total(c) for c in COSTS), rel=1e-9)
 
 
-def test_focal_margin_and_profit_add_up_from_the_recorder_flows(make_model) -> None:  # noqa: ANN001
+def test_focal_margin_and_profit_add_up_from_the_recorder_flows(make_model) -> None:
     model = make_model(n_consumers=8_000, days=90, warmup_days=60, seed=5)
     model.run_model()
     rec = model.recorder

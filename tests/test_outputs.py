@@ -61,7 +61,7 @@ def test_series_and_dealers_are_in_real_units(written: tuple[RunResult, Path]) -
 
 def test_sales_by_product_add_up_to_the_market(written: tuple[RunResult, Path]) -> None:
     """products.parquet splits the monthly deliveries, orders and revenue by product, in real units."""
-    result, folder = written
+    _result, folder = written
     products = pd.read_parquet(folder / "products.parquet")
     monthly = pd.read_parquet(folder / "monthly.parquet")
     assert set(products["product"]) == {p.id for p in load_scenario(None).products}

@@ -14,13 +14,12 @@ import pandas as pd
 import pytest
 from joblib import Parallel, delayed
 
+from simsales import streams as streams_module
 from simsales.experiments import Arm, Experiment, run_experiment
 from simsales.model import MarketModel
 from simsales.run import release_model
 from simsales.scenario import Scenario, load_scenario
-from simsales import streams as streams_module
 from simsales.streams import Purpose, Streams
-
 
 #: Streams(2023).bits(Purpose.CHOICE, [0, 1, 123456], counter=400, n=2) since keyed numbers were introduced
 EXPECTED_BITS = np.array(
@@ -127,7 +126,7 @@ class _RecordingStreams(Streams):
         ids = np.asarray(ids)
         counter = np.broadcast_to(np.asarray(counter), ids.shape)
         sub = np.broadcast_to(np.asarray(sub), ids.shape)
-        self.keys.update(zip([int(purpose)] * len(ids), ids.tolist(), counter.tolist(), sub.tolist()))
+        self.keys.update(zip([int(purpose)] * len(ids), ids.tolist(), counter.tolist(), sub.tolist(), strict=False))
         return super().uniform(purpose, ids, counter, n, sub)
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scenario_support import pooled, run, scenario, total
-
 from simsales import MarketModel
+
+from scenario_support import pooled, run, scenario, total
 
 SEEDS = (1, 2, 3)
 

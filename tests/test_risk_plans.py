@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scenario_support import run, scenario
-
 from simsales import MarketModel
 from simsales._paths import default_file
 from simsales.scenario import load_scenario
+
+from scenario_support import run, scenario
 
 #: A rule to vary (metric, scope, action) in metric tests.
 _RULE = load_scenario(default_file("experiments/riskplan_inventory.toml")).risk_rules[0]

@@ -131,6 +131,6 @@ def test_calibration_on_a_dask_local_cluster_matches_a_serial_one(inputs: dict[s
     with local_cluster(n_workers=2, dashboard_address=None) as cluster, Client(cluster) as client:
         on_dask = calibrate(setup, None, scheduler=client, **options)
     assert on_dask.store is not None and len(on_dask.store.entries()) == len(serial.store.entries()) == 8
-    cols = [c for c in serial.result.candidates.columns]
+    cols = list(serial.result.candidates.columns)
     pd.testing.assert_frame_equal(serial.result.candidates[cols], on_dask.result.candidates[cols], check_exact=True)
     pd.testing.assert_frame_equal(serial.check, on_dask.check, check_exact=True)

@@ -13,6 +13,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from simsales import MarketModel, journey
+from simsales.agents.consumers import State
+from simsales.scenario.schema import TIERS
+
 from scenario_support import (
     EVENT_DAY,
     SEEDS,
@@ -26,10 +30,6 @@ from scenario_support import (
     scenario,
     total,
 )
-
-from simsales import MarketModel, journey
-from simsales.agents.consumers import State
-from simsales.scenario.schema import TIERS
 
 NEV = ("deliveries_BEV", "deliveries_PHEV")
 

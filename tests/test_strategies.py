@@ -13,6 +13,8 @@ from datetime import date
 import numpy as np
 import pytest
 
+from simsales import MarketModel
+
 from scenario_support import (
     EVENT_DAY,
     choice_probabilities,
@@ -24,8 +26,6 @@ from scenario_support import (
     scenario,
     total,
 )
-
-from simsales import MarketModel
 
 ALL = {"firm": "all"}
 

@@ -10,8 +10,8 @@ import pytest
 solara = pytest.importorskip("solara")
 ipywidgets = pytest.importorskip("ipywidgets")
 
-from simsales import MarketModel
-from simsales.viz import MODEL_PARAMS, SERIES, make_app, real_series, series_figure
+from simsales import MarketModel  # noqa: E402 - after the optional-dependency skips
+from simsales.viz import MODEL_PARAMS, SERIES, make_app, real_series, series_figure  # noqa: E402
 
 
 @pytest.fixture(scope="module")

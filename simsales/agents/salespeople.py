@@ -141,7 +141,7 @@ class Salesforce:
         self.filled = (self.filled & ~leave) | hire
         self.knowledge[hire] = self.new_hire_knowledge
         self.tenure_days[hire] = 0
-        self.tenure_days[self.filled] += int(round(DAYS_PER_MONTH))
+        self.tenure_days[self.filled] += round(DAYS_PER_MONTH)
         learning = self.learning_per_month + (lev.training_per_month[self.dealer] if lev else np.zeros(self.n_slots))
         if lev is not None and lev.onboarding_learning.any():  # mentors pass on what they know during onboarding
             onboarding = self.onboarding_months * lev.onboarding_factor[self.dealer] * DAYS_PER_MONTH

@@ -65,7 +65,7 @@ def _min_max_residual(z0: np.ndarray, jac: np.ndarray, x0: np.ndarray, rows: lis
         b_ub.append(-z0[i] + jac[i] @ x0)
         a_ub.append(np.append(-jac[i], -1.0))
         b_ub.append(z0[i] - jac[i] @ x0)
-    bounds = _box(x0) + [(0.0, None)]
+    bounds = [*_box(x0), (0.0, None)]
     res = linprog(c, A_ub=np.array(a_ub), b_ub=np.array(b_ub), bounds=bounds, method="highs")
     return float(res.fun) if res.success else np.inf
 
@@ -113,7 +113,7 @@ def reachable_keeping_met(z0: pd.Series, jacobian: pd.DataFrame, x0: np.ndarray,
     for j in met:
         a_ub += [np.append(jac[j], 0.0), np.append(-jac[j], 0.0)]
         b_ub += [1.0 - zv[j] + jac[j] @ x0, 1.0 + zv[j] - jac[j] @ x0]
-    res = linprog(c, A_ub=np.array(a_ub), b_ub=np.array(b_ub), bounds=_box(x0) + [(0.0, None)], method="highs")
+    res = linprog(c, A_ub=np.array(a_ub), b_ub=np.array(b_ub), bounds=[*_box(x0), (0.0, None)], method="highs")
     if not res.success:
         return float("inf"), []
     x = res.x[:d]

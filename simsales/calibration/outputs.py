@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,7 @@ def write_outputs(calib: Calibration, out: str | Path, meta: dict[str, Any], *, 
     invocations = calib.store.invocations() if calib.store is not None else []
     info = {
         "invocations": invocations,
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         **version,
         "runs_total": len(records),
         "mean_run_seconds": sum(seconds) / len(seconds) if seconds else float("nan"),

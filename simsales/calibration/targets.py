@@ -108,7 +108,7 @@ def load_target_set(path: str | Path | None = None) -> TargetSet:
             value = entry.get(name, 1.0 if name == "weight" else None)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
                 raise ScenarioError(f"'{name}' must be a finite number", file=str(file), key=f"{where}.{name}")
-            if low is not None and value < low or name == "tolerance" and value == 0:
+            if (low is not None and value < low) or (name == "tolerance" and value == 0):
                 raise ScenarioError(f"'{name}' must be positive", file=str(file), key=f"{where}.{name}")
         if entry["value"] == 0:
             raise ScenarioError("'value' must be non-zero (tolerances are relative)", file=str(file), key=f"{where}.value")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from simsales._paths import default_file
@@ -68,7 +68,7 @@ def execute(args: argparse.Namespace) -> int:
     from simsales.calibration import CalibrationInterrupted, build_setup, calibrate, target_table, write_outputs
 
     started = time.perf_counter()
-    started_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     holdout = tuple(h.strip() for h in args.holdout.split(",") if h.strip())
     out = output_folder(args.out, args.update_shipped, holdout)
     checkpoint = args.checkpoint if args.checkpoint is not None else Path(out) / "checkpoint"

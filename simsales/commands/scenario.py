@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-
 from typing import Any
 
 from simsales.scenario import ScenarioError, load_scenario

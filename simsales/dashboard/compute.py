@@ -25,9 +25,9 @@ import pandas as pd
 from simsales._paths import default_file, defaults_root
 from simsales.experiments import Arm, Experiment, ExperimentResult, SerialExecutor, plan, run_experiment
 from simsales.experiments.spec import HEADLINE_KPIS
-from simsales.runs import RunOutput, RunTask
 from simsales.kpis import REGISTRY, load_targets
 from simsales.run import covers_target_year
+from simsales.runs import RunOutput, RunTask
 from simsales.scenario import Scenario, ScenarioError, load_scenario
 from simsales.scenario.schema import DAYS_PER_MONTH
 from simsales.units import real_scale

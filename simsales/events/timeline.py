@@ -411,9 +411,9 @@ class Timeline:
 
     def _budget(self, programme: str) -> float | None:
         for shock in self.spec.shocks:
-            if isinstance(shock.params, ev.TradeInSubsidy) and (shock.params.programme or shock.label) == programme:
-                if shock.params.budget is not None:
-                    return shock.params.budget
+            named = isinstance(shock.params, ev.TradeInSubsidy) and (shock.params.programme or shock.label) == programme
+            if named and shock.params.budget is not None:
+                return shock.params.budget
         return None
 
     # --- risk rules ------------------------------------------------------------------------

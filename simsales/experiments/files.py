@@ -45,8 +45,8 @@ from simsales.experiments.sensitivity import SensitivityDesign
 from simsales.experiments.spec import HEADLINE_KPIS, WINDOW_SERIES, Adaptive, Arm, Experiment, thresholds_from
 from simsales.kpis import REGISTRY
 from simsales.scenario import ScenarioError
-from simsales.scenario.errors import did_you_mean
 from simsales.scenario import bounds as B
+from simsales.scenario.errors import did_you_mean
 from simsales.scenario.loader import convert_value, read_toml
 
 #: Largest replicate count or design size a spec may ask for.

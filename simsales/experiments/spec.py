@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from simsales.recorder import DERIVED, FLOWS, LEVELS
 from simsales.scenario import Scenario, ScenarioError, load_scenario
-from simsales.scenario.errors import did_you_mean
 from simsales.scenario.compose import compose_files
+from simsales.scenario.errors import did_you_mean
 from simsales.scenario.events import EVENT_SECTIONS
 from simsales.scenario.loader import convert_value
 
@@ -278,7 +278,7 @@ def resolve_arm(
         if isinstance(value, float):
             current = _current(scenario, key)
             if isinstance(current, int) and not isinstance(current, bool):
-                overrides[key] = int(round(value))
+                overrides[key] = round(value)
     try:
         return scenario.replace(**overrides) if overrides else scenario
     except ScenarioError as exc:

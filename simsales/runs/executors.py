@@ -91,7 +91,7 @@ class DaskExecutor:
                 task = futures[future]
                 try:
                     yield future.result()
-                except Exception as exc:  # noqa: BLE001 - worker died or result lost
+                except Exception as exc:
                     yield failed_output(task, f"{type(exc).__name__}: {exc}")
                 finally:
                     future.release()
@@ -126,6 +126,6 @@ def local_cluster(n_workers: int = 2, **kwargs: Any) -> Any:
     from distributed import LocalCluster
 
     environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
-    environ.update({name: "1" for name in THREAD_VARIABLES})
+    environ.update(dict.fromkeys(THREAD_VARIABLES, "1"))
     with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
         return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, **kwargs)

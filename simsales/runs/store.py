@@ -25,7 +25,7 @@ import os
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -72,10 +72,10 @@ class RunStore(ABC):
     def invocations(self) -> list[dict[str, Any]]:
         """Logged invocations, oldest first."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook, a no-op for stores that hold nothing open
         """Flush anything buffered and release the store."""
 
-    def write_tables(self, kpis: pd.DataFrame, monthly: pd.DataFrame, extra: dict[str, Any] | None = None) -> None:
+    def write_tables(self, kpis: pd.DataFrame, monthly: pd.DataFrame, extra: dict[str, Any] | None = None) -> None:  # noqa: B027
         """Keep consolidated result tables (no-op for stores without files)."""
 
     @property
@@ -346,4 +346,4 @@ def _alive(pid: int) -> bool:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -103,7 +103,7 @@ def execute_task(task: RunTask) -> RunOutput:
         monthly = normalise_monthly(result.monthly)
         return RunOutput(task.run_id, STATUS_DONE, kpis, monthly, None, time.perf_counter() - start,
                          time.process_time() - cpu, code_hash(), time.time())
-    except Exception as exc:  # noqa: BLE001 - a failed run is data, the study goes on
+    except Exception as exc:
         error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}"
         return failed_output(task, error, time.perf_counter() - start)
 

@@ -98,7 +98,7 @@ def set_dotted(raw: dict[str, Any], dotted: str, value: Any, source: str) -> Non
     """Set a dotted path in a raw scenario dict; an unknown section or parameter is an error naming `source`."""
     parts = dotted.split(".")
     node: Any = raw
-    for i, part in enumerate(parts[:-1]):
+    for _i, part in enumerate(parts[:-1]):
         if isinstance(node, list):
             node = _list_item(node, part, dotted, source)
             continue

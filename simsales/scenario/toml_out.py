@@ -61,6 +61,6 @@ def _table(data: dict[str, Any], path: list[str], lines: list[str]) -> None:
             for item in v:
                 lines.append("")
                 lines.append(f"[[{'.'.join(_key(p) for p in (*path, k))}]]")
-                inline = {ik: iv for ik, iv in item.items()}
+                inline = dict(item.items())
                 for ik, iv in inline.items():
                     lines.append(f"{_key(ik)} = {_value(iv)}")
