@@ -10,6 +10,7 @@ warm-up.
     python benchmarks/bench_model.py --update-tracked      # ... and replaces the tracked benchmarks/results.md
     python benchmarks/bench_model.py --sizes 10000 --no-write
     python benchmarks/bench_model.py --profile 1000000     # cProfile of one run, top 25 functions
+    python benchmarks/bench_model.py --large               # adds 10^7 and 3 x 10^7 (about 10 minutes, 4 GB)
 
 Not a test: timings depend on the machine and its load.
 """
@@ -209,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     """Command line: measure sizes in subprocesses, print and write the table; or profile one size."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=float, nargs="+", default=[1e4, 1e5, 1e6], help="consumer counts")
+    parser.add_argument("--large", action="store_true", help="also 10^7 and 3 x 10^7 consumers (opt-in: minutes and gigabytes)")
     parser.add_argument("--days", type=int, default=365, help="recorded days (default 365)")
     parser.add_argument("--warmup", type=int, default=None, help="warm-up days (default: the scenario's)")
     parser.add_argument("--seed", type=int, default=2023)
@@ -236,7 +238,8 @@ def main(argv: list[str] | None = None) -> int:
     header = machine()
     print(header)
     rows = []
-    for size in args.sizes:
+    sizes = [*args.sizes, *((1e7, 3e7) if args.large else ())]
+    for size in sizes:
         n = int(size)
         print(f"running {n:,} consumers ...", flush=True)
         rows.append(measure(n, args.days, args.warmup, args.seed))
