@@ -143,7 +143,7 @@ def test_cli_and_python_api_return_the_same_objects(serial, experiment: Experime
     spec = experiment.source
     args = argparse.Namespace(
         spec=spec, out=tmp_path / "cli", workers=1, scheduler=None, smoke=False, replicates=None, max_replicates=None, consumers=None,
-        days=None, warmup_days=None, no_retry=False, no_report=True, quiet=True,
+        days=None, warmup_days=None, no_retry=False, no_report=True, quiet=True, no_warm_start=False,
     )  # fmt: skip
     from_cli = run_from_args(args)
     assert from_cli.experiment == experiment

@@ -34,10 +34,12 @@ def test_warm_and_cold_experiments_give_identical_tables(tmp_path: Path, cold) -
     pd.testing.assert_frame_equal(warm.runs[columns], cold.runs[columns])
     pd.testing.assert_frame_equal(warm.monthly, cold.monthly)
     assert not (tmp_path / "warm" / FOLDER).exists()  # a finished experiment drops its snapshots
-    # the shared warm-up ran up to the first event of any arm (the AI service, 2024-01-01 here)
-    jobs, rewired = plan_warm_starts(plan(_experiment()), tmp_path / "plan")
+    # the shared warm-up ran up to the first event of any arm (the AI service, 2024-01-01 here),
+    # less the days ahead consumers foresee announced changes
+    tasks = plan(_experiment())
+    jobs, rewired = plan_warm_starts(tasks, tmp_path / "plan")
     assert len(jobs) == 2 and all(isinstance(t.runner, warm_module.WarmRunner) for t in rewired)
-    assert {job.day for job in jobs} == {30 + 365}
+    assert {job.day for job in jobs} == {30 + 365 - tasks[0].scenario.population.anticipation_days}
 
 
 def test_a_resumed_experiment_reuses_its_stored_warm_ups(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cold) -> None:  # type: ignore[no-untyped-def]

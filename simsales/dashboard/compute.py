@@ -167,7 +167,10 @@ class ProgressExecutor(SerialExecutor):
         self.on_progress = on_progress
 
     def map_unordered(self, fn: Callable[[RunTask], RunOutput], tasks: Sequence[RunTask]) -> Iterator[RunOutput]:
-        """Yield fn(task) in order, calling on_progress(done, total) after each."""
+        """Yield fn(task) in order, calling on_progress(done, total) after each run (warm-ups are not runs)."""
+        if not all(isinstance(task, RunTask) for task in tasks):  # shared warm-ups before the arms' runs
+            yield from super().map_unordered(fn, tasks)
+            return
         total = len(tasks)
         if self.on_progress is not None:
             self.on_progress(0, total)
