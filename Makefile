@@ -30,7 +30,7 @@ run: install
 # ruff first (seconds), then the suite on every core (pytest-xdist; tests are independent)
 test: install-test
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q -n auto
+	$(BIN)/python -m pytest -q -n auto --dist worksteal
 
 # the browser dashboard on http://127.0.0.1:8765/ (DASHBOARD_ARGS="--port 9000" to change)
 dashboard: install-test
