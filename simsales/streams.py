@@ -173,23 +173,24 @@ def compiled_kernels():
         x ^= x >> s31
         return x
 
+    @numba.njit(inline="always")
+    def row(ids, key, counters, subs, n, i):  # entity i's sequence seed and its first position today
+        seed = mix((np.uint64(ids[i]) * c_id) ^ key)
+        c = counters[i] if counters.shape[0] > 1 else counters[0]
+        s = subs[i] if subs.shape[0] > 1 else subs[0]
+        return seed, (c << col_bits) + s * np.uint64(n) + one
+
     @numba.njit(cache=True, nogil=True)
     def bits(ids, key, counters, subs, n, out):
         for i in range(ids.shape[0]):
-            seed = mix((np.uint64(ids[i]) * c_id) ^ key)
-            c = counters[i] if counters.shape[0] > 1 else counters[0]
-            s = subs[i] if subs.shape[0] > 1 else subs[0]
-            base = (c << col_bits) + s * np.uint64(n) + one
+            seed, base = row(ids, key, counters, subs, n, i)
             for j in range(n):
                 out[i, j] = mix(seed + (base + np.uint64(j)) * golden)
 
     @numba.njit(cache=True, nogil=True)
     def uniform(ids, key, counters, subs, n, out):
         for i in range(ids.shape[0]):
-            seed = mix((np.uint64(ids[i]) * c_id) ^ key)
-            c = counters[i] if counters.shape[0] > 1 else counters[0]
-            s = subs[i] if subs.shape[0] > 1 else subs[0]
-            base = (c << col_bits) + s * np.uint64(n) + one
+            seed, base = row(ids, key, counters, subs, n, i)
             for j in range(n):
                 out[i, j] = np.float64(mix(seed + (base + np.uint64(j)) * golden) >> s11) * to_unit
 

@@ -8,15 +8,14 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from simsales._paths import default_file
 from simsales.calibration.api import DEFAULT_BUDGET
 from simsales.commands.checks import (
-    InputError,
     check_memory,
     connect_executor,
     consumer_count,
     nonneg_int,
     positive_int,
+    shipped_or_out,
     writable_folder,
 )
 
@@ -127,16 +126,8 @@ def execute(args: argparse.Namespace) -> int:
 def output_folder(out: Path | None, update_shipped: bool, holdout: tuple[str, ...] = ()) -> Path:
     """Where the fit is written: --out, else out/calibration/ (holdout/ below it); the shipped calibration/
     folder only with --update-shipped, and never by naming it in --out without that flag."""
-    shipped = default_file("calibration")
-    if update_shipped:
-        if out is not None:
-            raise InputError("--update-shipped writes to the shipped calibration folder; do not combine it with --out")
-        return shipped / "holdout" if holdout else shipped
-    folder = out if out is not None else (DEFAULT_OUT / "holdout" if holdout else DEFAULT_OUT)
-    resolved = Path(folder).resolve()
-    if resolved == shipped.resolve() or resolved == (shipped / "holdout").resolve():
-        raise InputError(f"--out {folder}: is the shipped calibration folder; add --update-shipped to replace the shipped fit")
-    return Path(folder)
+    default = DEFAULT_OUT / "holdout" if holdout else DEFAULT_OUT
+    return shipped_or_out(out, update_shipped, default, "fit", "holdout" if holdout else "")
 
 
 def _options(args: argparse.Namespace) -> str:

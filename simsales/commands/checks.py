@@ -81,6 +81,22 @@ def writable_folder(path: Path | None, flag: str = "--out") -> Path | None:
     return folder
 
 
+def shipped_or_out(out: Path | None, update_shipped: bool, default: Path, what: str, sub: str = "") -> Path:
+    """Where a command that can replace shipped data writes: --out, else `default`; the shipped
+    calibration/ folder (or its `sub` folder) only with --update-shipped, never by naming it in --out."""
+    from simsales._paths import default_file
+
+    shipped = default_file("calibration")
+    if update_shipped:
+        if out is not None:
+            raise InputError("--update-shipped writes to the shipped calibration folder; do not combine it with --out")
+        return shipped / sub if sub else shipped
+    folder = out if out is not None else default
+    if Path(folder).resolve() in {shipped.resolve(), (shipped / "holdout").resolve()}:
+        raise InputError(f"--out {folder}: is the shipped calibration folder; add --update-shipped to replace the shipped {what}")
+    return Path(folder)
+
+
 def memory_estimate(n_consumers: int, days: int = 0, runs_at_once: int = 1) -> int:
     """Estimated peak bytes of `runs_at_once` simultaneous runs of `n_consumers` consumers over `days` days."""
     return int(runs_at_once * (BASE_BYTES + BYTES_PER_CONSUMER * int(n_consumers) + BYTES_PER_DAY * int(days)))

@@ -7,8 +7,14 @@ import os
 import time
 from pathlib import Path
 
-from simsales._paths import default_file
-from simsales.commands.checks import InputError, check_memory, consumer_count, positive_int, writable_folder
+from simsales.commands.checks import (
+    InputError,
+    check_memory,
+    consumer_count,
+    positive_int,
+    shipped_or_out,
+    writable_folder,
+)
 
 #: Where the report is written unless told otherwise (relative to the working directory).
 DEFAULT_OUT = Path("out") / "responses"
@@ -42,15 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def output_folder(out: Path | None, update_shipped: bool) -> Path:
     """--out, else out/responses/; the shipped calibration/ folder only with --update-shipped."""
-    shipped = default_file("calibration")
-    if update_shipped:
-        if out is not None:
-            raise InputError("--update-shipped writes to the shipped calibration folder; do not combine it with --out")
-        return shipped
-    folder = out if out is not None else DEFAULT_OUT
-    if Path(folder).resolve() == shipped.resolve():
-        raise InputError(f"--out {folder}: is the shipped calibration folder; add --update-shipped to replace the shipped report")
-    return Path(folder)
+    return shipped_or_out(out, update_shipped, DEFAULT_OUT, "report")
 
 
 def execute(args: argparse.Namespace) -> int:
