@@ -17,7 +17,7 @@ import numpy as np
 
 from simsales.agents.consumers import NO_DAY, State
 from simsales.market.adoption import capped_premium
-from simsales.market.choice import choose_by_weights, logit_choice
+from simsales.market.choice import choose_by_weights, inclusive_value, nested_logit_choice
 from simsales.scenario.schema import AGE_BANDS, TIERS
 from simsales.streams import Purpose
 
@@ -361,7 +361,7 @@ def store_cells(model: MarketModel) -> StoreCells:
 
 
 def _store_logsums(model: MarketModel, idx: np.ndarray) -> np.ndarray:
-    """Expected value (log-sum of product utilities) of each store price list for each consumer, max-centred.
+    """Expected value (the product nest's scaled log-sum) of each store price list for each consumer, max-centred.
 
     Columns are the distinct store-cell price lists (`model.store_prices`, format x dealer group):
     a group's own price change moves only its own stores' appeal.
@@ -371,10 +371,8 @@ def _store_logsums(model: MarketModel, idx: np.ndarray) -> np.ndarray:
     neutral = np.full(len(idx), 0.5)
     at_zero_price = _utility(model, idx, np.zeros((1, n_products)), neutral, np.zeros(len(idx)))
     utility = at_zero_price[:, None, :] - _price_weight(model, idx)[:, None, :] * model.store_prices[None, :, :]
-    utility = np.where(sells[None, :, :], utility, -np.inf)  # consumers x price lists x products
-    top = utility.max(axis=2, keepdims=True)
-    with np.errstate(invalid="ignore"):
-        values = (top + np.log(np.exp(utility - top).sum(axis=2, keepdims=True)))[:, :, 0]
+    scale = model.spec.journey.product_nest_scale  # the store's value is its product nest's (scale x inclusive value)
+    values = scale * inclusive_value(utility, sells[None, :, :], scale, axis=2)  # consumers x price lists
     values = np.where(sells.any(axis=1)[None, :], values, -np.inf)
     return values - values.max(axis=1, keepdims=True)
 
@@ -479,13 +477,13 @@ def _nev_premium_value(model: MarketModel, idx: np.ndarray) -> np.ndarray:
 
 
 def _expected_choice(model: MarketModel, idx: np.ndarray) -> np.ndarray:
-    """Each consumer's logit probabilities over all products at list price after tax (consumers x products).
+    """Each consumer's probabilities over all products at list price after tax, given a purchase (consumers x products; the nest's logit).
 
     What the consumer expects to buy, before any store: weights the saving each product would lose.
     """
     cat = model.catalogue
     price = (cat.list_price + model.policy.purchase_tax(cat, cat.list_price))[None, :]
-    utility = _utility(model, idx, price, np.full(len(idx), 0.5), np.zeros(len(idx)))
+    utility = _utility(model, idx, price, np.full(len(idx), 0.5), np.zeros(len(idx))) / model.spec.journey.product_nest_scale
     utility = np.exp(utility - utility.max(axis=1, keepdims=True))
     return utility / utility.sum(axis=1, keepdims=True)
 
@@ -548,8 +546,9 @@ def _nobody_on_the_floor(model: MarketModel) -> np.ndarray:
     """
     net, sf = model.network, model.salesforce
     groups = int(net.group.max()) + 1
-    positions = np.bincount(net.group[sf.dealer], minlength=groups)
-    filled = np.bincount(net.group[sf.dealer[sf.filled]], minlength=groups)
+    staffed = net.is_open[sf.dealer]  # a store not yet open has no vacancies
+    positions = np.bincount(net.group[sf.dealer], weights=sf.weight * staffed, minlength=groups)
+    filled = np.bincount(net.group[sf.dealer], weights=sf.weight * (sf.filled & staffed), minlength=groups)
     vacancy = 1.0 - filled / np.maximum(positions, 1)
     return vacancy[net.group] ** np.maximum(net.staff, 1.0)
 
@@ -613,7 +612,7 @@ def decide_after_test_drive(model: MarketModel, idx: np.ndarray) -> None:
 
 
 def _decide(model: MarketModel, idx: np.ndarray, knowledge: np.ndarray, penalty: np.ndarray, u: np.ndarray, then_visit: bool = False) -> np.ndarray:
-    """Logit choice among the store's products and leaving; buyers order, the rest move on (7.6)
+    """Nested logit choice among the store's products and leaving; buyers order, the rest move on (7.6)
     or, with `then_visit` (an online decision), are returned to visit the store."""
     pop, j = model.population, model.spec.journey
     if len(idx) == 0:
@@ -623,7 +622,7 @@ def _decide(model: MarketModel, idx: np.ndarray, knowledge: np.ndarray, penalty:
     # the season multiplies the odds of buying rather than waiting (Spring Festival, year-end);
     # a foreseen policy price rise lowers the value of waiting (anticipation, 7.15)
     outside = j.outside_utility + model.levers.outside_utility_shift[pop.dealer[idx]] - model.log_season_today - _urgency(model, idx)
-    choice = logit_choice(utility, available, outside, u)
+    choice = nested_logit_choice(utility, available, outside, u, j.product_nest_scale)
     buy = choice >= 0
     place_orders(model, idx[buy], choice[buy].astype(np.int64))
     rest = idx[~buy]

@@ -360,7 +360,7 @@ def _units_per_person(m: MarketModel) -> float:
 @kpi("talent.battery_explain_share", "%", "salespeople with NEV knowledge of at least 0.5")
 def _battery(m: MarketModel) -> float:
     sf = m.salesforce
-    return _ratio(((sf.knowledge >= 0.5) & sf.filled).sum(), sf.filled.sum(), 100, "no salespeople at the end of the run")
+    return _ratio(sf.headcount(sf.knowledge >= 0.5), sf.headcount(), 100, "no salespeople at the end of the run")
 
 
 @kpi("talent.talent_gap", "%", "planned sales positions that are vacant")

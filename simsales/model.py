@@ -177,8 +177,9 @@ class MarketModel(mesa.Model):
         # real-size stores (a scenario's new stores: the real outlets the plan opens).
         self.store_scale = self.network.outlet_weight * run.n_consumers / run.real_population
         self.store_scale[: n_dealers] = min(real_scale / n_dealers, 1.0)
-        positions = np.maximum(np.rint(self.network.staff * self.store_scale), 1).astype(int)
-        self.salesforce = Salesforce(self, self.spec.salesforce, positions)
+        staff = self.network.staff * self.store_scale  # people of the simulated population per store agent
+        positions = np.maximum(np.rint(staff), 1).astype(int)  # at least one slot, so every store can serve
+        self.salesforce = Salesforce(self, self.spec.salesforce, positions, staff)
         self.dealer_weights = self._dealer_weights()
 
     def _dealer_weights(self) -> np.ndarray:
@@ -303,7 +304,7 @@ class MarketModel(mesa.Model):
         rec.add("financing_cost", financing.sum() / 365.0)
         rec.add("salary_cost", sf.headcount() * self.spec.salesforce.salary_month / DAYS_PER_MONTH)
         rec.add("fixed_cost", fixed.sum() / DAYS_PER_MONTH)
-        focal_staff = np.count_nonzero(sf.filled & net.focal[sf.dealer])
+        focal_staff = sf.headcount(net.focal[sf.dealer])
         rec.add(
             "focal_operating_cost",
             financing[net.focal].sum() / 365.0 + (fixed[net.focal].sum() + focal_staff * self.spec.salesforce.salary_month) / DAYS_PER_MONTH,
@@ -313,7 +314,7 @@ class MarketModel(mesa.Model):
             rec.add("leavers", leavers)
             rec.add("hires", hires)
         rec.set("headcount", sf.headcount())
-        rec.set("positions", sf.n_slots)
+        rec.set("positions", sf.positions(net.is_open[sf.dealer]))
         state = self.population.state
         out = np.count_nonzero(state == State.OUT) + np.count_nonzero(state == State.OWNER)
         rec.set("in_market", self.population.n - out)

@@ -69,8 +69,10 @@ def check_invariants(model: MarketModel, ledger: StockLedger) -> None:
     assert flows["first_services"] <= flows["deliveries"]
     assert flows["test_drives"] <= flows["visits"]
     assert rec.levels["in_market"][today] == counts[State.RESEARCH : State.ORDERED + 1].sum()
-    # salespeople: agents and filled positions agree
-    assert model.salesforce.headcount() == len(model.salespeople) <= model.salesforce.n_slots
+    # salespeople: an agent per filled slot; headcount is the staff those slots stand for
+    sf = model.salesforce
+    assert len(model.salespeople) == sf.filled.sum() <= sf.n_slots
+    assert sf.headcount() == pytest.approx(sf.weight[sf.filled].sum()) and sf.headcount() <= sf.positions()
 
 
 def test_invariants_hold_every_day_of_a_year(make_model) -> None:

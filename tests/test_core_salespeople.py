@@ -118,6 +118,6 @@ def test_model_salespeople_match_salesforce(make_model) -> None:
     model = make_model(days=40, warmup_days=0, start_date="2023-01-01", params=params)
     model.run_model()  # crosses one month end
     assert model.recorder.flows["leavers"].sum() + model.recorder.flows["hires"].sum() > 0
-    assert len(model.salespeople) == model.salesforce.headcount()
+    assert len(model.salespeople) == model.salesforce.filled.sum()
     for d in range(0, model.network.n, 7):
         assert all(s.dealer == d for s in model.dealers[d].salespeople)

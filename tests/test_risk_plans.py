@@ -105,12 +105,12 @@ def test_focal_metrics_are_read_from_the_model_at_month_end() -> None:
         if model.date.day == 1 and model.date.isoformat() >= "2023-02-01":
             net, sf = model.network, model.salesforce
             focal_stock = net.stock[net.focal]
-            slots = net.focal[sf.dealer]
+            slots, w = net.focal[sf.dealer] & net.is_open[sf.dealer], sf.weight  # staff each slot stands for
             expected.append(
                 {
                     "aged": focal_stock[:, :, 61:].sum() / focal_stock.sum(),
-                    "attrition": (sf.last_leavers & slots).sum() / (sf.filled & slots).sum(),
-                    "gap": (slots & ~sf.filled).sum() / slots.sum(),
+                    "attrition": w[sf.last_leavers & slots].sum() / w[sf.filled & slots].sum(),
+                    "gap": w[slots & ~sf.filled].sum() / w[slots].sum(),
                 }
             )
     log = model.timeline.rule_log()

@@ -1,6 +1,9 @@
 """Salespeople: Mesa agents filling planned positions at dealers, with array state for speed.
 
 Each dealer has planned positions (slots).  A slot is filled by a `Salesperson` agent or vacant.
+A slot stands for `Salesforce.weight` people of the simulated population: a store agent smaller than
+one real store (or a plan's tranche of a few outlets) still has one slot to serve its visitors, but
+its headcount, payroll and vacancies count only the staff it stands for.
 Attrition, hiring and learning run once a month over all slots at once; the daily journey reads
 knowledge, incentive weight and ramp-up straight from the slot arrays.
 """
@@ -65,13 +68,19 @@ class Salesperson(mesa.Agent):
 class Salesforce:
     """Slot arrays for every planned sales position, and the agents that fill them."""
 
-    def __init__(self, model: MarketModel, spec: SalesforceSpec, positions_per_dealer: np.ndarray) -> None:
+    def __init__(
+        self, model: MarketModel, spec: SalesforceSpec, positions_per_dealer: np.ndarray, staff_per_dealer: np.ndarray | None = None
+    ) -> None:
+        """`staff_per_dealer`: the staff each dealer stands for (default: one per position), shared by its slots."""
         streams = model.streams
         self.model = model
         self.spec = spec
         self.dealer = np.repeat(np.arange(len(positions_per_dealer)), positions_per_dealer)
         n = len(self.dealer)
         self.n_slots = n
+        staff = np.asarray(positions_per_dealer, dtype=float) if staff_per_dealer is None else np.asarray(staff_per_dealer, dtype=float)
+        #: people of the simulated population each slot stands for (its store's staff over its slots)
+        self.weight = np.repeat(staff / np.maximum(positions_per_dealer, 1), positions_per_dealer)
         slots = np.arange(n)
         self.filled = streams.uniform(Purpose.SALES_VACANCY, slots, 0) >= spec.initial_vacancy
         knowledge = spec.knowledge_mean + spec.knowledge_sd * streams.normal(Purpose.SALES_KNOWLEDGE, slots, 0)
@@ -121,12 +130,17 @@ class Salesforce:
         """The salespeople working at one dealer."""
         return [self.agents[int(s)] for s in np.flatnonzero(self.filled & (self.dealer == dealer))]
 
-    def headcount(self) -> int:
-        """Filled positions."""
-        return int(self.filled.sum())
+    def headcount(self, slots: np.ndarray | None = None) -> float:
+        """Staff in filled positions (of the slots in boolean mask `slots`, default all), in people of the simulated population."""
+        filled = self.filled if slots is None else self.filled & slots
+        return float(self.weight[filled].sum())
 
-    def month_end(self, day: int) -> tuple[int, int]:
-        """Attrition, hiring and a month of learning and tenure on `day` (keys the draws); returns (leavers, hires)."""
+    def positions(self, slots: np.ndarray | None = None) -> float:
+        """Planned staff (of the slots in mask `slots`, default all), filled or not, in people of the simulated population."""
+        return float(self.weight.sum() if slots is None else self.weight[slots].sum())
+
+    def month_end(self, day: int) -> tuple[float, float]:
+        """Attrition, hiring and a month of learning and tenure on `day` (keys the draws); returns (leavers, hires) in people."""
         lev = getattr(self.model, "levers", None)  # None when used without a MarketModel
         attrition = self.monthly_attrition * (lev.attrition_factor[self.dealer] if lev else 1.0)
         hiring = self.hire_prob_month * (lev.hire_factor[self.dealer] * self.model.network.is_open[self.dealer] if lev else 1.0)
@@ -148,7 +162,7 @@ class Salesforce:
             learning = learning + lev.onboarding_learning[self.dealer] * (self.tenure_days <= onboarding)
         self.knowledge[self.filled] = np.minimum(self.knowledge[self.filled] + learning[self.filled], 1.0)
         self._index()
-        return int(leave.sum()), int(hire.sum())
+        return float(self.weight[leave].sum()), float(self.weight[hire].sum())
 
     def staff_store(self, dealer: int, staffed: bool) -> int:
         """Fill every position of a store with new hires (a store opening) or empty them; returns slots changed."""

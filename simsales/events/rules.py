@@ -93,15 +93,15 @@ def _attrition(month: Month) -> float:
     net, sf = month.model.network, month.model.salesforce
     if month.focal:
         slots = net.focal[sf.dealer]
-        return _ratio(float((sf.last_leavers & slots).sum()), float((sf.filled & slots).sum()))
+        return _ratio(float(sf.weight[sf.last_leavers & slots].sum()), sf.headcount(slots))
     return _ratio(month.total("leavers"), month.level("headcount"))
 
 
 @_metric("talent_gap")
 def _talent_gap(month: Month) -> float:
     net, sf = month.model.network, month.model.salesforce
-    slots = net.focal[sf.dealer] if month.focal else np.ones(sf.n_slots, dtype=bool)
-    return _ratio(float((slots & ~sf.filled).sum()), float(slots.sum()))
+    slots = net.is_open[sf.dealer] & (net.focal[sf.dealer] if month.focal else True)  # a closed store has no vacancies
+    return _ratio(sf.positions(slots) - sf.headcount(slots), sf.positions(slots))
 
 
 @_metric("sales_change")

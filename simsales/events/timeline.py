@@ -393,8 +393,8 @@ class Timeline:
             cost += costs.cost_share_of_sales * {"focal": focal, "others": revenue - focal}.get(firm, revenue)
         if costs.cost_share_of_payroll:
             sf = model.salesforce
-            in_firm = dealer_mask({"firm": firm}, model)[sf.dealer] & sf.filled
-            cost += costs.cost_share_of_payroll * in_firm.sum() * model.spec.salesforce.salary_month * days / DAYS_PER_MONTH
+            staff = sf.headcount(dealer_mask({"firm": firm}, model)[sf.dealer])
+            cost += costs.cost_share_of_payroll * staff * model.spec.salesforce.salary_month * days / DAYS_PER_MONTH
         return float(cost)
 
     def _track_budgets(self, day: int) -> None:

@@ -191,6 +191,10 @@ class JourneyParams:
     test_drive_nev_knowledge: float = free("logit shift of test drives per unit of the salesperson's product knowledge")
     no_test_drive_penalty: float = nonneg("utility lost when ordering without a test drive", max=B.MAX_UTILITY)
     outside_utility: float = free("utility of leaving the store without ordering")
+    # 0.1 is already near-deterministic substitution among products; below it the choice is a max
+    product_nest_scale: float = field(
+        metadata={"min": 0.1, "max": 1.0, "doc": "nested-logit scale of the store's products against leaving (1: plain logit)"}
+    )
     repeat_visit_prob: float = prob("non-buyers who come back to the same store")
     switch_store_prob: float = prob("non-buyers who try another store")
     max_visits: int = positive("store visits after which a consumer defers", max=B.MAX_COUNT)
