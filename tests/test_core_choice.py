@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simsales.market.choice import choose_by_weights, logit_choice, logit_probabilities
+from simsales.market.choice import choose_by_weights, inclusive_value, logit_choice, logit_probabilities, nested_logit_choice
 
 N_DRAWS = 200_000
 
@@ -103,3 +103,53 @@ def test_logit_choice_outside_only_when_nothing_available() -> None:
     utility = np.zeros((5, 3))
     choice = logit_choice(utility, np.zeros((5, 3), bool), np.zeros(5), np.linspace(0, 0.99, 5))
     assert choice.tolist() == [-1] * 5
+
+
+def test_nested_logit_frequencies_match_the_nested_probabilities() -> None:
+    # P(j) = P(buy) x softmax(V / scale)_j, P(buy) = logit(scale x logsumexp(V / scale) - outside)
+    rng = np.random.default_rng(7)
+    scale = 0.4
+    v = np.array([0.5, 1.5, -0.5, 2.0])
+    utility = np.tile(v, (N_DRAWS, 1))
+    available = np.tile([True, True, True, False], (N_DRAWS, 1))
+    choice = nested_logit_choice(utility, available, np.full(N_DRAWS, 1.0), rng.random(N_DRAWS), scale)
+    assert not np.any(choice == 3), "an unavailable product was chosen"
+    within = np.exp(v[:3] / scale) / np.exp(v[:3] / scale).sum()
+    iv = inclusive_value(v[None, :3], np.ones((1, 3), bool), scale)[0]
+    assert iv == pytest.approx(np.log(np.exp(v[:3] / scale).sum()))
+    buy = 1.0 / (1.0 + np.exp(1.0 - scale * iv))
+    p = np.append(buy * within, 1.0 - buy)
+    freq = np.array([(choice == k).mean() for k in (0, 1, 2, -1)])
+    assert np.all(np.abs(freq - p) < binomial_tolerance(p, N_DRAWS))
+
+
+def test_a_nest_scale_below_one_makes_products_closer_substitutes_than_leaving() -> None:
+    # the same 5% price rise on one product: with a nest its buyers move to the other products far
+    # more than out of the market, and its own choice elasticity is larger than the plain logit's
+    rng = np.random.default_rng(11)
+    u = rng.random(N_DRAWS)
+    v = np.tile([1.0, 1.0, 1.0], (N_DRAWS, 1))
+    raised = v - np.array([0.05, 0.0, 0.0])
+    available = np.ones_like(v, dtype=bool)
+    outside = np.full(N_DRAWS, 1.5)
+    own = {}
+    for scale in (1.0, 0.4):
+        before = nested_logit_choice(v, available, outside, u, scale)
+        after = nested_logit_choice(raised, available, outside, u, scale)
+        own[scale] = (after == 0).sum() / (before == 0).sum() - 1.0
+        left = (before == 0) & (after == -1)
+        switched = (before == 0) & (after > 0)
+        # choosers of other products never switch product; marginal buyers may leave as the nest's value falls
+        assert not np.any((before > 0) & (after != before) & (after != -1))
+        assert not np.any((before == -1) & (after != -1))
+        if scale < 1.0:
+            assert switched.sum() > 3 * left.sum()
+    assert own[0.4] < 1.5 * own[1.0] < 0
+
+
+def test_a_nest_scale_of_one_is_the_plain_logit_draw_for_draw() -> None:
+    rng = np.random.default_rng(3)
+    utility = rng.normal(size=(1000, 4))
+    available = rng.random((1000, 4)) < 0.8
+    u, outside = rng.random(1000), rng.normal(size=1000)
+    assert np.array_equal(nested_logit_choice(utility, available, outside, u, 1.0), logit_choice(utility, available, outside, u))

@@ -81,7 +81,10 @@ def nested_logit_choice(
     separates them (Train 2009, ch. 4): P(product j | buy) = softmax(V / scale), P(buy) = logit of
     scale x inclusive value against `outside`, inclusive value = logsumexp(V / scale).  With scale 1
     it is `logit_choice` itself (the same draws).  Gumbel-max in both stages, from the chooser's
-    one uniform: a price change moves only choosers at its margin (see the module docstring).
+    one uniform.  Exact in distribution; in a paired comparison a product's price change moves its
+    own choosers to other products or out, nobody into another product, but, since the nest's value
+    falls for everyone, also a few marginal buyers of other products out of the market (in the
+    random-utility form they would stay; that coupling needs Cardell's 1997 nest-level errors).
     """
     if scale >= 1.0:
         return logit_choice(utility, available, outside, uniforms)
