@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from simsales.scenario import events as ev
-from simsales.scenario.schema import TIERS
+from simsales.scenario.schema import TIERS, NetworkSpec, Scenario
 
 #: A store-network plan's outlets open in tranches of about this many days of its ramp (one agent each).
 OPENING_TRANCHE_DAYS = 30
@@ -53,7 +53,7 @@ class PlacedEvent:
 class EventPlan:
     """A scenario's events placed on its days; built by `EventPlan.of`, never changed afterwards."""
 
-    spec: Any  # the `Scenario`
+    spec: Scenario
     first_date: date
     total_days: int
     #: Simulated consumers per real household: real yuan x scale = simulated yuan.
@@ -64,7 +64,7 @@ class EventPlan:
     openings: tuple[PlannedOpening, ...]
 
     @classmethod
-    def of(cls, scenario: Any) -> EventPlan:
+    def of(cls, scenario: Scenario) -> EventPlan:
         """Check a scenario's events (files were checked on loading; objects built in Python here) and place them."""
         ev.check_events(scenario, OBJECT_SOURCE)
         run = scenario.run
@@ -107,7 +107,7 @@ class EventPlan:
         before = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
         return start, max(0, self.day_of(before))
 
-    def extra_stores(self, network_spec: Any) -> list[tuple[int, int, float]]:
+    def extra_stores(self, network_spec: NetworkSpec) -> list[tuple[int, int, float]]:
         """(format index, tier index, real outlets) of every store agent the scenario opens, in opening order."""
         names = [f.name for f in network_spec.formats]
         return [(names.index(o.format), TIERS.index(o.tier), o.outlets) for o in self.openings]
