@@ -16,7 +16,7 @@ from simsales import journey
 from simsales.agents.consumers import ConsumerPopulation, State
 from simsales.agents.dealers import Dealer, Network
 from simsales.agents.salespeople import Salesforce, Salesperson
-from simsales.events import Timeline
+from simsales.events import EventPlan, Timeline
 from simsales.levers import Levers
 from simsales.market import adoption
 from simsales.market.anticipation import Anticipation
@@ -130,8 +130,8 @@ class MarketModel(mesa.Model):
         self.first_date = run.start_date - timedelta(days=run.warmup_days)
         self.catalogue = Catalogue.from_products(self.spec.products)
         self.policy = PolicyState.from_spec(self.spec.policy)
-        self.timeline = Timeline(self.spec)  # shocks, strategies and risk rules (validated here)
-        self._build_network()
+        plan = EventPlan.of(self.spec)  # shocks, strategies and risk rules (validated here)
+        self._build_network(plan)
         self.population = ConsumerPopulation(
             run.n_consumers,
             self.spec.population,
@@ -145,7 +145,7 @@ class MarketModel(mesa.Model):
         self.levers = Levers(self.network.n, len(self.catalogue))
         self.wom = np.full(len(self.catalogue), 80.0)
         self.recorder = Recorder(self.total_days, run.warmup_days, run.start_date, self.network.n, len(self.catalogue))
-        self.timeline.bind(self)
+        self.timeline = Timeline(plan, self)
         self.anticipation = Anticipation(self)
         self._price_today()
         self._trends_today()
@@ -158,12 +158,12 @@ class MarketModel(mesa.Model):
 
     # --- construction --------------------------------------------------------------------
 
-    def _build_network(self) -> None:
+    def _build_network(self, plan: EventPlan) -> None:
         net_spec, run = self.spec.network, self.spec.run
         real_scale = net_spec.real_dealers * run.n_consumers / run.real_population
         n_dealers = max(net_spec.min_dealers, round(real_scale))
-        self.network = Network(net_spec, self.catalogue, n_dealers, self.timeline.extra_stores(net_spec))
-        self.network.is_open[:] = self.timeline.open_at_start(self.network.n)
+        self.network = Network(net_spec, self.catalogue, n_dealers, plan.extra_stores(net_spec))
+        self.network.is_open[:] = plan.open_at_start(self.network.n)
         inv = self.spec.inventory
         self.network.set_forecast_accuracy(np.where(self.network.focal, inv.forecast_accuracy_focal, inv.forecast_accuracy))
         self.dealers = [Dealer(self, d) for d in range(self.network.n)]

@@ -4,9 +4,9 @@ Why: every arm and replicate of an experiment simulates the same 545 warm-up day
 months of the recorded window) before its first shock, strategy or risk rule can act.  Those
 days do not depend on the arm: with random numbers keyed by (seed, purpose, entity, day) a run
 before its first event equals the run of its event-free twin, day for day.  So the twin is run
-once per seed up to the earliest first-event day of the arms, saved as a snapshot, and each arm
-continues from it with its own events (`Timeline.take_over`).  Results are identical to cold
-starts (tests/test_warmstart.py); only the time differs.
+once per seed up to the earliest first-event day of the arms (`EventPlan.first_effect_day`), saved
+as a snapshot, and each arm continues from it with its own events (`Timeline.take_over`).  Results
+are identical to cold starts (tests/test_warmstart.py); only the time differs.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
-from simsales.events import Timeline
+from simsales.events import EventPlan, Timeline
 from simsales.market.anticipation import Anticipation
 from simsales.model import MarketModel
 from simsales.scenario import Scenario
@@ -28,7 +28,7 @@ def event_free(spec: Scenario) -> Scenario:
 
 def first_effect_day(spec: Scenario) -> int:
     """The first day (0 = first warm-up day) on which `spec`'s events can act."""
-    return Timeline(spec).first_effect_day()
+    return EventPlan.of(spec).first_effect_day()
 
 
 def shared_warmup(specs: Sequence[Scenario]) -> tuple[Scenario, int] | None:
@@ -65,6 +65,6 @@ def continue_from(path: str | Path, spec: Scenario) -> MarketModel:
     if event_free(spec) != event_free(model.spec):
         raise ValueError(f"{path}: the warm-up is of another scenario than {spec.name!r} (they differ beyond their events)")
     model.spec = spec
-    Timeline(spec).take_over(model)
+    Timeline.take_over(EventPlan.of(spec), model)
     model.anticipation = Anticipation(model)  # the arm's announced policy schedule, not the twin's
     return model

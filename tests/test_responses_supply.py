@@ -102,7 +102,7 @@ def test_stores_planned_for_later_leave_the_open_network_as_it_was_until_they_op
 def test_store_openings_book_their_set_up_cost_per_real_outlet_scaled_to_the_population() -> None:
     plan = {"kind": "store_network", "start": "2023-02-01", "ramp_days": 60, "stores": [{"format": "community", "tier": "lower", "count": 100, "setup_cost": 1.5e6}]}
     model = run(scenario(strategies=[plan], days=90), 1)
-    assert total(model, "strategy_cost") == pytest.approx(100 * 1.5e6 * model.timeline.scale)
+    assert total(model, "strategy_cost") == pytest.approx(100 * 1.5e6 * model.timeline.plan.scale)
     assert len(model.timeline.openings) == 2  # two monthly tranches of 50 outlets
     assert model.network.outlet_weight[-2:].tolist() == [50.0, 50.0]
 
@@ -163,12 +163,12 @@ def test_the_risk_reserve_pays_for_the_plans_losses() -> None:
     alone = run(scenario(risk_rules=[subsidy], **RULE_SIZE), 1)
     both = run(scenario(risk_rules=[reserve, subsidy], **RULE_SIZE), 1)
     provisions = both.timeline.rule_log().query("rule == 'reserve'")["cost"].sum()
-    losses = total(both, "financing_subsidies") + 1e6 * both.timeline.scale * 60 / (365 / 12)  # fired at three month ends (the fourth is the last day)
+    losses = total(both, "financing_subsidies") + 1e6 * both.timeline.plan.scale * 60 / (365 / 12)  # fired at three month ends (the fourth is the last day)
     assert total(both, "reserve_drawn") > 0
     assert total(both, "risk_cost") == pytest.approx(provisions + losses - total(both, "reserve_drawn"))
     assert total(both, "reserve_drawn") + both.timeline.reserve_balance == pytest.approx(provisions)
     assert total(alone, "reserve_drawn") == 0
-    assert total(alone, "risk_cost") == pytest.approx(total(alone, "financing_subsidies") + 1e6 * alone.timeline.scale * 60 / (365 / 12))
+    assert total(alone, "risk_cost") == pytest.approx(total(alone, "financing_subsidies") + 1e6 * alone.timeline.plan.scale * 60 / (365 / 12))
 
 
 # --- clearance (item 5) ------------------------------------------------------------------------------

@@ -145,7 +145,7 @@ def test_trade_in_subsidy_budget_runs_out() -> None:
     budget = 4e9  # real yuan: a few weeks of subsidies at this size (one simulated order stands for 20,000 cars)
     spec = scenario([shock("trade_in_subsidy", nev=20000, ice=15000, budget=budget)], days=120)
     model = run(spec, 1)
-    paid = model.recorder.daily()["trade_in_subsidies"].to_numpy() / model.timeline.scale
+    paid = model.recorder.daily()["trade_in_subsidies"].to_numpy() / model.timeline.plan.scale
     spent = np.cumsum(paid)
     stop = int(np.argmax(spent >= budget))
     assert spent[-1] >= budget and stop > 0

@@ -148,7 +148,7 @@ def test_store_network_opens_staffed_stores_on_their_dates_with_their_costs() ->
     assert sf.filled[np.isin(sf.dealer, new)].sum() > 0
     daily = model.recorder.daily()
     setup = daily.loc[daily["date"] == "2023-02-01", "strategy_cost"].item()
-    assert setup == pytest.approx((1e6 + 1.5e6 + 0.8e6) * model.timeline.scale)
+    assert setup == pytest.approx((1e6 + 1.5e6 + 0.8e6) * model.timeline.plan.scale)
     assert daily["open_stores"].iloc[0] == pytest.approx(net.n - 3)
     assert daily["open_stores"].iloc[-1] == pytest.approx(net.n - 3 + 3 / net.base_outlet_weight)  # three real outlets
     base = run(scenario(days=120), 2)
@@ -255,7 +255,7 @@ def test_costs_enter_the_cost_flows() -> None:
     costs = {"setup_cost": 20e6, "cost_month": 3e6, "cost_share_of_sales": 0.02, "cost_share_of_payroll": 0.1}
     model = run(scenario(strategies=[strategy("risk_reserve", **costs)], days=60), 1)
     daily = model.recorder.daily()
-    scale = model.timeline.scale
+    scale = model.timeline.plan.scale
     after = daily["date"] >= EVENT_DAY
     start = daily.index[daily["date"] == EVENT_DAY][0]
     focal_slots = model.network.focal[model.salesforce.dealer]

@@ -297,7 +297,7 @@ def _retention(p: ev.RetentionBonus, scope: dict[str, Any], m: MarketModel) -> l
 
 @compiles(ev.StoreNetwork)
 def _stores(p: ev.StoreNetwork, scope: dict[str, Any], m: MarketModel) -> list[Effect]:
-    return []  # stores are added at build time and opened by the timeline (see Timeline.extra_stores)
+    return []  # stores are added at build time and opened by the timeline (see EventPlan.extra_stores)
 
 
 @compiles(ev.InventorySharing)

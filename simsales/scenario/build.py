@@ -18,7 +18,8 @@ from typing import Any, TypeVar
 
 from simsales.scenario.bounds import check_sizes
 from simsales.scenario.errors import ScenarioError, did_you_mean
-from simsales.scenario.events import check_events
+from simsales.scenario.events.parsing import PARSERS
+from simsales.scenario.events.validation import check_events
 
 #: Top-level keys of a scenario file that are not sections of `Scenario`.
 META_KEYS = ("extends", "fitted")
@@ -145,7 +146,7 @@ def convert_value(tp: Any, value: Any, file: str | None, key: str, meta: Mapping
 
 
 class _Converters:
-    """What event classes' `from_raw` use to convert their parts with the loader's rules."""
+    """What the event parsers (`simsales.scenario.events.parsing`) use to convert their parts with the loader's rules."""
 
     value = staticmethod(lambda tp, value, file, key: _convert(tp, value, file, key))
     dataclass = staticmethod(lambda cls, value, file, key: _convert_dataclass(cls, value, file, key))
@@ -154,8 +155,9 @@ class _Converters:
 
 def _convert(tp: Any, value: Any, file: str, key: str) -> Any:
     origin = typing.get_origin(tp)
-    if isinstance(tp, type) and hasattr(tp, "from_raw"):
-        return tp.from_raw(value, file, key, _Converters)
+    parser = PARSERS.get(tp) if isinstance(tp, type) else None
+    if parser is not None:  # events: kind, common keys and parameters side by side
+        return parser(value, file, key, _Converters)
     if origin in (typing.Union, types.UnionType):  # only `X | None`: TOML has no null, absent keys keep defaults
         arms = [a for a in typing.get_args(tp) if a is not type(None)]
         return _convert(arms[0], value, file, key)
