@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simsales.market.choice import choose_by_weights, inclusive_value, logit_choice, logit_probabilities, nested_logit_choice
+from simsales.market.choice import (
+    choose_by_weights,
+    inclusive_value,
+    logit_choice,
+    logit_probabilities,
+    nested_logit_choice,
+)
 
 N_DRAWS = 200_000
 

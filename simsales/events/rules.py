@@ -13,8 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from simsales.measures import FOCAL_SHARE, NEV_SHARE, ORDERS_PER_LEAD, SATISFACTION, Ratio
 from simsales.scenario.events import METRICS, RiskRule
 

@@ -88,7 +88,7 @@ def nested_logit_choice(
     """
     if scale >= 1.0:
         return logit_choice(utility, available, outside, uniforms)
-    k, m = utility.shape
+    m = utility.shape[1]
     gumbel = _gumbel(uniforms, m + 2)
     scaled = np.where(available, utility / scale, -np.inf)
     within = (scaled + gumbel[:, :m]).argmax(axis=1)
