@@ -93,8 +93,10 @@ def test_ending_the_nev_tax_exemption_in_2028_lowers_nev_share() -> None:
 
     The state at 2028 is built cheaply: the run starts on 2028-01-01 after a 240-day warm-up
     (tastes are those of 2028: the trends are anchored to 2023-01-01, not to the start date).
+    The first half of 2028 is enough: -4.9 and -4.5 points (seeds 11, 12) against -5.0 and -4.0
+    over the whole year, both well past the -2.0 asserted.
     """
-    horizon = {"run.start_date": "2028-01-01", "run.warmup_days": 240, "run.days": 366}
+    horizon = {"run.start_date": "2028-01-01", "run.warmup_days": 240, "run.days": 182}
     keep = load_scenario().replace(**horizon)
     (end_2028,) = [s for s in _experiment("shock_purchase_tax_phaseout").shocks if s.start == date(2028, 1, 1)]
     phaseout = dataclasses.replace(keep, shocks=(end_2028,))
