@@ -148,6 +148,7 @@ def recovery(small: object, params_file: str, truth_kpis: pd.Series, tmp_path_fa
     return (*fit(small, params_file, synthetic_targets(truth_kpis), folder), folder)
 
 
+@pytest.mark.slow
 def test_recovers_known_parameters(recovery: tuple[object, object, object]) -> None:
     """Targets produced by the model at known parameters are fitted back to within 10% of each (log) range.
 
@@ -164,6 +165,7 @@ def test_recovers_known_parameters(recovery: tuple[object, object, object]) -> N
     assert objective.min() < 1.0 < objective.iloc[0]
 
 
+@pytest.mark.slow
 def test_perturbed_target_moves_the_fit_not_the_output(small: object, params_file: str, truth_kpis: pd.Series,
                                                        recovery: tuple[object, object, object]) -> None:
     """Raising the lead-capture target lowers the fitted showroom sessions; outputs stay what the model computes.

@@ -111,6 +111,7 @@ def test_ending_the_nev_tax_exemption_in_2028_lowers_nev_share() -> None:
     assert max(diffs) < 0, diffs
 
 
+@pytest.mark.slow
 def test_a_competitor_nev_price_cut_costs_the_focal_firm_nev_sales() -> None:
     horizon = {"run.start_date": "2024-03-01", "run.warmup_days": 200, "run.days": 306}
     cut = _experiment("shock_competitor_price_cut").replace(**horizon)
@@ -133,6 +134,7 @@ def _subsidy(end: str | None) -> Scenario:
     return spec.replace(shocks=[table])
 
 
+@pytest.mark.slow
 def test_an_announced_subsidy_end_brings_purchases_forward() -> None:
     """Orders in the six weeks before the subsidy's last day rise, and fall in the six weeks after, against no end."""
     ending, lasting = _subsidy("2023-02-28"), _subsidy(None)

@@ -64,6 +64,7 @@ def test_new_stores_weigh_what_their_real_outlets_weigh_at_any_agent_count() -> 
     assert np.allclose(shares[0], shares[1], rtol=0.1)  # up to the rounding of the built layout
 
 
+@pytest.mark.slow
 def test_store_network_response_does_not_depend_on_the_population_size() -> None:
     # +2.5 to +3.6 points per seed at both sizes when written; before outlet weights one agent was
     # 1/30 or 1/90 of the market, so the same plan moved the share 3-5 times more at 20k than at 60k
@@ -90,6 +91,7 @@ def _rule(name: str, action: dict[str, object], metric: str = "always", **kwargs
     return {"name": name, "metric": metric, "action": action, **kwargs}
 
 
+@pytest.mark.slow
 def test_a_risk_rule_can_match_a_competitors_price_cut() -> None:
     # the focal firm's NEV list prices follow a competitor's 10% cut from the day after the rule fires
     cut = {"kind": "list_price", "start": "2023-01-15", "change": -0.10, "scope": {"powertrain": "NEV", "firm": "others"}}
