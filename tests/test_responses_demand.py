@@ -93,8 +93,10 @@ def test_ending_the_nev_tax_exemption_in_2028_lowers_nev_share() -> None:
 
     The state at 2028 is built cheaply: the run starts on 2028-01-01 after a 240-day warm-up
     (tastes are those of 2028: the trends are anchored to 2023-01-01, not to the start date).
+    The first half of 2028 is enough: -4.9 and -4.5 points (seeds 11, 12) against -5.0 and -4.0
+    over the whole year, both well past the -2.0 asserted.
     """
-    horizon = {"run.start_date": "2028-01-01", "run.warmup_days": 240, "run.days": 366}
+    horizon = {"run.start_date": "2028-01-01", "run.warmup_days": 240, "run.days": 182}
     keep = load_scenario().replace(**horizon)
     (end_2028,) = [s for s in _experiment("shock_purchase_tax_phaseout").shocks if s.start == date(2028, 1, 1)]
     phaseout = dataclasses.replace(keep, shocks=(end_2028,))
@@ -109,6 +111,7 @@ def test_ending_the_nev_tax_exemption_in_2028_lowers_nev_share() -> None:
     assert max(diffs) < 0, diffs
 
 
+@pytest.mark.slow
 def test_a_competitor_nev_price_cut_costs_the_focal_firm_nev_sales() -> None:
     horizon = {"run.start_date": "2024-03-01", "run.warmup_days": 200, "run.days": 306}
     cut = _experiment("shock_competitor_price_cut").replace(**horizon)
@@ -131,6 +134,7 @@ def _subsidy(end: str | None) -> Scenario:
     return spec.replace(shocks=[table])
 
 
+@pytest.mark.slow
 def test_an_announced_subsidy_end_brings_purchases_forward() -> None:
     """Orders in the six weeks before the subsidy's last day rise, and fall in the six weeks after, against no end."""
     ending, lasting = _subsidy("2023-02-28"), _subsidy(None)

@@ -14,7 +14,7 @@ import pytest
 
 from simsales import MarketModel, journey
 
-from scenario_support import pooled, run, scenario, total
+from scenario_support import baseline_run, pooled, run, scenario, total
 
 SEEDS = (1, 2, 3)
 
@@ -66,6 +66,7 @@ def test_new_stores_weigh_what_their_real_outlets_weigh_at_any_agent_count() -> 
     assert np.allclose(shares[0], shares[1], rtol=0.1)  # up to the rounding of the built layout
 
 
+@pytest.mark.slow
 def test_store_network_response_does_not_depend_on_the_population_size() -> None:
     # +2.5 to +3.6 points per seed at both sizes when written; before outlet weights one agent was
     # 1/30 or 1/90 of the market, so the same plan moved the share 3-5 times more at 20k than at 60k
@@ -116,6 +117,7 @@ def _rule(name: str, action: dict[str, object], metric: str = "always", **kwargs
     return {"name": name, "metric": metric, "action": action, **kwargs}
 
 
+@pytest.mark.slow
 def test_a_risk_rule_can_match_a_competitors_price_cut() -> None:
     # the focal firm's NEV list prices follow a competitor's 10% cut from the day after the rule fires
     cut = {"kind": "list_price", "start": "2023-01-15", "change": -0.10, "scope": {"powertrain": "NEV", "firm": "others"}}
@@ -136,7 +138,7 @@ def test_a_risk_rule_can_match_a_competitors_price_cut() -> None:
 def test_a_discount_and_financing_subsidy_plan_sells_more_and_pays_for_it() -> None:
     discount = _rule("discount", {"kind": "dealer_discount", "days": 90, "change": 0.03})
     subsidy = _rule("subsidy", {"kind": "financing_subsidy", "days": 90, "share": 0.03})
-    base = [run(scenario(**RULE_SIZE), s) for s in SEEDS]
+    base = [baseline_run(s) for s in SEEDS]  # RULE_SIZE is the outcome size
     treated = [run(scenario(risk_rules=[discount, subsidy], **RULE_SIZE), s) for s in SEEDS]
     share = lambda ms: pooled(ms, ["focal_orders"], ["orders"])  # noqa: E731
     assert share(treated) > share(base) + 0.003
@@ -249,9 +251,8 @@ def test_inventory_sharing_serves_stock_outs_from_the_pool_and_loses_no_sales() 
     # when written (3 seeds pooled, every store pooled, cover x 0.8): stock -38%, backorders -95%,
     # deliveries +1.1%; before, transfers were only weekly rebalancing (backorders -21%, deliveries -0.7%)
     sharing = {"kind": "inventory_sharing", "start": "2023-01-15", "cover_factor": 0.8, "scope": {"firm": "all"}}
-    size = {"n_consumers": 20_000, "days": 120}
-    base = [run(scenario(**size), s) for s in SEEDS]
-    treated = [run(scenario(strategies=[sharing], **size), s) for s in SEEDS]
+    base = [baseline_run(s) for s in SEEDS]
+    treated = [run(scenario(strategies=[sharing]), s) for s in SEEDS]
     assert sum(total(m, "backorders") for m in treated) < 0.5 * sum(total(m, "backorders") for m in base)
     assert sum(total(m, "cancellations") for m in treated) < sum(total(m, "cancellations") for m in base)
     assert sum(total(m, "deliveries") for m in treated) >= sum(total(m, "deliveries") for m in base)
@@ -266,7 +267,7 @@ def test_a_strong_online_showroom_reaches_the_plans_lead_capture() -> None:
     # before, capture was capped near 4% (2.9% -> 4.0% at lead_factor 5: a researcher leaves at
     # most one lead after a fixed 32 sessions); 2.9% -> 20.7% when written (plan 3.2: 3.2% -> 15%)
     vr = {"kind": "vr_showroom", "start": "2022-11-02", "lead_factor": 5.0, "scope": {"firm": "all"}}
-    base = [run(scenario(), s) for s in SEEDS[:2]]
+    base = [baseline_run(s) for s in SEEDS[:2]]
     treated = [run(scenario(strategies=[vr]), s) for s in SEEDS[:2]]
     for b, t in zip(base, treated, strict=True):
         assert b.kpis()["journey.online_lead_capture"] < 4.0
@@ -277,7 +278,7 @@ def test_online_ordering_does_not_lower_conversion() -> None:
     # before, conversion fell (22.7% -> 21.8% of leads, orders -2.7%) because those who decided
     # online without ordering left; now they still visit: 22.6% -> 23.1%, orders +1.6% when written
     ordering = {"kind": "online_ordering", "start": "2023-01-15", "share": 0.5, "scope": {"firm": "all"}}
-    base = [run(scenario(), s) for s in SEEDS]
+    base = [baseline_run(s) for s in SEEDS]
     treated = [run(scenario(strategies=[ordering]), s) for s in SEEDS]
     assert all(total(m, "online_decisions") > 0 for m in treated)
     assert pooled(treated, ["orders"], ["online_leads", "walkin_leads"]) >= pooled(base, ["orders"], ["online_leads", "walkin_leads"])
@@ -306,7 +307,7 @@ def test_mentoring_raises_new_hires_knowledge_and_costs_mentors_time() -> None:
 def test_incentive_reform_brings_owners_back_and_refers_more_at_a_cost() -> None:
     reform = {"kind": "incentive_reform", "start": "2022-11-02", "volume_weight": 0.35, "referral_factor": 1.5, "loyalty": 0.5,
               "scope": {"firm": "all"}, "cost_share_of_payroll": 0.05}  # fmt: skip
-    base = [run(scenario(), s) for s in SEEDS]
+    base = [baseline_run(s) for s in SEEDS]
     treated = [run(scenario(strategies=[reform]), s) for s in SEEDS]
     assert pooled(treated, ["misdescribed"], ["deliveries"]) < pooled(base, ["misdescribed"], ["deliveries"])
     assert sum(total(m, "referrals") for m in treated) > sum(total(m, "referrals") for m in base)

@@ -120,6 +120,7 @@ def test_focal_metrics_are_read_from_the_model_at_month_end() -> None:
     assert np.allclose(log.loc[log["rule"] == "share", "value"].to_numpy() * 100, monthly["focal_share"].to_numpy())
 
 
+@pytest.mark.slow
 def test_the_same_plan_runs_with_and_without_its_shock() -> None:
     plain = load_scenario(default_file("experiments/riskplan_talent.toml"))
     shocked = load_scenario(default_file("experiments/riskplan_talent_under_exodus.toml"))
