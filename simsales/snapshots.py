@@ -4,7 +4,7 @@ Why: every arm and replicate of an experiment repeats the same warm-up (545 days
 before its first event.  A snapshot taken at the end of a shared warm-up lets each arm start
 from it instead, and a long run can be continued after it was stopped.
 
-Format (version 1): one file, the ASCII line ``SIMSALES-SNAPSHOT 1``, then one line of JSON
+Format (version 2): one file, the ASCII line ``SIMSALES-SNAPSHOT 1``, then one line of JSON
 (``format``, ``simsales`` version, ``day``, ``date``, ``scenario``, ``n_consumers``), then the
 model as a pickle (protocol 5).  The pickle holds the complete state: consumer, store and
 salesperson arrays and agents, the timeline and its position, the random-number keys
@@ -32,7 +32,9 @@ if TYPE_CHECKING:
     from simsales.model import MarketModel
 
 MAGIC = b"SIMSALES-SNAPSHOT 1\n"
-FORMAT = 1
+#: Version of what the pickle holds: 2 since consumers' day fields narrowed and entry rates became a table
+#: (a version-1 warm-up is refused and re-run, not misread).
+FORMAT = 2
 
 
 class SnapshotError(ValueError):
