@@ -206,7 +206,8 @@ class MarketModel(mesa.Model):
         """Yearly market-entry rate while not in the market, by `ConsumerPopulation.entry_class`.
 
         A consumer's rate depends only on whether it owned a car at the start, its age band and
-        its tier: eight values, looked up instead of stored per consumer (8 bytes each).
+        its tier: eight values, looked up by `population.entry_class` (1 byte per consumer)
+        instead of stored per consumer (8 bytes).
         """
         spec = self.spec.population
         owned, young, lower = (np.arange(8) >> 2) & 1 == 1, (np.arange(8) >> 1) & 1 == 1, np.arange(8) & 1 == 1
@@ -217,19 +218,16 @@ class MarketModel(mesa.Model):
 
     def entry_rate(self, idx: np.ndarray) -> np.ndarray:
         """Yearly market-entry rate of consumers `idx` while not in the market."""
-        return self.entry_rate_table[self.population.entry_class(idx)]
+        return self.entry_rate_table[self.population.entry_class[idx]]
 
     def _entry_rate_sum(self) -> float:
         """Sum of every consumer's entry rate (sizes the initial stock).
 
         Summed over one array of all consumers, so that NumPy's pairwise summation (and its
         rounding) is that of a stored rate per consumer; the array (8 bytes per consumer) lives
-        only for this sum, and the classes are found in batches.
+        only for this sum.
         """
-        classes = np.empty(self.population.n, dtype=np.uint8)
-        for rows in batches(self.population.n):
-            classes[rows] = self.population.entry_class(np.arange(rows.start, rows.stop))
-        return float(self.entry_rate_table[classes].sum())
+        return float(self.entry_rate_table[self.population.entry_class].sum())
 
     # --- the day -------------------------------------------------------------------------
 

@@ -135,7 +135,7 @@ def test_attributes_do_not_depend_on_the_construction_batch(baseline: Scenario, 
     whole = ConsumerPopulation(5_000, baseline.population, Streams(7), 6, np.array([3.0, 1, 1, 1, 1, 1]))
     monkeypatch.setattr(consumers, "BUILD_BATCH", 777)
     batched = ConsumerPopulation(5_000, baseline.population, Streams(7), 6, np.array([3.0, 1, 1, 1, 1, 1]))
-    for name in ("age_band", "tier", "online", "nev_wtp", "price_sens", "owns_car", "owned_at_start", "prev_group"):
+    for name in ("age_band", "tier", "online", "nev_wtp", "price_sens", "owns_car", "entry_class", "prev_group"):
         np.testing.assert_array_equal(getattr(whole, name), getattr(batched, name), err_msg=name)
 
 

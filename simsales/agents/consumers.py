@@ -91,7 +91,7 @@ class ConsumerPopulation:
         person whatever the population size or the scenario (see `simsales.streams`).
 
         `horizon_days` (warm-up plus recorded days) sets the width of the day fields (`day_dtype`;
-        None: int32, any horizon).  Memory: 62 bytes per consumer with 2-byte day fields.
+        None: int32, any horizon).  `nbytes()` gives the memory the arrays take.
         """
         self.n = n
         days = day_dtype(horizon_days) if horizon_days is not None else np.int32
@@ -105,8 +105,9 @@ class ConsumerPopulation:
         self.nev_wtp = np.empty(n, dtype=np.float32)
         self.price_sens = np.empty(n, dtype=np.float32)
         self.owns_car = np.empty(n, dtype=bool)
-        #: owned a car before the run (sets the market-entry rate, `entry_class`)
-        self.owned_at_start = np.empty(n, dtype=bool)
+        #: index of the consumer's market-entry rate: 4 x owned a car at the start + 2 x young + lower tier
+        #: (`MarketModel.entry_rate_table`; the three never change, so the rate is looked up, not stored)
+        self.entry_class = np.empty(n, dtype=np.uint8)
         self.prev_group = np.empty(n, dtype=np.int8)
         for rows in batches(n):
             self._draw_attributes(rows, spec, streams, group_weights)
@@ -164,19 +165,24 @@ class ConsumerPopulation:
         groups = streams.categorical(Purpose.PREVIOUS_GROUP, ids, 0, group_weights / group_weights.sum()).astype(np.int8)
         self.prev_group[rows] = np.where(known, groups, -1)
         self.age_band[rows], self.tier[rows] = age_band, tier
-        self.owns_car[rows] = self.owned_at_start[rows] = owns_car
+        self.owns_car[rows] = owns_car
+        self.entry_class[rows] = owns_car * 4 + young * 2 + (tier == TIERS.index("lower"))
 
     @property
     def young(self) -> np.ndarray:
         """Aged under 36 (`YOUNG_BANDS`), one flag per consumer (computed: the age band never changes)."""
         return np.isin(self.age_band, YOUNG_BANDS)
 
-    def entry_class(self, idx: np.ndarray) -> np.ndarray:
-        """Index of each consumer's market-entry rate in `entry_rate_table`: 4 x owned at start + 2 x young + lower tier."""
-        young = np.isin(self.age_band[idx], YOUNG_BANDS)
-        return self.owned_at_start[idx] * 4 + young * 2 + (self.tier[idx] == TIERS.index("lower"))
+    @property
+    def owned_at_start(self) -> np.ndarray:
+        """Owned a car before the run, one flag per consumer (from `entry_class`)."""
+        return self.entry_class >= 4
 
     # --- inspection ----------------------------------------------------------------------
+
+    def nbytes(self) -> int:
+        """Bytes held by the consumer arrays (61 per consumer in the baseline, with 2-byte day fields)."""
+        return sum(v.nbytes for v in vars(self).values() if isinstance(v, np.ndarray))
 
     def counts(self) -> np.ndarray:
         """Consumers per journey state (length len(State))."""
