@@ -10,7 +10,7 @@ warm-up.
     python benchmarks/bench_model.py --update-tracked      # ... and replaces the tracked benchmarks/results.md
     python benchmarks/bench_model.py --sizes 10000 --no-write
     python benchmarks/bench_model.py --profile 1000000     # cProfile of one run, top 25 functions
-    python benchmarks/bench_model.py --large               # adds 10^7 and 3 x 10^7 (about 10 minutes, 4 GB)
+    python benchmarks/bench_model.py --large               # adds 10^7 and 3 x 10^7 (about 10 minutes, 2.4 GB peak)
 
 Not a test: timings depend on the machine and its load.
 """

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simsales.agents.consumers import NO_DAY, State
+from simsales.agents.consumers import State
 from simsales.market.adoption import capped_premium
 from simsales.market.choice import choose_by_weights, inclusive_value, nested_logit_choice
 from simsales.scenario.schema import AGE_BANDS, TIERS
@@ -45,7 +45,7 @@ def _schedule(model: MarketModel, idx: np.ndarray, state: State, delay_days: np.
     """Put consumers in `state` with their next event `delay_days` from today (at least one day)."""
     pop = model.population
     pop.state[idx] = state
-    pop.next_day[idx] = model.day + 1 + np.floor(np.maximum(delay_days, 0)).astype(np.int32)
+    pop.next_day[idx] = model.day + 1 + np.floor(np.clip(delay_days, 0, pop.no_day - model.day - 2)).astype(np.int32)
 
 
 # --- market entry ------------------------------------------------------------------------------
@@ -54,11 +54,11 @@ def _schedule(model: MarketModel, idx: np.ndarray, state: State, delay_days: np.
 def schedule_entry(model: MarketModel, idx: np.ndarray) -> None:
     """Draw when consumers not in the market next consider entering (candidate times, thinned later)."""
     pop = model.population
-    rate_year = model.entry_rate[idx]
+    rate_year = model.entry_rate(idx)
     sim_owner = pop.state[idx] == State.OWNER
     rate_year = np.where(sim_owner, 1.0 / model.spec.ownership.replacement_years, rate_year)
     wait = model.streams.exponential(Purpose.ENTRY_WAIT, idx, model.day) * 365.0 / (rate_year * MAX_DEMAND_MULTIPLIER)
-    pop.next_day[idx] = model.day + 1 + np.minimum(wait, NO_DAY - model.day - 2).astype(np.int32)
+    pop.next_day[idx] = model.day + 1 + np.minimum(wait, pop.no_day - model.day - 2).astype(np.int32)
 
 
 def enter_market(model: MarketModel, idx: np.ndarray) -> None:

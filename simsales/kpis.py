@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from simsales._paths import default_file
+from simsales.agents.consumers import batches
 from simsales.market.adoption import capped_premium, taste_shift, trend_origin
 from simsales.measures import FOCAL_SHARE, NEV_SHARE, PLAN_COST_SHARE, SATISFACTION, focal_profit
 from simsales.scenario.loader import read_toml
@@ -298,8 +299,11 @@ def _premium(m: MarketModel) -> float:
     spec, run = m.spec.population, m.spec.run
     mid_day = run.start_date + timedelta(days=len(m.recorder.window("deliveries")) // 2)
     years = (mid_day - trend_origin(spec, run.start_date)).days / 365.0
-    premium = capped_premium(m.population.nev_wtp + taste_shift(spec, years)[POWERTRAINS.index("BEV")], spec.nev_premium_max)
-    return float((premium >= 0.10).mean() * 100)
+    shift = taste_shift(spec, years)[POWERTRAINS.index("BEV")]
+    wtp, willing = m.population.nev_wtp, 0
+    for rows in batches(len(wtp)):  # in batches: the float64 temporaries stay small at any population size
+        willing += int(np.count_nonzero(capped_premium(wtp[rows] + shift, spec.nev_premium_max) >= 0.10))
+    return willing / len(wtp) * 100
 
 
 @kpi("consumer.winter_range_unaware", "%", "NEV buyers not told about winter range loss")

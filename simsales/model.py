@@ -13,7 +13,7 @@ import mesa
 import numpy as np
 
 from simsales import journey
-from simsales.agents.consumers import ConsumerPopulation, State
+from simsales.agents.consumers import ConsumerPopulation, State, batches
 from simsales.agents.dealers import Dealer, Network
 from simsales.agents.salespeople import Salesforce, Salesperson
 from simsales.events import EventPlan, Timeline
@@ -138,9 +138,10 @@ class MarketModel(mesa.Model):
             self.streams,
             self.spec.network.groups,
             np.bincount(self.network.group, minlength=self.spec.network.groups).astype(float),
+            horizon_days=self.total_days,
         )
         self.population.track(list(track))
-        self.entry_rate = self._entry_rates()
+        self.entry_rate_table = self._entry_rate_table()
         self.log_season = np.log([self.spec.population.seasonal_purchase[m] for m in MONTHS])
         self.levers = Levers(self.network.n, len(self.catalogue))
         self.wom = np.full(len(self.catalogue), 80.0)
@@ -149,11 +150,12 @@ class MarketModel(mesa.Model):
         self.anticipation = Anticipation(self)
         self._price_today()
         self._trends_today()
-        expected_daily = self.entry_rate.sum() / 365.0 * INITIAL_CONVERSION_GUESS
+        expected_daily = self._entry_rate_sum() / 365.0 * INITIAL_CONVERSION_GUESS
         share = self.dealer_weights.mean(axis=0)
         per_product = self.network.sells / np.maximum(self.network.sells.sum(axis=1, keepdims=True), 1)
         self.network.start_stock(expected_daily * share[:, None] / math.fsum(share) * per_product)
-        journey.schedule_entry(self, np.arange(run.n_consumers))
+        for rows in batches(run.n_consumers):  # in batches: no float64 temporaries of n values
+            journey.schedule_entry(self, np.arange(rows.start, rows.stop))
         self.datacollector = mesa.DataCollector(model_reporters=dict(REPORTERS))
 
     # --- construction --------------------------------------------------------------------
@@ -201,13 +203,32 @@ class MarketModel(mesa.Model):
                 weights[t] = p_same * w_same / s_same + (1 - p_same) * w_other / s_other
         return weights
 
-    def _entry_rates(self) -> np.ndarray:
-        """Yearly market-entry rate of each consumer while not in the market."""
-        spec, pop = self.spec.population, self.population
-        rate = np.where(pop.owns_car, spec.entry_rate_owner, spec.entry_rate_nonowner)
-        rate = rate * np.where(pop.young, spec.young_entry_mult, 1.0)
-        rate = rate * np.where(pop.tier == TIERS.index("lower"), spec.lower_tier_entry_mult, 1.0)
+    def _entry_rate_table(self) -> np.ndarray:
+        """Yearly market-entry rate while not in the market, by `ConsumerPopulation.entry_class`.
+
+        A consumer's rate depends only on whether it owned a car at the start, its age band and
+        its tier: eight values, looked up by `population.entry_class` (1 byte per consumer)
+        instead of stored per consumer (8 bytes).
+        """
+        spec = self.spec.population
+        owned, young, lower = (np.arange(8) >> 2) & 1 == 1, (np.arange(8) >> 1) & 1 == 1, np.arange(8) & 1 == 1
+        rate = np.where(owned, spec.entry_rate_owner, spec.entry_rate_nonowner)
+        rate = rate * np.where(young, spec.young_entry_mult, 1.0)
+        rate = rate * np.where(lower, spec.lower_tier_entry_mult, 1.0)
         return np.maximum(rate, 1e-9)
+
+    def entry_rate(self, idx: np.ndarray) -> np.ndarray:
+        """Yearly market-entry rate of consumers `idx` while not in the market."""
+        return self.entry_rate_table[self.population.entry_class[idx]]
+
+    def _entry_rate_sum(self) -> float:
+        """Sum of every consumer's entry rate (sizes the initial stock).
+
+        Summed over one array of all consumers, so that NumPy's pairwise summation (and its
+        rounding) is that of a stored rate per consumer; the array (8 bytes per consumer) lives
+        only for this sum.
+        """
+        return float(self.entry_rate_table[self.population.entry_class].sum())
 
     # --- the day -------------------------------------------------------------------------
 

@@ -4,16 +4,17 @@ Why: every arm and replicate of an experiment repeats the same warm-up (545 days
 before its first event.  A snapshot taken at the end of a shared warm-up lets each arm start
 from it instead, and a long run can be continued after it was stopped.
 
-Format (version 2): one file, the ASCII line ``SIMSALES-SNAPSHOT 1`` (the file type), then one
+Format (version 3): one file, the ASCII line ``SIMSALES-SNAPSHOT 1`` (the file type), then one
 line of JSON (``format``, ``simsales`` version, ``day``, ``date``, ``scenario``, ``n_consumers``),
 then the model as a pickle (protocol 5).  The pickle holds the complete state: consumer, store
 and salesperson arrays and agents, the timeline (`model.timeline`: its immutable `EventPlan` and
 its run state: active events, costs and budgets so far, risk-rule streaks and log), the
 random-number keys (`Streams`) and Mesa's generator, the recorder and the DataCollector.
-Version 2 is version 1 with the timeline split into plan and run state (a version-1 timeline
-cannot run on).  Snapshots are for the same simsales version and format: `load_snapshot`
-refuses another, because a pickle of one version's classes may not mean the same in another
-(an experiment's warm-up of another format is simply run again).  Load only files you made: unpickling
+Version 2 narrowed the consumers' day fields and made entry rates a table; version 3 splits the
+timeline into plan and run state (older snapshots cannot run on).  Snapshots are for the same
+simsales version and format: `load_snapshot` refuses another, because a pickle of one version's
+classes may not mean the same in another (an experiment's warm-up of another format is simply
+run again).  Load only files you made: unpickling
 runs code.
 """
 
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 
 MAGIC = b"SIMSALES-SNAPSHOT 1\n"
 #: Version of the snapshot layout (the JSON header's ``format``); see the module docstring.
-FORMAT = 2
+FORMAT = 3
 
 
 class SnapshotError(ValueError):

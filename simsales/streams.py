@@ -48,7 +48,11 @@ _COLUMN_BITS = 8
 MAX_COLUMNS = 1 << _COLUMN_BITS
 _TO_UNIT = 2.0**-53
 #: Models with at least this many consumers draw through the numba kernels when numba is installed.
-COMPILED_FROM = 200_000
+#: Why this size: loading numba and LLVM costs about 145 MB per process (of which about 95 MB are
+#: the read-only pages of llvmlite's LLVM library) and the kernels save about 1 s a run at 10^6
+#: consumers (keyed draws: 1.8 s instead of 2.9 s, mostly per-call Python overhead either way);
+#: below a few million consumers that memory is more than the consumers' own (61 bytes each).
+COMPILED_FROM = 2_000_000
 
 
 class Purpose(IntEnum):
@@ -151,8 +155,10 @@ def compiled_kernels():
     Why: the journey asks for keyed numbers about forty times a day, mostly for a few hundred
     consumers each; in NumPy each call costs some twenty array operations, and their fixed
     overhead made keyed draws a fifth of a run at 10^6 consumers.  Loading numba and its cached
-    machine code costs about a second per process, so only large models use them (see
-    `COMPILED_FROM`); the numbers are the same either way.  Returns None when numba is not installed.
+    machine code costs about a second and 145 MB per process, so only large models use them (see
+    `COMPILED_FROM`); the numbers are the same either way.  Numba is imported here, on first use,
+    and each kernel is compiled (or loaded from numba's cache) only when first called: a model
+    run calls `uniform` alone.  Returns None when numba is not installed.
     """
     try:
         import numba

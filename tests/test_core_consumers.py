@@ -126,3 +126,36 @@ def test_track_records_each_journey_in_order(make_model) -> None:
     owner = int(np.flatnonzero(pop.state == State.OWNER)[0])
     snap = pop.consumer(owner)
     assert snap.state == "OWNER" and snap.product >= 0 and 0 <= snap.satisfaction <= 100
+
+
+def test_attributes_do_not_depend_on_the_construction_batch(baseline: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Attributes are drawn in batches to bound temporaries: any batch size gives the same consumers."""
+    from simsales.agents import consumers
+
+    whole = ConsumerPopulation(5_000, baseline.population, Streams(7), 6, np.array([3.0, 1, 1, 1, 1, 1]))
+    monkeypatch.setattr(consumers, "BUILD_BATCH", 777)
+    batched = ConsumerPopulation(5_000, baseline.population, Streams(7), 6, np.array([3.0, 1, 1, 1, 1, 1]))
+    for name in ("age_band", "tier", "online", "nev_wtp", "price_sens", "owns_car", "entry_class", "prev_group"):
+        np.testing.assert_array_equal(getattr(whole, name), getattr(batched, name), err_msg=name)
+
+
+def test_day_fields_are_as_narrow_as_the_horizon_allows(baseline: Scenario) -> None:
+    from simsales.agents.consumers import day_dtype
+
+    assert day_dtype(910) == np.int16
+    assert day_dtype(2 * 36_500) == np.int32  # the schema's longest warm-up plus recorded horizon
+    pop = ConsumerPopulation(10, baseline.population, Streams(0), 2, np.ones(2), horizon_days=910)
+    assert pop.next_day.dtype == np.int16 and np.all(pop.next_day == pop.no_day) and pop.no_day > 910
+    long_run = ConsumerPopulation(10, baseline.population, Streams(0), 2, np.ones(2), horizon_days=40_000)
+    assert long_run.entry_day.dtype == np.int32 and long_run.no_day > 40_000
+
+
+def test_entry_rate_table_gives_each_consumer_its_rate(make_model) -> None:
+    """The looked-up rate equals the per-consumer formula on the attributes at the start."""
+    model = make_model(n_consumers=3_000, days=30, warmup_days=0)
+    spec, pop = model.spec.population, model.population
+    expected = np.where(pop.owned_at_start, spec.entry_rate_owner, spec.entry_rate_nonowner)
+    expected = expected * np.where(pop.young, spec.young_entry_mult, 1.0)
+    expected = np.maximum(expected * np.where(pop.tier == TIERS.index("lower"), spec.lower_tier_entry_mult, 1.0), 1e-9)
+    np.testing.assert_array_equal(model.entry_rate(np.arange(pop.n)), expected)
+    assert len(np.unique(expected)) > 2  # the test sees several classes

@@ -119,3 +119,22 @@ def test_step_rates_count_one_cohort_and_never_exceed_100(warmup: int, days: int
     values = compute_kpis(model)
     for key in STEP_RATES:
         assert np.isnan(values[key]) or 0.0 <= values[key] <= 100.0, (key, values[key])
+
+
+def test_nev_premium_share_is_the_same_in_batches(make_model, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The premium KPI is counted in batches (no float64 copy of the population): any batch size, the same figure."""
+    from datetime import timedelta
+
+    from simsales.agents import consumers
+    from simsales.market.adoption import capped_premium, taste_shift, trend_origin
+    from simsales.scenario.schema import POWERTRAINS
+
+    model = make_model(n_consumers=3_000, days=30, warmup_days=0)
+    model.run_model()
+    spec, run = model.spec.population, model.spec.run
+    mid_day = run.start_date + timedelta(days=len(model.recorder.window("deliveries")) // 2)
+    years = (mid_day - trend_origin(spec, run.start_date)).days / 365.0
+    premium = capped_premium(model.population.nev_wtp + taste_shift(spec, years)[POWERTRAINS.index("BEV")], spec.nev_premium_max)
+    whole = float((premium >= 0.10).mean() * 100)
+    monkeypatch.setattr(consumers, "BUILD_BATCH", 257)  # a partial last batch too
+    assert REGISTRY["consumer.nev_premium_willing"].compute(model) == whole
