@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simsales.agents.consumers import State
+from simsales.agents.consumers import PRICE_UNIT_YUAN, State
 from simsales.market.adoption import capped_premium
-from simsales.market.choice import choose_by_weights, inclusive_value, nested_logit_choice
+from simsales.market.choice import choose_by_weights, inclusive_value, nested_logit_choice, price_response
 from simsales.scenario.schema import AGE_BANDS, TIERS
 from simsales.streams import Purpose
 
@@ -422,8 +422,8 @@ def _salesperson_values(model: MarketModel, sp: np.ndarray) -> tuple[np.ndarray,
     return knowledge, volume, ramp
 
 
-def product_utility(model: MarketModel, idx: np.ndarray, knowledge: np.ndarray, penalty: np.ndarray) -> np.ndarray:
-    """Utility of every product at each consumer's store: appeal, price after policy, NEV taste, salesperson."""
+def store_price(model: MarketModel, idx: np.ndarray) -> np.ndarray:
+    """Price of every product at each consumer's store after purchase tax, the store's trade-in premium and loan subsidy (yuan)."""
     pop, lev = model.population, model.levers
     d = pop.dealer[idx]
     price = model.net_price[d]
@@ -432,9 +432,14 @@ def product_utility(model: MarketModel, idx: np.ndarray, knowledge: np.ndarray, 
     subsidy = model.network.buyer_subsidy[d]
     if subsidy.any():  # the store pays part of the loan: the buyer's effective price falls
         price = price - model.net_price[d] * subsidy
-    utility = _utility(model, idx, price, knowledge, penalty)
-    if lev.store_utility_shift.any():
-        utility += lev.store_utility_shift[d]
+    return price
+
+
+def product_utility(model: MarketModel, idx: np.ndarray, knowledge: np.ndarray, penalty: np.ndarray, price: np.ndarray | None = None) -> np.ndarray:
+    """Utility of every product at each consumer's store: appeal, price after policy, NEV taste, salesperson."""
+    utility = _utility(model, idx, store_price(model, idx) if price is None else price, knowledge, penalty)
+    if model.levers.store_utility_shift.any():
+        utility += model.levers.store_utility_shift[model.population.dealer[idx]]
     return utility
 
 
@@ -458,7 +463,7 @@ def _price_weight(model: MarketModel, idx: np.ndarray) -> np.ndarray:
     not as a discount on price sensitivity, so an NEV's price coefficient is never weakened by
     taste and stays negative for every consumer on every day.
     """
-    return np.broadcast_to(model.population.price_sens[idx, None] / 1e5, (len(idx), len(model.catalogue)))
+    return np.broadcast_to(model.population.price_sens[idx, None] / PRICE_UNIT_YUAN, (len(idx), len(model.catalogue)))
 
 
 def _nev_premium_value(model: MarketModel, idx: np.ndarray) -> np.ndarray:
@@ -470,7 +475,7 @@ def _nev_premium_value(model: MarketModel, idx: np.ndarray) -> np.ndarray:
     """
     pop, cat = model.population, model.catalogue
     premium = capped_premium(pop.nev_wtp[idx, None] + model.trend_wtp, model.spec.population.nev_premium_max)
-    return pop.price_sens[idx, None] / 1e5 * premium * (cat.list_price * cat.is_nev)
+    return pop.price_sens[idx, None] / PRICE_UNIT_YUAN * premium * (cat.list_price * cat.is_nev)
 
 
 # --- anticipation of announced policy changes (simsales.market.anticipation) ------------------------
@@ -617,11 +622,14 @@ def _decide(model: MarketModel, idx: np.ndarray, knowledge: np.ndarray, penalty:
     pop, j = model.population, model.spec.journey
     if len(idx) == 0:
         return idx
-    utility = product_utility(model, idx, knowledge, penalty)
+    price = store_price(model, idx)
+    utility = product_utility(model, idx, knowledge, penalty, price)
     available = model.network.sells[pop.dealer[idx]]
     # the season multiplies the odds of buying rather than waiting (Spring Festival, year-end);
     # a foreseen policy price rise lowers the value of waiting (anticipation, 7.15)
     outside = j.outside_utility + model.levers.outside_utility_shift[pop.dealer[idx]] - model.log_season_today - _urgency(model, idx)
+    if model.recorder.recording:  # the choice model's own price response at this decision (7.16)
+        model.recorder.add_price_response(*price_response(utility, available, outside, j.product_nest_scale, _price_weight(model, idx) * price))
     choice = nested_logit_choice(utility, available, outside, u, j.product_nest_scale)
     buy = choice >= 0
     place_orders(model, idx[buy], choice[buy].astype(np.int64))

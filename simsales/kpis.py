@@ -474,6 +474,24 @@ def _gap_price(m: MarketModel) -> float:
     return ice - nev
 
 
+NO_DECISIONS = "no purchase decisions in the recorded window"
+
+
+@kpi(
+    "pricing.product_price_elasticity",
+    "elasticity",
+    "own-price elasticity of a product's purchases at the decision, purchase-weighted over products (the choice model's, analytic)",
+)
+def _product_elasticity(m: MarketModel) -> float:
+    response = m.recorder.price_response
+    return _ratio(response[1, :-1].sum(), response[0, :-1].sum(), why=NO_DECISIONS)
+
+
+@kpi("pricing.decision_price_elasticity", "elasticity", "elasticity of buying at all at the decision when every price rises 1% (the choice model's, analytic)")
+def _decision_elasticity(m: MarketModel) -> float:
+    return _ratio(m.recorder.price_response[1, -1], m.recorder.price_response[0, -1], why=NO_DECISIONS)
+
+
 # --- tables ----------------------------------------------------------------------------------
 
 

@@ -63,6 +63,9 @@ class Recorder:
         self.dealer_deliveries = np.zeros(n_dealers)
         # day x product: orders, deliveries and revenue (price paid) - the sales-by-product output
         self.product_flows = {name: np.zeros((total_days, n_products)) for name in PRODUCT_FLOWS}
+        # the choice model's price response at the recorded decisions: per product Σ P(buy j) and
+        # Σ P(buy j) x own elasticity; last column Σ P(buy) and Σ P(buy) x market elasticity
+        self.price_response = np.zeros((2, n_products + 1))
 
     def add(self, name: str, value: float) -> None:
         """Add to today's flow counter."""
@@ -112,6 +115,19 @@ class Recorder:
         if len(products):
             row = self.product_flows[name][self.day]
             row += np.bincount(products, weights=weights, minlength=len(row))
+
+    def add_price_response(self, p_buy: np.ndarray, own: np.ndarray, market: np.ndarray) -> None:
+        """Add one batch of decisions' probabilities and elasticities (see `market.choice.price_response`)."""
+        buy = p_buy.sum(axis=1)
+        self.price_response[0, :-1] += p_buy.sum(axis=0)
+        self.price_response[1, :-1] += (p_buy * own).sum(axis=0)
+        self.price_response[0, -1] += buy.sum()
+        self.price_response[1, -1] += (buy * market).sum()
+
+    def choice_elasticities(self) -> np.ndarray:
+        """Purchase-weighted mean own-price elasticity per product at the recorded decisions, then the market's (NaN if none)."""
+        weight = self.price_response[0]
+        return np.where(weight > 0, self.price_response[1] / np.where(weight > 0, weight, 1.0), np.nan)
 
     @property
     def recording(self) -> bool:

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 MAGIC = b"SIMSALES-SNAPSHOT 1\n"
 #: Version of the snapshot layout (the JSON header's ``format``); see the module docstring.
-FORMAT = 3
+FORMAT = 4
 
 
 class SnapshotError(ValueError):

@@ -11,6 +11,7 @@ from simsales.market.choice import (
     logit_choice,
     logit_probabilities,
     nested_logit_choice,
+    price_response,
 )
 
 N_DRAWS = 200_000
@@ -159,3 +160,50 @@ def test_a_nest_scale_of_one_is_the_plain_logit_draw_for_draw() -> None:
     available = rng.random((1000, 4)) < 0.8
     u, outside = rng.random(1000), rng.normal(size=1000)
     assert np.array_equal(nested_logit_choice(utility, available, outside, u, 1.0), logit_choice(utility, available, outside, u))
+
+
+def _nested_probabilities(utility: np.ndarray, available: np.ndarray, outside: np.ndarray, scale: float) -> np.ndarray:
+    """P(buy j) of the nested logit from its definition (the test's own formula)."""
+    within = np.where(available, np.exp(utility / scale), 0.0)
+    iv = np.log(within.sum(axis=1))
+    buy = 1.0 / (1.0 + np.exp(outside - scale * iv))
+    return within / within.sum(axis=1, keepdims=True) * buy[:, None]
+
+
+@pytest.mark.parametrize("scale", [1.0, 0.35])
+def test_price_response_matches_finite_differences_of_the_nested_probabilities(scale: float) -> None:
+    # own elasticity d ln P(j) / d ln p_j and the market's d ln P(buy) / d ln p (every price), by a
+    # 1e-6 relative price change: the analytic formulas the calibration's elasticity KPI is built on
+    rng = np.random.default_rng(5)
+    k, m, h = 6, 4, 1e-6
+    utility = rng.normal(size=(k, m))
+    available = rng.random((k, m)) < 0.8
+    available[:, 0] = True
+    outside = rng.normal(size=k)
+    price_utility = rng.uniform(0.5, 4.0, size=(k, m))  # beta x price
+    p_buy, own, market = price_response(utility, available, outside, scale, price_utility)
+    base = _nested_probabilities(utility, available, outside, scale)
+    assert np.allclose(p_buy, base)
+    for j in range(m):
+        bumped = utility.copy()
+        bumped[:, j] -= price_utility[:, j] * np.log1p(h)
+        with np.errstate(divide="ignore", invalid="ignore"):  # unavailable columns: log 0
+            numeric = (np.log(_nested_probabilities(bumped, available, outside, scale)[:, j]) - np.log(base[:, j])) / np.log1p(h)
+        rows = available[:, j]
+        assert np.allclose(own[rows, j], numeric[rows], rtol=1e-4, atol=1e-6)
+        assert np.all(own[~rows, j] == 0.0)
+    everything = utility - price_utility * np.log1p(h)
+    numeric = (np.log(_nested_probabilities(everything, available, outside, scale).sum(axis=1)) - np.log(base.sum(axis=1))) / np.log1p(h)
+    assert np.allclose(market, numeric, rtol=1e-4, atol=1e-6)
+
+
+def test_a_smaller_nest_scale_raises_product_elasticities_but_not_the_market_s_as_much() -> None:
+    rng = np.random.default_rng(9)
+    utility = rng.normal(size=(500, 5))
+    available = np.ones((500, 5), dtype=bool)
+    outside = np.full(500, 1.0)
+    price_utility = np.full((500, 5), 2.0)
+    plain = price_response(utility, available, outside, 1.0, price_utility)
+    nested = price_response(utility * 0.35, available, outside, 0.35, price_utility)  # same within-nest shares
+    weighted = [(pb * own).sum() / pb.sum() for pb, own, _ in (plain, nested)]
+    assert weighted[1] < 2.0 * weighted[0] < 0

@@ -29,6 +29,16 @@ class State(IntEnum):
 
 
 YOUNG_BANDS = (AGE_BANDS.index("under25"), AGE_BANDS.index("25_28"), AGE_BANDS.index("29_35"))
+#: Yuan per unit of the price in `price_sensitivity` (utility lost per 100,000 yuan of net price).
+PRICE_UNIT_YUAN = 1e5
+
+
+def mean_price_coefficient(spec: PopulationSpec) -> float:
+    """The population's mean utility lost per yuan of net price (the log-normal spread has mean one)."""
+    lower = spec.tier_shares["lower"]
+    return spec.price_sensitivity * (1.0 - lower + lower * spec.lower_tier_price_mult) / PRICE_UNIT_YUAN
+
+
 #: Consumers whose attributes are drawn (and first entry scheduled) per batch at construction: the
 #: float64 temporaries of a batch stay a few MB, not 8 bytes x n each (draws are keyed per consumer,
 #: so the numbers do not depend on the batch size).

@@ -109,6 +109,36 @@ def inclusive_value(utility: np.ndarray, available: np.ndarray, scale: float, ax
     return np.squeeze(total, axis=axis)
 
 
+def price_response(
+    utility: np.ndarray, available: np.ndarray, outside: np.ndarray | float, scale: float, price_utility: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The nested logit's own-price elasticities at one decision per chooser (analytic, as BLP report them).
+
+    `price_utility` (k, m) is β x price, so that ∂V/∂ln p = -price_utility.  With w the product's
+    probability within the nest and P(buy) the probability of buying at all:
+
+        own elasticity of product j   = -β p_j x ((1 - w_j) / scale + w_j x (1 - P(buy)))
+        market elasticity of P(buy)   = -(1 - P(buy)) x Σ_j w_j β p_j   (every price up by 1%)
+
+    Returns (P(buy j) (k, m), the own elasticities (k, m), the market elasticities (k,)); columns
+    not available have probability and elasticity 0.  These are the static response of one
+    decision; the journey's response (consumers who leave may buy later or elsewhere) is measured
+    by paired price cuts (`simsales.responses`).
+    """
+    scaled = np.where(available, utility / scale, -np.inf)
+    top = scaled.max(axis=1, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0.0)
+    weights = np.exp(scaled - top)
+    total = weights.sum(axis=1, keepdims=True)
+    within = weights / np.where(total > 0, total, 1.0)
+    with np.errstate(divide="ignore"):
+        nest_value = scale * (np.log(total[:, 0]) + top[:, 0])
+    p_buy = 1.0 / (1.0 + np.exp(np.clip(outside - nest_value, -700.0, 700.0)))
+    own = -price_utility * ((1.0 - within) / scale + within * (1.0 - p_buy[:, None]))
+    market = -(1.0 - p_buy) * (within * price_utility).sum(axis=1)
+    return within * p_buy[:, None], np.where(available, own, 0.0), market
+
+
 def logit_probabilities(utility: np.ndarray, available: np.ndarray, outside: np.ndarray) -> np.ndarray:
     """Choice probabilities (k, m + 1), last column the outside option; for tests and analysis."""
     weights = _logit_weights(utility, available, outside)
