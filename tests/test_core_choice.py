@@ -207,3 +207,13 @@ def test_a_smaller_nest_scale_raises_product_elasticities_but_not_the_market_s_a
     nested = price_response(utility * 0.35, available, outside, 0.35, price_utility)  # same within-nest shares
     weighted = [(pb * own).sum() / pb.sum() for pb, own, _ in (plain, nested)]
     assert weighted[1] < 2.0 * weighted[0] < 0
+
+
+def test_nest_equivalent_appeals_keep_the_mean_consumer_s_ranking() -> None:
+    from simsales.market.catalogue import nest_equivalent_appeal
+
+    appeal, price, beta, scale = np.array([-0.4, 0.75, 2.5, 3.6]), np.array([1e5, 1.8e5, 3e5, 4e5]), 1.165e-5, 0.35
+    assert np.array_equal(nest_equivalent_appeal(appeal, price, 1.0, beta), appeal)
+    nested = nest_equivalent_appeal(appeal, price, scale, beta)
+    # within the nest (utility / scale) the mean consumer's values differ from the plain logit's by a constant
+    assert np.allclose((nested - beta * price) / scale - (appeal - beta * price), 0.0)

@@ -41,3 +41,17 @@ class Catalogue:
     def index(self, product_id: str) -> int:
         """Row of a product id."""
         return self.ids.index(product_id)
+
+
+def nest_equivalent_appeal(appeal: np.ndarray | float, price: np.ndarray | float, scale: float, price_coefficient: float) -> np.ndarray | float:
+    """A plain-logit utility constant re-expressed for a product nest of scale `scale` (λ).
+
+    The nest compares a store's products on utility / λ, so λ alone would both sharpen the response
+    to a price *change* (its purpose) and reshuffle the shares the constants were set for, pushing
+    buyers to the cheapest cars and magnifying every appeal gap.  λ x appeal + (1 - λ) x β x price
+    (β the mean price coefficient, utility per yuan, `agents.consumers.mean_price_coefficient`)
+    keeps a consumer of mean price sensitivity ranking the products at these prices on
+    appeal - β x price as before, while a price change moves utility / λ by β / λ per yuan.  The
+    result is a product's constant in the scenario: it stays put when the price changes later.
+    """
+    return scale * appeal + (1.0 - scale) * price_coefficient * price
