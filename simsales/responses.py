@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from simsales.run import run
-from simsales.runs import replicate_seeds
+from simsales.runs import RunTask, make_executor, replicate_seeds
 from simsales.scenario import Scenario, load_scenario
 
 #: Published ranges of own-price elasticities (see the module docstring) by kind of measurement.
@@ -42,10 +42,10 @@ def _price_params(scenario: Scenario, change: float, products: Sequence[str]) ->
     return {f"products.{pid}.price": by_id[pid].price * (1.0 + change) for pid in products}
 
 
-def _deliveries(scenario: Scenario, params: dict[str, float], seed: int, n_consumers: int) -> pd.Series:
-    """Deliveries per product over the recorded window (simulated units)."""
-    result = run(scenario, seed=seed, n_consumers=n_consumers, params=params)
-    return result.products.groupby("product", sort=False)["deliveries"].sum()
+def _deliveries(task: RunTask) -> tuple[str, pd.Series]:
+    """(task id, deliveries per product over the recorded window in simulated units) of one run."""
+    result = run(task.scenario, seed=task.seed)
+    return task.run_id, result.products.groupby("product", sort=False)["deliveries"].sum()
 
 
 def arms(scenario: Scenario) -> list[tuple[str, str, float, list[str]]]:
@@ -64,21 +64,32 @@ def measure_elasticities(
     n_consumers: int = 50_000,
     replicates: int = 2,
     root_seed: int = 2023,
+    jobs: int = 1,
 ) -> pd.DataFrame:
     """Elasticities of deliveries to list price, one row per (arm, response).
 
     Columns: arm (what was cut: 'all', 'NEV', 'ICE' or a product id), kind (market, segment,
     cross or product), response (whose deliveries: 'all', 'NEV', 'ICE' or the product),
     price_change (share), elasticity (mean log-arc elasticity over replicate pairs), se
-    (standard error over pairs; NaN with one replicate), replicates.
+    (standard error over pairs; NaN with one replicate), replicates.  `jobs` runs the simulations
+    in parallel (`simsales.runs.make_executor`); the figures do not depend on it.
     """
     spec = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     is_nev = pd.Series({p.id: p.powertrain != "ICE" for p in spec.products})
     seeds = replicate_seeds(root_seed, replicates)
-    base = [_deliveries(spec, {}, s, n_consumers) for s in seeds]
+    sized = spec.replace(**{"run.n_consumers": n_consumers})
+    variants = {"base": {}} | {arm: _price_params(spec, change, products) for arm, _, change, products in arms(spec)}
+    tasks = [RunTask.make(f"{name}/{i}", sized.replace(**params) if params else sized, seed)
+             for name, params in variants.items() for i, seed in enumerate(seeds)]  # fmt: skip
+    executor = make_executor(jobs)
+    try:
+        done = dict(executor.map_unordered(_deliveries, tasks))  # type: ignore[arg-type]  # any picklable function of a task
+    finally:
+        executor.close()
+    base = [done[f"base/{i}"] for i in range(len(seeds))]
     rows = []
-    for arm, kind, change, products in arms(spec):
-        shocked = [_deliveries(spec, _price_params(spec, change, products), s, n_consumers) for s in seeds]
+    for arm, kind, change, _ in arms(spec):
+        shocked = [done[f"{arm}/{i}"] for i in range(len(seeds))]
         responses = {"all": ("market", None)} if kind == "market" else {}
         if kind == "segment":
             responses = {"NEV": ("segment" if arm == "NEV" else "cross", True), "ICE": ("segment" if arm == "ICE" else "cross", False)}

@@ -347,3 +347,8 @@ def test_ensemble_keeps_candidates_indistinguishable_from_the_best(tmp_path: obj
     loaded = load_ensemble(tmp_path / "e.parquet")
     draws = sample_ensemble(50, np.random.default_rng(0), loaded)
     assert {d["journey.k"] for d in draws} == {0.1, 0.2}
+    # one draw rule for calibration and experiments: without a weight column every member is equally likely
+    unweighted = sample_ensemble(400, np.random.default_rng(1), loaded.drop(columns="weight"))
+    assert 150 < sum(d["journey.k"] == 0.1 for d in unweighted) < 250
+    skewed = loaded.assign(weight=[0.0, 1.0])
+    assert {d["journey.k"] for d in sample_ensemble(20, np.random.default_rng(2), skewed)} == {0.2}

@@ -9,6 +9,7 @@ sets from the ensemble to carry parameter uncertainty, not only seed noise.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -70,17 +71,31 @@ def parameter_columns(ensemble: pd.DataFrame) -> list[str]:
     return [c for c in ensemble.columns if isinstance(c, str) and "." in c]
 
 
-def ensemble_overrides(ensemble: pd.DataFrame | None = None) -> list[dict[str, float]]:
+def member_params(ensemble: pd.DataFrame, position: int) -> dict[str, Any]:
+    """The dotted overrides of one ensemble row, as plain Python numbers (an integer parameter stays an int)."""
+    row = ensemble.iloc[position]
+    return {col: (row[col].item() if hasattr(row[col], "item") else row[col]) for col in parameter_columns(ensemble)}
+
+
+def pick_members(ensemble: pd.DataFrame, rng: np.random.Generator, size: int | None = None) -> np.ndarray | int:
+    """Row positions drawn with replacement: by the 'weight' column if there is one, else uniformly.
+
+    The one draw rule for every user of an ensemble: `sample_ensemble` here and each experiment
+    replicate's member (`simsales.experiments.ensemble.draw_member`, one draw from its own stream).
+    """
+    if "weight" in ensemble.columns:
+        w = ensemble["weight"].to_numpy(dtype=float)
+        return rng.choice(len(ensemble), size=size, p=w / w.sum())
+    return rng.integers(len(ensemble), size=size)
+
+
+def ensemble_overrides(ensemble: pd.DataFrame | None = None) -> list[dict[str, Any]]:
     """Each ensemble member as scenario overrides {dotted key: value}, best first."""
     frame = load_ensemble() if ensemble is None else ensemble
-    keys = parameter_columns(frame)
-    return [{k: float(row[k]) for k in keys} for _, row in frame.iterrows()]
+    return [member_params(frame, i) for i in range(len(frame))]
 
 
-def sample_ensemble(n: int, rng: np.random.Generator, ensemble: pd.DataFrame | None = None) -> list[dict[str, float]]:
-    """n parameter sets drawn with replacement from the ensemble by weight (for experiments)."""
+def sample_ensemble(n: int, rng: np.random.Generator, ensemble: pd.DataFrame | None = None) -> list[dict[str, Any]]:
+    """n parameter sets drawn with replacement from the ensemble (`pick_members`), for experiments."""
     frame = load_ensemble() if ensemble is None else ensemble
-    members = ensemble_overrides(frame)
-    weights = frame["weight"].to_numpy(dtype=float)
-    picks = rng.choice(len(members), size=n, p=weights / weights.sum())
-    return [members[i] for i in picks]
+    return [member_params(frame, int(i)) for i in pick_members(frame, rng, n)]

@@ -20,6 +20,7 @@ from simsales.commands.checks import (
 DEFAULT_OUT = Path("out") / "responses"
 #: Default size: fast enough for minutes on two cores, large enough for the main effects.
 DEFAULT_CONSUMERS = 20_000
+ELASTICITY_CONSUMERS = 100_000
 DEFAULT_REPLICATES = 5
 
 
@@ -37,6 +38,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--replicates", type=positive_int, default=DEFAULT_REPLICATES, help=f"paired replicates per arm (default {DEFAULT_REPLICATES})")
     p.add_argument("--jobs", type=positive_int, default=min(os.cpu_count() or 1, 2), help="parallel simulations (default: 2 or the CPU count)")
     p.add_argument("--consumers", type=consumer_count, default=DEFAULT_CONSUMERS, help=f"consumers per run (default {DEFAULT_CONSUMERS:,})")
+    p.add_argument(
+        "--elasticity-consumers",
+        type=consumer_count,
+        default=ELASTICITY_CONSUMERS,
+        help=f"consumers per run of the price elasticities, part (a) (default {ELASTICITY_CONSUMERS:,}: a 5%% cut of one product needs it to stand out of seed noise)",
+    )
     p.add_argument("--out", type=Path, default=None, help=f"output folder (default: {DEFAULT_OUT}/)")
     p.add_argument("--update-shipped", action="store_true", help="write calibration/responses.md and its figure (the shipped report); without it they are never touched")
     p.add_argument("--files", default="", help="comma-separated file names to report (default: every shipped shock, strategy and risk plan)")
@@ -87,18 +94,21 @@ def execute(args: argparse.Namespace) -> int:
     if not args.no_elasticities:
         from simsales.responses import against_literature, measure_elasticities
 
-        print(f"elasticities: price cuts at {args.consumers:,} consumers, {max(args.replicates, 2)} paired replicates")
-        elasticities = against_literature(measure_elasticities(n_consumers=args.consumers, replicates=max(args.replicates, 2)))
+        print(f"elasticities: price cuts at {args.elasticity_consumers:,} consumers, {max(args.replicates, 2)} paired replicates")
+        elasticities = against_literature(
+            measure_elasticities(n_consumers=args.elasticity_consumers, replicates=max(args.replicates, 2), jobs=args.jobs)
+        )
     responses = rr.response_table(expect, effects)
     claims = rr.claim_table(expect, effects, names)
     wall = (time.perf_counter() - started) / 60
     command = "simsales responses" + "".join(
-        f" --{k.replace('_', '-')} {v}" for k, v in (("replicates", args.replicates), ("jobs", args.jobs), ("consumers", args.consumers)))
+        f" --{k.replace('_', '-')} {v}" for k, v in (("replicates", args.replicates), ("jobs", args.jobs), ("consumers", args.consumers),
+                                                     ("elasticity_consumers", args.elasticity_consumers)))
     if args.files:
         command += f" --files {args.files}"
     if args.update_shipped:
         command += " --update-shipped"
-    meta = {"command": command, "wall_minutes": wall, "jobs": args.jobs, "consumers": args.consumers,
+    meta = {"command": command, "wall_minutes": wall, "jobs": args.jobs, "consumers": args.consumers, "elasticity_consumers": args.elasticity_consumers,
             "replicates": args.replicates, "run_minutes": effects.attrs.get("run_seconds", 0.0) / 60, "expectations": str(args.expectations or rr.EXPECTATIONS)}  # fmt: skip
     path = rr.write_report(out, responses, claims, meta, elasticities=elasticities)
     counts = responses["verdict"].value_counts().to_dict() if len(responses) else {}

@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simsales.experiments.ensemble import check_ensemble, draw_member, member_params
+from simsales.calibration.ensemble import member_params
+from simsales.experiments.ensemble import check_ensemble, draw_member
 from simsales.experiments.results import ExperimentResult, build_tables
 from simsales.experiments.spec import Experiment, check_window, load_arm_scenario, resolve_arm
 from simsales.experiments.stats import differences

@@ -10,12 +10,11 @@ replicate and adding replicates keeps earlier draws.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from simsales.calibration.ensemble import parameter_columns
+from simsales.calibration.ensemble import parameter_columns, pick_members
 from simsales.runs.seeds import auxiliary_rng
 from simsales.scenario import ScenarioError
 
@@ -39,22 +38,8 @@ def check_ensemble(ensemble: pd.DataFrame, where: str | None = None) -> None:
 
 
 def draw_member(ensemble: pd.DataFrame, root_seed: int, replicate: int) -> int:
-    """Row position of the ensemble member replicate `replicate` uses (weighted if a 'weight' column exists)."""
-    rng = auxiliary_rng(root_seed, replicate, ENSEMBLE_STREAM)
-    if "weight" in ensemble.columns:
-        w = ensemble["weight"].to_numpy(dtype=float)
-        return int(rng.choice(len(ensemble), p=w / w.sum()))
-    return int(rng.integers(len(ensemble)))
-
-
-def member_params(ensemble: pd.DataFrame, position: int) -> dict[str, Any]:
-    """The dotted overrides of one ensemble row, as plain Python numbers."""
-    row = ensemble.iloc[position]
-    out: dict[str, Any] = {}
-    for col in parameter_columns(ensemble):
-        value = row[col]
-        out[col] = value.item() if hasattr(value, "item") else value
-    return out
+    """Row position of the ensemble member replicate `replicate` uses (the draw rule of `pick_members`)."""
+    return int(pick_members(ensemble, auxiliary_rng(root_seed, replicate, ENSEMBLE_STREAM)))
 
 
 def load_ensemble_source(source: str | Path, where: str | None = None) -> pd.DataFrame:
