@@ -158,7 +158,7 @@ def test_store_network_opens_staffed_stores_on_their_dates_with_their_costs() ->
 def test_stores_opening_on_the_first_day_are_part_of_the_built_network() -> None:
     stores = [{"format": "community", "tier": "lower", "count": 2}]
     spec = scenario(strategies=[strategy("store_network", start="2022-11-02", stores=stores)], days=30)  # first simulated day
-    model = MarketModel(scenario=spec, seed=3)
+    model = MarketModel(scenario=spec, seed=3, n_consumers=200_000)  # a store agent's stock rounds to whole cars: at 20,000 consumers to 0
     new = np.arange(model.network.n - 2, model.network.n)
     assert model.network.is_open[new].all()
     assert model.network.stock[new].sum() > 0  # initial stock like every other store
