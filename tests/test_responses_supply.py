@@ -82,7 +82,7 @@ def test_stores_planned_for_later_leave_the_open_network_as_it_was_until_they_op
     # long before any opening: shipped strategy_store_network cut focal 2023 deliveries by a third
     # (3.28 -> 2.24 million at 20,000 consumers, seed 1) and its 2024-25 share by 1.7 points.
     later = {"kind": "store_network", "start": "2023-04-01", "ramp_days": 60, "stores": PLAN}
-    size = {"n_consumers": 20_000, "days": 150}
+    size = {"n_consumers": 20_000, "days": 300}  # the 60-day ramp plus delivery times: 150 days left one or two more deliveries, noise
     base = MarketModel(scenario=scenario(**size), seed=1)
     planned = MarketModel(scenario=scenario(strategies=[later], **size), seed=1)
     built = base.network.n
