@@ -628,7 +628,7 @@ def _decide(model: MarketModel, idx: np.ndarray, knowledge: np.ndarray, penalty:
     # the season multiplies the odds of buying rather than waiting (Spring Festival, year-end);
     # a foreseen policy price rise lowers the value of waiting (anticipation, 7.15)
     outside = j.outside_utility + model.levers.outside_utility_shift[pop.dealer[idx]] - model.log_season_today - _urgency(model, idx)
-    if model.recorder.recording:  # the choice model's own price response at this decision (7.16)
+    if model.recorder.recording:  # the choice model's own price response at this decision (ODD 7.5)
         model.recorder.add_price_response(*price_response(utility, available, outside, j.product_nest_scale, _price_weight(model, idx) * price))
     choice = nested_logit_choice(utility, available, outside, u, j.product_nest_scale)
     buy = choice >= 0

@@ -217,3 +217,14 @@ def test_nest_equivalent_appeals_keep_the_mean_consumer_s_ranking() -> None:
     nested = nest_equivalent_appeal(appeal, price, scale, beta)
     # within the nest (utility / scale) the mean consumer's values differ from the plain logit's by a constant
     assert np.allclose((nested - beta * price) / scale - (appeal - beta * price), 0.0)
+
+
+def test_the_products_file_s_mean_price_coefficient_is_the_shipped_population_s() -> None:
+    # agents/products_2023.toml converted its plain-logit appeals with 1.165 per 100,000 yuan; if the
+    # population's price sensitivity or lower-tier mix changes, those appeals must be converted again
+    from simsales.agents.consumers import mean_price_coefficient
+    from simsales.scenario import load_scenario
+
+    spec = load_scenario()
+    assert mean_price_coefficient(spec.population) == pytest.approx(1.165e-5, rel=1e-9)
+    assert spec.journey.product_nest_scale == pytest.approx(0.35)
