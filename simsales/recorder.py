@@ -116,13 +116,12 @@ class Recorder:
             row = self.product_flows[name][self.day]
             row += np.bincount(products, weights=weights, minlength=len(row))
 
-    def add_price_response(self, p_buy: np.ndarray, own: np.ndarray, market: np.ndarray) -> None:
-        """Add one batch of decisions' probabilities and elasticities (see `market.choice.price_response`)."""
-        buy = p_buy.sum(axis=1)
-        self.price_response[0, :-1] += p_buy.sum(axis=0)
-        self.price_response[1, :-1] += (p_buy * own).sum(axis=0)
-        self.price_response[0, -1] += buy.sum()
-        self.price_response[1, -1] += (buy * market).sum()
+    def add_price_response(self, bought: np.ndarray, own: np.ndarray, buy: float, market: float) -> None:
+        """Add one batch of decisions' summed probabilities and elasticities (`market.choice.price_response`)."""
+        self.price_response[0, :-1] += bought
+        self.price_response[1, :-1] += own
+        self.price_response[0, -1] += buy
+        self.price_response[1, -1] += market
 
     def choice_elasticities(self) -> np.ndarray:
         """Purchase-weighted mean own-price elasticity per product at the recorded decisions, then the market's (NaN if none)."""

@@ -111,32 +111,39 @@ def inclusive_value(utility: np.ndarray, available: np.ndarray, scale: float, ax
 
 def price_response(
     utility: np.ndarray, available: np.ndarray, outside: np.ndarray | float, scale: float, price_utility: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The nested logit's own-price elasticities at one decision per chooser (analytic, as BLP report them).
+) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """The nested logit's own-price response at one batch of decisions, summed over the choosers.
 
     `price_utility` (k, m) is β x price, so that ∂V/∂ln p = -price_utility.  With w the product's
-    probability within the nest and P(buy) the probability of buying at all:
+    probability within the nest and P(buy) the probability of buying at all, chooser i's own
+    elasticity of product j is -β p_j ((1 - w_j) / scale + w_j (1 - P(buy))) and that of buying
+    at all when every price rises 1% is -(1 - P(buy)) Σ_j w_j β p_j (the analytic elasticities BLP
+    report).  Returned, summed over the k choosers (an elasticity times a probability is the
+    derivative of that probability, so the sums are ∂/∂ln p of expected purchases):
 
-        own elasticity of product j   = -β p_j x ((1 - w_j) / scale + w_j x (1 - P(buy)))
-        market elasticity of P(buy)   = -(1 - P(buy)) x Σ_j w_j β p_j   (every price up by 1%)
+        (Σ_i P_i(buy j) per product, Σ_i P_i(buy j) x own elasticity_ij per product,
+         Σ_i P_i(buy), Σ_i P_i(buy) x market elasticity_i)
 
-    Returns (P(buy j) (k, m), the own elasticities (k, m), the market elasticities (k,)); columns
-    not available have probability and elasticity 0.  These are the static response of one
-    decision; the journey's response (consumers who leave may buy later or elsewhere) is measured
-    by paired price cuts (`simsales.responses`).
+    Their ratios are purchase-weighted elasticities (`Recorder.choice_elasticities`).  Sums, not
+    per-chooser arrays, because this runs at every decision: two matrix-vector products do most of
+    the work.  These are the static response of one decision; the journey's (consumers who leave
+    may buy later or elsewhere) is measured by paired price cuts (`simsales.responses`).
     """
     scaled = np.where(available, utility / scale, -np.inf)
     top = scaled.max(axis=1, keepdims=True)
     top = np.where(np.isfinite(top), top, 0.0)
-    weights = np.exp(scaled - top)
-    total = weights.sum(axis=1, keepdims=True)
-    within = weights / np.where(total > 0, total, 1.0)
+    within = np.exp(scaled - top, out=scaled)
+    total = within.sum(axis=1)
+    within /= np.where(total > 0, total, 1.0)[:, None]
     with np.errstate(divide="ignore"):
-        nest_value = scale * (np.log(total[:, 0]) + top[:, 0])
+        nest_value = scale * (np.log(total) + top[:, 0])
     p_buy = 1.0 / (1.0 + np.exp(np.clip(outside - nest_value, -700.0, 700.0)))
-    own = -price_utility * ((1.0 - within) / scale + within * (1.0 - p_buy[:, None]))
-    market = -(1.0 - p_buy) * (within * price_utility).sum(axis=1)
-    return within * p_buy[:, None], np.where(available, own, 0.0), market
+    x = within * price_utility  # w β p
+    # Σ_i P(buy)_i x_ij ((1 - w_ij) / scale + w_ij (1 - P(buy)_i)) = A_j / scale - Σ_i c_i x_ij w_ij
+    c = p_buy * (1.0 / scale - 1.0 + p_buy)
+    own = -(p_buy @ x / scale - c @ (x * within))
+    market = -float((p_buy * (1.0 - p_buy)) @ x.sum(axis=1))
+    return p_buy @ within, own, float(p_buy.sum()), market
 
 
 def logit_probabilities(utility: np.ndarray, available: np.ndarray, outside: np.ndarray) -> np.ndarray:
