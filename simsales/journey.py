@@ -17,7 +17,7 @@ import numpy as np
 
 from simsales.agents.consumers import PRICE_UNIT_YUAN, State
 from simsales.market.adoption import capped_premium
-from simsales.market.choice import choose_by_weights, inclusive_value, nested_logit_choice, price_response
+from simsales.market.choice import choose_by_weights, inclusive_value, nest_terms, nested_logit_choice, price_response
 from simsales.scenario.schema import AGE_BANDS, TIERS
 from simsales.streams import Purpose
 
@@ -628,9 +628,11 @@ def _decide(model: MarketModel, idx: np.ndarray, knowledge: np.ndarray, penalty:
     # the season multiplies the odds of buying rather than waiting (Spring Festival, year-end);
     # a foreseen policy price rise lowers the value of waiting (anticipation, 7.15)
     outside = j.outside_utility + model.levers.outside_utility_shift[pop.dealer[idx]] - model.log_season_today - _urgency(model, idx)
-    if model.recorder.recording:  # the choice model's own price response at this decision (ODD 7.5)
-        model.recorder.add_price_response(*price_response(utility, available, outside, j.product_nest_scale, _price_weight(model, idx) * price))
-    choice = nested_logit_choice(utility, available, outside, u, j.product_nest_scale)
+    scale, recording = j.product_nest_scale, model.recorder.recording
+    terms = nest_terms(utility, available, scale) if recording or scale < 1.0 else None  # shared by both below
+    if recording:  # the choice model's own price response at this decision (ODD 7.5)
+        model.recorder.add_price_response(*price_response(utility, available, outside, scale, _price_weight(model, idx) * price, terms))
+    choice = nested_logit_choice(utility, available, outside, u, scale, terms)
     buy = choice >= 0
     place_orders(model, idx[buy], choice[buy].astype(np.int64))
     rest = idx[~buy]

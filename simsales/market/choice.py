@@ -19,6 +19,8 @@ pure function of the chooser's key.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from simsales.streams import mix64
@@ -70,8 +72,43 @@ def logit_choice(utility: np.ndarray, available: np.ndarray, outside: np.ndarray
     return np.where(choice == m, -1, choice)
 
 
+@dataclass(frozen=True)
+class NestTerms:
+    """V / scale of a batch of choosers and its log-sum parts, computed once per decision batch.
+
+    `scaled` is V / scale (-inf where a product is unavailable), `weights` = exp(scaled - top),
+    `total` their row sums and `top` the row maxima (0 where nothing is available), so that the
+    inclusive value is ln(total) + top.  The choice and the price response share them.
+    """
+
+    scaled: np.ndarray
+    weights: np.ndarray
+    total: np.ndarray
+    top: np.ndarray
+
+    @property
+    def inclusive(self) -> np.ndarray:
+        """logsumexp(V / scale) per chooser (-inf where nothing is available)."""
+        with np.errstate(divide="ignore"):
+            return np.squeeze(np.log(self.total) + self.top, axis=-1)
+
+
+def nest_terms(utility: np.ndarray, available: np.ndarray, scale: float, axis: int = -1) -> NestTerms:
+    """`NestTerms` of `utility` over the available alternatives along `axis`."""
+    scaled = np.where(available, utility / scale, -np.inf)
+    top = scaled.max(axis=axis, keepdims=True)
+    safe_top = np.where(np.isfinite(top), top, 0.0)
+    weights = np.exp(scaled - safe_top)
+    return NestTerms(scaled, weights, weights.sum(axis=axis, keepdims=True), safe_top)
+
+
 def nested_logit_choice(
-    utility: np.ndarray, available: np.ndarray, outside: np.ndarray | float, uniforms: np.ndarray, scale: float
+    utility: np.ndarray,
+    available: np.ndarray,
+    outside: np.ndarray | float,
+    uniforms: np.ndarray,
+    scale: float,
+    terms: NestTerms | None = None,
 ) -> np.ndarray:
     """Nested logit: the store's products in one nest of scale `scale` (0 < scale <= 1), leaving alone.
 
@@ -85,14 +122,15 @@ def nested_logit_choice(
     own choosers to other products or out, nobody into another product, but, since the nest's value
     falls for everyone, also a few marginal buyers of other products out of the market (in the
     random-utility form they would stay; that coupling needs Cardell's 1997 nest-level errors).
+    `terms`: the batch's `nest_terms`, if already computed.
     """
     if scale >= 1.0:
         return logit_choice(utility, available, outside, uniforms)
     m = utility.shape[1]
     gumbel = _gumbel(uniforms, m + 2)
-    scaled = np.where(available, utility / scale, -np.inf)
-    within = (scaled + gumbel[:, :m]).argmax(axis=1)
-    buy = scale * inclusive_value(utility, available, scale) + gumbel[:, m] > outside + gumbel[:, m + 1]
+    terms = nest_terms(utility, available, scale) if terms is None else terms
+    within = (terms.scaled + gumbel[:, :m]).argmax(axis=1)
+    buy = scale * terms.inclusive + gumbel[:, m] > outside + gumbel[:, m + 1]
     return np.where(buy, within, -1)
 
 
@@ -101,16 +139,18 @@ def inclusive_value(utility: np.ndarray, available: np.ndarray, scale: float, ax
 
     `scale` x this is the expected utility of the product nest (the store's value to a chooser).
     """
-    scaled = np.where(available, utility / scale, -np.inf)
-    top = scaled.max(axis=axis, keepdims=True)
-    safe_top = np.where(np.isfinite(top), top, 0.0)
+    terms = nest_terms(utility, available, scale, axis)
     with np.errstate(divide="ignore"):
-        total = np.log(np.exp(scaled - safe_top).sum(axis=axis, keepdims=True)) + safe_top
-    return np.squeeze(total, axis=axis)
+        return np.squeeze(np.log(terms.total) + terms.top, axis=axis)
 
 
 def price_response(
-    utility: np.ndarray, available: np.ndarray, outside: np.ndarray | float, scale: float, price_utility: np.ndarray
+    utility: np.ndarray,
+    available: np.ndarray,
+    outside: np.ndarray | float,
+    scale: float,
+    price_utility: np.ndarray,
+    terms: NestTerms | None = None,
 ) -> tuple[np.ndarray, np.ndarray, float, float]:
     """The nested logit's own-price response at one batch of decisions, summed over the choosers.
 
@@ -126,17 +166,12 @@ def price_response(
 
     Their ratios are purchase-weighted elasticities (`Recorder.choice_elasticities`).  Sums, not
     per-chooser arrays, because this runs at every decision: two matrix-vector products do most of
-    the work.  These are the static response of one decision; the journey's (consumers who leave
+    the work; `terms`: the batch's `nest_terms`, if already computed.  These are the static response of one decision; the journey's (consumers who leave
     may buy later or elsewhere) is measured by paired price cuts (`simsales.responses`).
     """
-    scaled = np.where(available, utility / scale, -np.inf)
-    top = scaled.max(axis=1, keepdims=True)
-    top = np.where(np.isfinite(top), top, 0.0)
-    within = np.exp(scaled - top, out=scaled)
-    total = within.sum(axis=1)
-    within /= np.where(total > 0, total, 1.0)[:, None]
-    with np.errstate(divide="ignore"):
-        nest_value = scale * (np.log(total) + top[:, 0])
+    terms = nest_terms(utility, available, scale) if terms is None else terms
+    within = terms.weights / np.where(terms.total > 0, terms.total, 1.0)
+    nest_value = scale * terms.inclusive
     p_buy = 1.0 / (1.0 + np.exp(np.clip(outside - nest_value, -700.0, 700.0)))
     x = within * price_utility  # w β p
     # Σ_i P(buy)_i x_ij ((1 - w_ij) / scale + w_ij (1 - P(buy)_i)) = A_j / scale - Σ_i c_i x_ij w_ij
