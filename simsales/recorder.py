@@ -123,11 +123,6 @@ class Recorder:
         self.price_response[0, -1] += buy
         self.price_response[1, -1] += market
 
-    def choice_elasticities(self) -> np.ndarray:
-        """Purchase-weighted mean own-price elasticity per product at the recorded decisions, then the market's (NaN if none)."""
-        weight = self.price_response[0]
-        return np.where(weight > 0, self.price_response[1] / np.where(weight > 0, weight, 1.0), np.nan)
-
     @property
     def recording(self) -> bool:
         """True once the start date is reached."""

@@ -85,12 +85,13 @@ class NestTerms:
     weights: np.ndarray
     total: np.ndarray
     top: np.ndarray
+    axis: int = -1
 
     @property
     def inclusive(self) -> np.ndarray:
-        """logsumexp(V / scale) per chooser (-inf where nothing is available)."""
+        """logsumexp(V / scale) over `axis` (-inf where nothing is available)."""
         with np.errstate(divide="ignore"):
-            return np.squeeze(np.log(self.total) + self.top, axis=-1)
+            return np.squeeze(np.log(self.total) + self.top, axis=self.axis)
 
 
 def nest_terms(utility: np.ndarray, available: np.ndarray, scale: float, axis: int = -1) -> NestTerms:
@@ -99,7 +100,7 @@ def nest_terms(utility: np.ndarray, available: np.ndarray, scale: float, axis: i
     top = scaled.max(axis=axis, keepdims=True)
     safe_top = np.where(np.isfinite(top), top, 0.0)
     weights = np.exp(scaled - safe_top)
-    return NestTerms(scaled, weights, weights.sum(axis=axis, keepdims=True), safe_top)
+    return NestTerms(scaled, weights, weights.sum(axis=axis, keepdims=True), safe_top, axis)
 
 
 def nested_logit_choice(
@@ -139,9 +140,7 @@ def inclusive_value(utility: np.ndarray, available: np.ndarray, scale: float, ax
 
     `scale` x this is the expected utility of the product nest (the store's value to a chooser).
     """
-    terms = nest_terms(utility, available, scale, axis)
-    with np.errstate(divide="ignore"):
-        return np.squeeze(np.log(terms.total) + terms.top, axis=axis)
+    return nest_terms(utility, available, scale, axis).inclusive
 
 
 def price_response(
@@ -164,10 +163,12 @@ def price_response(
         (Σ_i P_i(buy j) per product, Σ_i P_i(buy j) x own elasticity_ij per product,
          Σ_i P_i(buy), Σ_i P_i(buy) x market elasticity_i)
 
-    Their ratios are purchase-weighted elasticities (`Recorder.choice_elasticities`).  Sums, not
-    per-chooser arrays, because this runs at every decision: two matrix-vector products do most of
-    the work; `terms`: the batch's `nest_terms`, if already computed.  These are the static response of one decision; the journey's (consumers who leave
-    may buy later or elsewhere) is measured by paired price cuts (`simsales.responses`).
+    Their ratios are purchase-weighted elasticities (the KPIs `pricing.product_price_elasticity`
+    and `pricing.decision_price_elasticity`).  Sums, not per-chooser arrays, because this runs at
+    every decision: two matrix-vector products do most of the work.  `terms`: the batch's
+    `nest_terms`, if already computed.  These are the static response of one decision; the
+    journey's (consumers who leave may buy later or elsewhere) is measured by paired price cuts
+    (`simsales.responses`).
     """
     terms = nest_terms(utility, available, scale) if terms is None else terms
     within = terms.weights / np.where(terms.total > 0, terms.total, 1.0)
