@@ -624,10 +624,13 @@ def _decide(model: MarketModel, idx: np.ndarray, knowledge: np.ndarray, penalty:
         return idx
     price = store_price(model, idx)
     utility = product_utility(model, idx, knowledge, penalty, price)
-    available = model.network.sells[pop.dealer[idx]]
+    d = pop.dealer[idx]
+    available = model.network.sells[d]
     # the season multiplies the odds of buying rather than waiting (Spring Festival, year-end);
     # a foreseen policy price rise lowers the value of waiting (anticipation, 7.15)
-    outside = j.outside_utility + model.levers.outside_utility_shift[pop.dealer[idx]] - model.log_season_today - _urgency(model, idx)
+    outside = j.outside_utility + model.levers.outside_utility_shift[d] - model.log_season_today - _urgency(model, idx)
+    if j.quote_search_value:  # another quote is worth having only where prices are negotiated
+        outside = outside + j.quote_search_value * ~model.network.direct[d]
     scale, recording = j.product_nest_scale, model.recorder.recording
     terms = nest_terms(utility, available, scale) if recording or scale < 1.0 else None  # shared by both below
     if recording:  # the choice model's own price response at this decision (ODD 7.5)

@@ -191,6 +191,9 @@ class JourneyParams:
     test_drive_nev_knowledge: float = free("logit shift of test drives per unit of the salesperson's product knowledge")
     no_test_drive_penalty: float = nonneg("utility lost when ordering without a test drive", max=B.MAX_UTILITY)
     outside_utility: float = free("utility of leaving the store without ordering")
+    quote_search_value: float = nonneg(
+        "utility a visitor at a negotiated-price store (format direct = false) expects from another store's quote: adds to leaving", max=B.MAX_UTILITY
+    )
     # 0.1 is already near-deterministic substitution among products; below it the choice is a max
     product_nest_scale: float = field(
         metadata={"min": 0.1, "max": 1.0, "doc": "nested-logit scale of the store's products against leaving (1: plain logit)"}
