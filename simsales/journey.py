@@ -1,16 +1,23 @@
 """The buyer's journey as vectorised submodels over the consumers whose event falls today.
 
-Each function takes the model and the indices of consumers in one state whose next event is
-today, draws what it needs in one batch from `model.streams` (random numbers keyed by consumer,
-purpose and day, so a consumer an event does not touch draws the same numbers with or without
-it), and moves them to their next state with a new event day.  No Python loop runs over
-consumers.
+Each handler takes the journey's context (`JourneyContext`: parameters, entities, streams,
+recorder, levers: the same objects for the model's life), today's market (`MarketDay`: the day,
+its prices, trends and store-choice weights) and the indices of consumers in one state whose
+next event is today.  It draws what it needs in one batch from `ctx.streams` (random numbers
+keyed by consumer, purpose and day, so a consumer an event does not touch draws the same
+numbers with or without it), and moves them to their next state with a new event day.  No
+Python loop runs over consumers.
+
+Why two explicit objects and not the model: a handler's signature says what it can read and
+change, and the journey can be run and tested on any context and day
+(`MarketModel.journey_context`, `MarketModel.market_day()`) without reaching into the model.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,7 +29,16 @@ from simsales.scenario.schema import AGE_BANDS, TIERS
 from simsales.streams import Purpose
 
 if TYPE_CHECKING:
-    from simsales.model import MarketModel
+    from simsales.agents.consumers import ConsumerPopulation
+    from simsales.agents.dealers import Network
+    from simsales.agents.salespeople import Salesforce
+    from simsales.levers import Levers
+    from simsales.market.anticipation import Anticipation
+    from simsales.market.catalogue import Catalogue
+    from simsales.market.policy import PolicyState
+    from simsales.recorder import Recorder
+    from simsales.scenario import Scenario
+    from simsales.streams import Streams
 
 #: Entry times are drawn at this multiple of the base hazard and thinned, so that demand
 #: shocks up to this factor change entry rates exactly without redrawing anyone's time.
@@ -30,6 +46,82 @@ MAX_DEMAND_MULTIPLIER = 1.5
 LOWER = TIERS.index("lower")
 BANDS_25_35 = (AGE_BANDS.index("25_28"), AGE_BANDS.index("29_35"))
 BANDS_GENZ = (AGE_BANDS.index("under25"), AGE_BANDS.index("25_28"))
+
+
+# --- what the journey reads ----------------------------------------------------------------------
+
+
+@dataclass
+class StoreCellCache:
+    """The store-choice tables last built (`store_cells`), kept while their inputs stand.
+
+    The one mutable part of the journey's context: the tables depend only on the stores' weights
+    and the loyalty lever, so every store choice of a day (and of the days after, until a store
+    opens or the lever moves) uses one build.
+    """
+
+    cells: StoreCells | None = None
+
+    def get(self, dealer_weights: np.ndarray, loyalty_shift: np.ndarray) -> StoreCells | None:
+        """The tables if they were built from this `dealer_weights` array and an equal loyalty shift, else None."""
+        cells = self.cells
+        if cells is not None and cells.source is dealer_weights and np.array_equal(cells.loyalty_shift, loyalty_shift):
+            return cells
+        return None
+
+
+@dataclass(frozen=True)
+class JourneyContext:
+    """What the journey reads that stays the same object for the model's life.
+
+    Each field is the `MarketModel` attribute of the same name.  The model builds the context
+    once and again whenever one of those attributes is reassigned (a warm start continuing as
+    another scenario replaces `spec` and `anticipation`; a test may replace `streams`), so it never
+    holds a replaced object (`MarketModel.journey_context`).  The objects themselves change in place
+    during a run (consumers and stores change state, events set levers and policy), which the
+    journey sees.  Only `store_cell_cache` is the journey's own.
+    """
+
+    spec: Scenario
+    catalogue: Catalogue
+    population: ConsumerPopulation
+    network: Network
+    salesforce: Salesforce
+    streams: Streams
+    recorder: Recorder
+    levers: Levers
+    policy: PolicyState
+    anticipation: Anticipation
+    store_cell: np.ndarray  # store cell (format x dealer group) of each store
+    entry_rate_table: np.ndarray  # yearly market-entry rate by `ConsumerPopulation.entry_class`
+    #: how new owners' satisfaction moves word of mouth (`MarketModel.update_word_of_mouth`, bound:
+    #: a subclass that overrides it changes the journey's word of mouth)
+    update_word_of_mouth: Callable[[np.ndarray, np.ndarray], None]
+    store_cell_cache: StoreCellCache = field(default_factory=StoreCellCache, init=False, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class MarketDay:
+    """Today's market as the journey sees it: the day, and the prices, trends and weights set at its start.
+
+    Built by `MarketModel.market_day()` after the start of the day (events, stock, prices,
+    trends) from references to the model's arrays, not copies, so building it every day costs
+    nothing of note.  The model replaces these arrays rather than changing them in place, except
+    `wom`, which today's deliveries move (`JourneyContext.update_word_of_mouth`).
+    """
+
+    day: int  # days since the first warm-up day
+    list_price: np.ndarray  # store x product: manufacturer list price at the store (yuan)
+    net_price: np.ndarray  # store x product: after the store's discount, plus purchase tax
+    trade_in_subsidy: np.ndarray  # per product, for an eligible owner trading in (yuan)
+    store_prices: np.ndarray  # price list x product: the distinct store-cell price lists store choice sees
+    store_sells: np.ndarray  # price list x product: what the cells of each list sell
+    cell_price_row: np.ndarray  # price list (row of `store_prices`) of each store cell
+    dealer_weights: np.ndarray  # tier x store: store-choice base weights (replaced when a store opens)
+    wom: np.ndarray  # per product: word of mouth (recent owners' mean satisfaction)
+    trend_wtp: np.ndarray  # per product: NEV taste shift of its powertrain
+    trend_demand: float  # secular market-entry growth factor
+    log_season: float  # log of today's month's seasonal purchase factor
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -41,39 +133,39 @@ def _logit(p: float) -> float:
     return float(np.log(p / (1 - p)))
 
 
-def _schedule(model: MarketModel, idx: np.ndarray, state: State, delay_days: np.ndarray | float) -> None:
+def _schedule(ctx: JourneyContext, today: MarketDay, idx: np.ndarray, state: State, delay_days: np.ndarray | float) -> None:
     """Put consumers in `state` with their next event `delay_days` from today (at least one day)."""
-    pop = model.population
+    pop = ctx.population
     pop.state[idx] = state
-    pop.next_day[idx] = model.day + 1 + np.floor(np.clip(delay_days, 0, pop.no_day - model.day - 2)).astype(np.int32)
+    pop.next_day[idx] = today.day + 1 + np.floor(np.clip(delay_days, 0, pop.no_day - today.day - 2)).astype(np.int32)
 
 
 # --- market entry ------------------------------------------------------------------------------
 
 
-def schedule_entry(model: MarketModel, idx: np.ndarray) -> None:
+def schedule_entry(ctx: JourneyContext, today: MarketDay, idx: np.ndarray) -> None:
     """Draw when consumers not in the market next consider entering (candidate times, thinned later)."""
-    pop = model.population
-    rate_year = model.entry_rate(idx)
+    pop = ctx.population
+    rate_year = ctx.entry_rate_table[pop.entry_class[idx]]
     sim_owner = pop.state[idx] == State.OWNER
-    rate_year = np.where(sim_owner, 1.0 / model.spec.ownership.replacement_years, rate_year)
-    wait = model.streams.exponential(Purpose.ENTRY_WAIT, idx, model.day) * 365.0 / (rate_year * MAX_DEMAND_MULTIPLIER)
-    pop.next_day[idx] = model.day + 1 + np.minimum(wait, pop.no_day - model.day - 2).astype(np.int32)
+    rate_year = np.where(sim_owner, 1.0 / ctx.spec.ownership.replacement_years, rate_year)
+    wait = ctx.streams.exponential(Purpose.ENTRY_WAIT, idx, today.day) * 365.0 / (rate_year * MAX_DEMAND_MULTIPLIER)
+    pop.next_day[idx] = today.day + 1 + np.minimum(wait, pop.no_day - today.day - 2).astype(np.int32)
 
 
-def enter_market(model: MarketModel, idx: np.ndarray) -> None:
+def enter_market(ctx: JourneyContext, today: MarketDay, idx: np.ndarray) -> None:
     """Candidate entrants: accept by the current demand multiplier; researchers go online, others walk in."""
-    pop, rec = model.population, model.recorder
-    u = model.streams.uniform(Purpose.ENTRY_ACCEPT, idx, model.day)
-    demand = model.levers.per_tier("demand_multiplier")[pop.tier[idx]] * _entry_pull(model, idx)
-    accept = pop.referred[idx] | (u < demand * model.trend_demand / MAX_DEMAND_MULTIPLIER)
-    schedule_entry(model, idx[~accept])
+    pop, rec = ctx.population, ctx.recorder
+    u = ctx.streams.uniform(Purpose.ENTRY_ACCEPT, idx, today.day)
+    demand = ctx.levers.per_tier("demand_multiplier")[pop.tier[idx]] * _entry_pull(ctx, today, idx)
+    accept = pop.referred[idx] | (u < demand * today.trend_demand / MAX_DEMAND_MULTIPLIER)
+    schedule_entry(ctx, today, idx[~accept])
     idx = idx[accept]
     if len(idx) == 0:
         return
     rec.add("entries", len(idx))
     rec.add("entries_referred", pop.referred[idx].sum())
-    pop.entry_day[idx] = model.day
+    pop.entry_day[idx] = today.day
     pop.first_lead_day[idx] = -1
     pop.visits[idx] = 0
     pop.visits_here[idx] = 0
@@ -84,22 +176,22 @@ def enter_market(model: MarketModel, idx: np.ndarray) -> None:
     pop.dealer[idx] = -1
     pop.product[idx] = -1
     pop.satisfaction[idx] = np.nan
-    pop.log(idx, model.day, "enter market")
+    pop.log(idx, today.day, "enter market")
     online = pop.online[idx]
     researchers = idx[online]
     rec.add("entries_online", len(researchers))
-    j = model.spec.journey
+    j = ctx.spec.journey
     shape = j.research_days_shape
-    research = model.streams.gamma(Purpose.RESEARCH_DAYS, researchers, model.day, shape, j.research_days / shape)
-    _schedule(model, researchers, State.RESEARCH, research / _hurry(model, researchers))
+    research = ctx.streams.gamma(Purpose.RESEARCH_DAYS, researchers, today.day, shape, j.research_days / shape)
+    _schedule(ctx, today, researchers, State.RESEARCH, research / _hurry(ctx, today, researchers))
     walkers = idx[~online]
-    go_to_store(model, walkers, choose_dealer(model, walkers))
+    go_to_store(ctx, today, walkers, choose_dealer(ctx, today, walkers))
 
 
-def finish_research(model: MarketModel, idx: np.ndarray) -> None:
+def finish_research(ctx: JourneyContext, today: MarketDay, idx: np.ndarray) -> None:
     """After online research: defer, or pick a store and either send online leads or walk in."""
-    pop, rec, j = model.population, model.recorder, model.spec.journey
-    streams, day = model.streams, model.day
+    pop, rec, j = ctx.population, ctx.recorder, ctx.spec.journey
+    streams, day = ctx.streams, today.day
     rec.add("research_done", len(idx))
     rec.add("research_days_sum", (day - pop.entry_day[idx]).sum())
     u = streams.uniform(Purpose.RESEARCH_OUTCOME, idx, day)
@@ -108,120 +200,121 @@ def finish_research(model: MarketModel, idx: np.ndarray) -> None:
     # a better online showroom (online_lead_factor f of the favourite store) captures a lead f
     # times as often per session: a researcher needs 1/f of the sessions, and leaves a lead with
     # probability 1 - (1 - p)^f (p itself when f = 1)
-    favourite = choose_dealer(model, idx)
-    factor = model.levers.online_lead_factor[favourite]
+    favourite = choose_dealer(ctx, today, idx)
+    factor = ctx.levers.online_lead_factor[favourite]
     sessions = np.zeros(len(idx), dtype=np.int64)
     for f in np.unique(factor):
         rows = factor == f
         sessions[rows] = streams.poisson(Purpose.SHOWROOM_SESSIONS, idx[rows], day, j.showroom_sessions / f)
     rec.add("showroom_sessions", sessions.sum())
-    leave_market(model, idx[drop], "defer after research")
+    leave_market(ctx, today, idx[drop], "defer after research")
     idx, u = idx[~drop], (u[~drop] - j.research_dropout) / max(1.0 - j.research_dropout, 1e-12)
     f, dealers = factor[~drop], favourite[~drop]
     p_lead = np.where(f == 1.0, j.online_lead_prob, 1.0 - (1.0 - j.online_lead_prob) ** f)
     lead = u < p_lead
-    send_online_leads(model, idx[lead], dealers[lead])
-    go_to_store(model, idx[~lead], dealers[~lead])
+    send_online_leads(ctx, today, idx[lead], dealers[lead])
+    go_to_store(ctx, today, idx[~lead], dealers[~lead])
 
 
-def send_online_leads(model: MarketModel, idx: np.ndarray, favourite: np.ndarray) -> None:
+def send_online_leads(ctx: JourneyContext, today: MarketDay, idx: np.ndarray, favourite: np.ndarray) -> None:
     """Submit an inquiry to the favourite store and to a few others; wait for the favourite's answer."""
-    pop, rec, j = model.population, model.recorder, model.spec.journey
+    pop, rec, j = ctx.population, ctx.recorder, ctx.spec.journey
     if len(idx) == 0:
         return
-    extra = model.streams.poisson(Purpose.EXTRA_LEADS, idx, model.day, j.extra_online_leads)
+    extra = ctx.streams.poisson(Purpose.EXTRA_LEADS, idx, today.day, j.extra_online_leads)
     repeated = np.repeat(idx, extra)
     # the k-th extra store of a consumer draws from its own sub-stream k
     nth = np.arange(len(repeated)) - np.repeat(np.cumsum(extra) - extra, extra)
-    others = choose_dealer(model, repeated, exclude=np.repeat(favourite, extra), purpose=Purpose.EXTRA_LEAD_STORE, sub=nth)
+    others = choose_dealer(ctx, today, repeated, exclude=np.repeat(favourite, extra), purpose=Purpose.EXTRA_LEAD_STORE, sub=nth)
     all_dealers = np.concatenate([favourite, others])
     rec.add("online_leads", len(all_dealers))
-    _count_leads(model, all_dealers, online=True)
+    _count_leads(ctx, today, all_dealers, online=True)
     pop.dealer[idx] = favourite
     pop.online_lead[idx] = True
-    pop.first_lead_day[idx] = model.day
-    pop.log(idx, model.day, "online lead")
-    _schedule(model, idx, State.LEAD, 0)
+    pop.first_lead_day[idx] = today.day
+    pop.log(idx, today.day, "online lead")
+    _schedule(ctx, today, idx, State.LEAD, 0)
 
 
-def _count_leads(model: MarketModel, dealers: np.ndarray, online: bool) -> None:
-    rec, net = model.recorder, model.network
+def _count_leads(ctx: JourneyContext, today: MarketDay, dealers: np.ndarray, online: bool) -> None:
+    rec, net = ctx.recorder, ctx.network
     rec.add("acquisition_cost", net.acquisition_per_lead[dealers].sum())
     rec.add("focal_operating_cost", net.acquisition_per_lead[dealers][net.focal[dealers]].sum())
     rec.per_dealer(rec.dealer_leads, dealers)
-    rec.add_to_dealer_cohorts("leads", np.full(len(dealers), model.day), dealers)
+    rec.add_to_dealer_cohorts("leads", np.full(len(dealers), today.day), dealers)
     if online:
         rec.per_dealer(rec.dealer_online_leads, dealers)
 
 
-def contact_leads(model: MarketModel, idx: np.ndarray) -> None:
+def contact_leads(ctx: JourneyContext, today: MarketDay, idx: np.ndarray) -> None:
     """The favourite store answers the online lead, or the lead goes cold and the consumer moves on."""
-    pop, j, net = model.population, model.spec.journey, model.network
+    pop, j, net = ctx.population, ctx.spec.journey, ctx.network
     d = pop.dealer[idx]
-    lev = model.levers
+    lev = ctx.levers
     minutes = net.response_minutes[d] * lev.response_factor[d]
     p_cold = j.cold_lead_floor + (1 - j.cold_lead_floor) * (1 - np.exp(-minutes / j.response_tau_minutes))
     ai = lev.ai_handled_share[d]
     if ai.any():  # an AI agent answers a share of leads within its own response time
         p_ai = j.cold_lead_floor + (1 - j.cold_lead_floor) * (1 - np.exp(-lev.ai_response_minutes[d] / j.response_tau_minutes))
         p_cold = (1 - ai) * p_cold + ai * p_ai
-    u = model.streams.uniform(Purpose.LEAD_OUTCOME, idx, model.day)
+    u = ctx.streams.uniform(Purpose.LEAD_OUTCOME, idx, today.day)
     cold = u < p_cold
-    model.recorder.add("leads_cold", cold.sum())
-    pop.log(idx[cold], model.day, "lead went cold")
+    ctx.recorder.add("leads_cold", cold.sum())
+    pop.log(idx[cold], today.day, "lead went cold")
     # the inquiry reaches the store through the data platform whether or not it was answered in
     # time: a consumer whose lead went cold and who still visits the store asks again unless it did
     handover = np.minimum(net.info_handover[d] * lev.handover_factor[d], 1.0)
     if cold.any():
-        ui = model.streams.uniform(Purpose.COLD_LEAD_INFO, idx[cold], model.day)
+        ui = ctx.streams.uniform(Purpose.COLD_LEAD_INFO, idx[cold], today.day)
         pop.info_lost[idx[cold]] = ui >= handover[cold]
-    after_no_order(model, idx[cold], (u[cold]) / np.maximum(p_cold[cold], 1e-12))
+    after_no_order(ctx, today, idx[cold], (u[cold]) / np.maximum(p_cold[cold], 1e-12))
     warm = idx[~cold]
     uw = (u[~cold] - p_cold[~cold]) / np.maximum(1 - p_cold[~cold], 1e-12)
     pop.info_lost[warm] = uw >= handover[~cold]
     if lev.online_order_share.any():
-        warm = decide_online(model, warm)
-    _schedule(model, warm, State.VISIT, model.streams.exponential(Purpose.VISIT_DELAY, warm, model.day, j.visit_delay_days) / _hurry(model, warm))
+        warm = decide_online(ctx, today, warm)
+    _schedule(ctx, today, warm, State.VISIT, ctx.streams.exponential(Purpose.VISIT_DELAY, warm, today.day, j.visit_delay_days) / _hurry(ctx, today, warm))
 
 
-def decide_online(model: MarketModel, idx: np.ndarray) -> np.ndarray:
+def decide_online(ctx: JourneyContext, today: MarketDay, idx: np.ndarray) -> np.ndarray:
     """Online closed loop: a share of answered leads decide online (VR test drive, online order).
 
     Returns the rest, and those who decided online without ordering: they still visit the store,
     so ordering online adds a way to buy and never removes one."""
-    pop, j, lev = model.population, model.spec.journey, model.levers
+    pop, j, lev = ctx.population, ctx.spec.journey, ctx.levers
     d = pop.dealer[idx]
     share = lev.online_order_share[d]
-    u = model.streams.uniform(Purpose.ONLINE_DECISION, idx, model.day, 2)
+    u = ctx.streams.uniform(Purpose.ONLINE_DECISION, idx, today.day, 2)
     online = u[:, 0] < share
     ids, d = idx[online], d[online]
-    model.recorder.add("online_decisions", len(ids))
-    pop.log(ids, model.day, "decides online")
-    sp = model.salesforce.assign(d, u[online, 1])
+    ctx.recorder.add("online_decisions", len(ids))
+    pop.log(ids, today.day, "decides online")
+    sp = ctx.salesforce.assign(d, u[online, 1])
     pop.salesperson[ids] = sp
-    knowledge, _, _ = _salesperson_values(model, sp)
+    knowledge, _, _ = _salesperson_values(ctx, sp)
     penalty = (
         j.no_test_drive_penalty * (1.0 - lev.virtual_test_drive[d])
         + j.repeat_question_penalty * pop.info_lost[ids]
     )
-    undecided = _decide(model, ids, knowledge, penalty, model.streams.uniform(Purpose.CHOICE, ids, model.day), then_visit=True)
+    undecided = _decide(ctx, today, ids, knowledge, penalty, ctx.streams.uniform(Purpose.CHOICE, ids, today.day), then_visit=True)
     return np.sort(np.concatenate([idx[~online], undecided]))
 
 
-def go_to_store(model: MarketModel, idx: np.ndarray, dealers: np.ndarray) -> None:
+def go_to_store(ctx: JourneyContext, today: MarketDay, idx: np.ndarray, dealers: np.ndarray) -> None:
     """Schedule a (first) visit to `dealers` as a walk-in."""
-    pop = model.population
+    pop = ctx.population
     pop.dealer[idx] = dealers
     pop.visits_here[idx] = 0
     pop.td_here[idx] = False
     pop.online_lead[idx] = False
     pop.info_lost[idx] = False
-    delay = model.streams.exponential(Purpose.VISIT_DELAY, idx, model.day, model.spec.journey.visit_delay_days)
-    _schedule(model, idx, State.VISIT, delay / _hurry(model, idx))
+    delay = ctx.streams.exponential(Purpose.VISIT_DELAY, idx, today.day, ctx.spec.journey.visit_delay_days)
+    _schedule(ctx, today, idx, State.VISIT, delay / _hurry(ctx, today, idx))
 
 
 def choose_dealer(
-    model: MarketModel,
+    ctx: JourneyContext,
+    today: MarketDay,
     idx: np.ndarray,
     exclude: np.ndarray | None = None,
     purpose: Purpose = Purpose.STORE_CHOICE,
@@ -237,20 +330,20 @@ def choose_dealer(
     is (consumers x cells) + (consumers x log stores), not consumers x stores, which grew with
     the square of the population (store agents scale with it).
     """
-    pop, _net, j = model.population, model.network, model.spec.journey
+    pop, _net, j = ctx.population, ctx.network, ctx.spec.journey
     if len(idx) == 0:
         return np.empty(0, dtype=np.int64)
-    cells = store_cells(model)
+    cells = store_cells(ctx, today)
     tier = pop.tier[idx].astype(np.int64)
     prev = pop.prev_group[idx]
     loyal = (cells.group[None, :] == prev[:, None]) & (prev[:, None] >= 0)  # consumers x cells
     variant = np.where(loyal, 1, 0)
     weights = cells.total[tier[:, None], variant, np.arange(cells.n)[None, :]]
-    logsums = _store_logsums(model, idx)
+    logsums = _store_logsums(ctx, today, idx)
     # a store selling nothing (log-sum -inf) is never chosen, even when store choice ignores prices (weight 0)
     appeal = np.where(np.isneginf(logsums), 0.0, np.exp(j.store_logsum_weight * np.where(np.isneginf(logsums), 0.0, logsums)))
-    weights *= appeal[:, model.cell_price_row[cells.cell]]
-    u = model.streams.uniform(purpose, idx, model.day, 3, sub)
+    weights *= appeal[:, today.cell_price_row[cells.cell]]
+    u = ctx.streams.uniform(purpose, idx, today.day, 3, sub)
     referred = pop.referred[idx] & (pop.referral_group[idx] >= 0) & (u[:, 1] < j.referral_loyalty)
     if referred.any():
         in_group = cells.group[None, :] == pop.referral_group[idx][:, None]
@@ -332,14 +425,14 @@ class StoreCells:
         return self.order[np.clip(pos, start, end - 1)]
 
 
-def store_cells(model: MarketModel) -> StoreCells:
+def store_cells(ctx: JourneyContext, today: MarketDay) -> StoreCells:
     """The two-stage choice tables for today's store weights (rebuilt when `dealer_weights` is replaced)."""
-    cached = getattr(model, "_store_cells", None)
-    shift = model.levers.loyalty_shift
-    if cached is not None and cached.source is model.dealer_weights and np.array_equal(cached.loyalty_shift, shift):
+    shift = ctx.levers.loyalty_shift
+    cached = ctx.store_cell_cache.get(today.dealer_weights, shift)
+    if cached is not None:
         return cached
-    net, j = model.network, model.spec.journey
-    ids, cell_of_dealer = np.unique(model.store_cell, return_inverse=True)
+    net, j = ctx.network, ctx.spec.journey
+    ids, cell_of_dealer = np.unique(ctx.store_cell, return_inverse=True)
     order = np.argsort(cell_of_dealer, kind="stable")
     position = np.empty_like(order)
     position[order] = np.arange(len(order))
@@ -347,172 +440,172 @@ def store_cells(model: MarketModel) -> StoreCells:
     end = np.cumsum(counts)
     start = end - counts
     loyalty = np.exp(j.previous_group_loyalty + np.broadcast_to(shift, (net.n,)))  # per dealer
-    base = model.dealer_weights[:, order]  # tiers x dealers, sorted by cell
+    base = today.dealer_weights[:, order]  # tiers x dealers, sorted by cell
     weight = np.stack([base, base * loyalty[order][None, :]], axis=1)  # tiers x 2 x dealers
     cumulative = np.cumsum(weight, axis=2)
     total = np.stack([np.add.reduceat(weight[:, v], start, axis=1) for v in (0, 1)], axis=1)
     group = net.group[order][start]
     open_count = np.bincount(cell_of_dealer, weights=net.is_open.astype(float), minlength=len(ids))
     cells = StoreCells(
-        model.dealer_weights, np.array(shift, copy=True), ids, group, cell_of_dealer, order, position, start, end, weight, cumulative, total, open_count
+        today.dealer_weights, np.array(shift, copy=True), ids, group, cell_of_dealer, order, position, start, end, weight, cumulative, total, open_count
     )
-    model._store_cells = cells
+    ctx.store_cell_cache.cells = cells
     return cells
 
 
-def _store_logsums(model: MarketModel, idx: np.ndarray) -> np.ndarray:
+def _store_logsums(ctx: JourneyContext, today: MarketDay, idx: np.ndarray) -> np.ndarray:
     """Expected value (the product nest's scaled log-sum) of each store price list for each consumer, max-centred.
 
-    Columns are the distinct store-cell price lists (`model.store_prices`, format x dealer group):
+    Columns are the distinct store-cell price lists (`today.store_prices`, format x dealer group):
     a group's own price change moves only its own stores' appeal.
     """
-    n_products = len(model.catalogue)
-    sells = model.store_sells
+    n_products = len(ctx.catalogue)
+    sells = today.store_sells
     neutral = np.full(len(idx), 0.5)
-    at_zero_price = _utility(model, idx, np.zeros((1, n_products)), neutral, np.zeros(len(idx)))
-    utility = at_zero_price[:, None, :] - _price_weight(model, idx)[:, None, :] * model.store_prices[None, :, :]
-    scale = model.spec.journey.product_nest_scale  # the store's value is its product nest's (scale x inclusive value)
+    at_zero_price = _utility(ctx, today, idx, np.zeros((1, n_products)), neutral, np.zeros(len(idx)))
+    utility = at_zero_price[:, None, :] - _price_weight(ctx, idx)[:, None, :] * today.store_prices[None, :, :]
+    scale = ctx.spec.journey.product_nest_scale  # the store's value is its product nest's (scale x inclusive value)
     values = scale * inclusive_value(utility, sells[None, :, :], scale, axis=2)  # consumers x price lists
     values = np.where(sells.any(axis=1)[None, :], values, -np.inf)
     return values - values.max(axis=1, keepdims=True)
 
 
-def leave_market(model: MarketModel, idx: np.ndarray, reason: str) -> None:
+def leave_market(ctx: JourneyContext, today: MarketDay, idx: np.ndarray, reason: str) -> None:
     """Drop out or defer: back to not-in-market with a fresh entry time."""
-    pop = model.population
+    pop = ctx.population
     if len(idx) == 0:
         return
-    model.recorder.add("drops", len(idx))
-    pop.log(idx, model.day, reason)
+    ctx.recorder.add("drops", len(idx))
+    pop.log(idx, today.day, reason)
     pop.state[idx] = np.where(pop.owns_sim_car[idx], State.OWNER, State.OUT)
     pop.dealer[idx] = -1
     pop.referred[idx] = False
-    schedule_entry(model, idx)
+    schedule_entry(ctx, today, idx)
 
 
-def after_no_order(model: MarketModel, idx: np.ndarray, u: np.ndarray) -> None:
+def after_no_order(ctx: JourneyContext, today: MarketDay, idx: np.ndarray, u: np.ndarray) -> None:
     """Leaving a store without an order: come back, try another store, or leave the market."""
-    pop, j = model.population, model.spec.journey
+    pop, j = ctx.population, ctx.spec.journey
     if len(idx) == 0:
         return
     exhausted = pop.visits[idx] >= j.max_visits
     back = ~exhausted & (u < j.repeat_visit_prob)
     switch = ~exhausted & ~back & (u < j.repeat_visit_prob + j.switch_store_prob)
     drop = ~back & ~switch
-    delay = model.streams.exponential(Purpose.VISIT_DELAY, idx[back], model.day, j.visit_delay_days)
-    _schedule(model, idx[back], State.VISIT, delay / _hurry(model, idx[back]))
+    delay = ctx.streams.exponential(Purpose.VISIT_DELAY, idx[back], today.day, j.visit_delay_days)
+    _schedule(ctx, today, idx[back], State.VISIT, delay / _hurry(ctx, today, idx[back]))
     movers = idx[switch]
-    model.recorder.add("switches", len(movers))
-    pop.log(movers, model.day, "try another store")
-    go_to_store(model, movers, choose_dealer(model, movers, exclude=pop.dealer[movers]))
-    leave_market(model, idx[drop], "leave market")
+    ctx.recorder.add("switches", len(movers))
+    pop.log(movers, today.day, "try another store")
+    go_to_store(ctx, today, movers, choose_dealer(ctx, today, movers, exclude=pop.dealer[movers]))
+    leave_market(ctx, today, idx[drop], "leave market")
 
 
 # --- in the store ------------------------------------------------------------------------------
 
 
-def _salesperson_values(model: MarketModel, sp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _salesperson_values(ctx: JourneyContext, sp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Knowledge, volume weight and ramp of each slot in `sp` (-1: nobody, new-hire values)."""
-    sf = model.salesforce
-    spec = model.spec.salesforce
-    lev = model.levers
+    sf = ctx.salesforce
+    spec = ctx.spec.salesforce
+    lev = ctx.levers
     knowledge = np.append(np.minimum(sf.knowledge + lev.knowledge_boost[sf.dealer], 1.0), spec.new_hire_knowledge)[sp]
     volume = np.append(sf.volume_weight * lev.volume_weight_factor[sf.dealer], spec.volume_weight)[sp]
     ramp = np.append(sf.ramp(), 0.5)[sp]
     return knowledge, volume, ramp
 
 
-def store_price(model: MarketModel, idx: np.ndarray) -> np.ndarray:
+def store_price(ctx: JourneyContext, today: MarketDay, idx: np.ndarray) -> np.ndarray:
     """Price of every product at each consumer's store after purchase tax, the store's trade-in premium and loan subsidy (yuan)."""
-    pop, lev = model.population, model.levers
+    pop, lev = ctx.population, ctx.levers
     d = pop.dealer[idx]
-    price = model.net_price[d]
+    price = today.net_price[d]
     if lev.trade_in_premium.any():  # the store pays more for the old car of an owner trading in
         price = price - (pop.owns_car[idx] * lev.trade_in_premium[d])[:, None]
-    subsidy = model.network.buyer_subsidy[d]
+    subsidy = ctx.network.buyer_subsidy[d]
     if subsidy.any():  # the store pays part of the loan: the buyer's effective price falls
-        price = price - model.net_price[d] * subsidy
+        price = price - today.net_price[d] * subsidy
     return price
 
 
-def product_utility(model: MarketModel, idx: np.ndarray, knowledge: np.ndarray, penalty: np.ndarray, price: np.ndarray | None = None) -> np.ndarray:
+def product_utility(ctx: JourneyContext, today: MarketDay, idx: np.ndarray, knowledge: np.ndarray, penalty: np.ndarray, price: np.ndarray | None = None) -> np.ndarray:
     """Utility of every product at each consumer's store: appeal, price after policy, NEV taste, salesperson."""
-    utility = _utility(model, idx, store_price(model, idx) if price is None else price, knowledge, penalty)
-    if model.levers.store_utility_shift.any():
-        utility += model.levers.store_utility_shift[model.population.dealer[idx]]
+    utility = _utility(ctx, today, idx, store_price(ctx, today, idx) if price is None else price, knowledge, penalty)
+    if ctx.levers.store_utility_shift.any():
+        utility += ctx.levers.store_utility_shift[ctx.population.dealer[idx]]
     return utility
 
 
-def subsidy_eligible(model: MarketModel, idx: np.ndarray) -> np.ndarray:
+def subsidy_eligible(ctx: JourneyContext, idx: np.ndarray) -> np.ndarray:
     """Consumers whose old car qualifies for the trade-in subsidy: owners, thinned by the eligible share.
 
     The thinning uses a fixed golden-ratio sequence over consumer ids, not random draws, so that
     changing eligibility never shifts anyone else's random numbers.
     """
-    owns = model.population.owns_car[idx]
-    share = model.levers.trade_in_eligible_share
+    owns = ctx.population.owns_car[idx]
+    share = ctx.levers.trade_in_eligible_share
     if share >= 1.0:
         return owns
     return owns & ((idx * 0.6180339887498949) % 1.0 < share)
 
 
-def _price_weight(model: MarketModel, idx: np.ndarray) -> np.ndarray:
+def _price_weight(ctx: JourneyContext, idx: np.ndarray) -> np.ndarray:
     """Utility lost per yuan of net price (consumers x products): the consumer's price sensitivity.
 
     The same for every product: NEV taste enters as a willingness to pay (`_nev_premium_value`),
     not as a discount on price sensitivity, so an NEV's price coefficient is never weakened by
     taste and stays negative for every consumer on every day.
     """
-    return np.broadcast_to(model.population.price_sens[idx, None] / PRICE_UNIT_YUAN, (len(idx), len(model.catalogue)))
+    return np.broadcast_to(ctx.population.price_sens[idx, None] / PRICE_UNIT_YUAN, (len(idx), len(ctx.catalogue)))
 
 
-def _nev_premium_value(model: MarketModel, idx: np.ndarray) -> np.ndarray:
+def _nev_premium_value(ctx: JourneyContext, today: MarketDay, idx: np.ndarray) -> np.ndarray:
     """Utility of the NEV premium each consumer would pay (consumers x products; 0 for ICE).
 
     Willingness-to-pay form (Train & Weeks 2005): price sensitivity x premium share x the
     product's catalogue list price, where the premium (own taste plus the powertrain's
     adoption trend) passes the soft cap of `simsales.market.adoption`.
     """
-    pop, cat = model.population, model.catalogue
-    premium = capped_premium(pop.nev_wtp[idx, None] + model.trend_wtp, model.spec.population.nev_premium_max)
+    pop, cat = ctx.population, ctx.catalogue
+    premium = capped_premium(pop.nev_wtp[idx, None] + today.trend_wtp, ctx.spec.population.nev_premium_max)
     return pop.price_sens[idx, None] / PRICE_UNIT_YUAN * premium * (cat.list_price * cat.is_nev)
 
 
 # --- anticipation of announced policy changes (simsales.market.anticipation) ------------------------
 
 
-def _expected_choice(model: MarketModel, idx: np.ndarray) -> np.ndarray:
+def _expected_choice(ctx: JourneyContext, today: MarketDay, idx: np.ndarray) -> np.ndarray:
     """Each consumer's probabilities over all products at list price after tax, given a purchase (consumers x products; the nest's logit).
 
     What the consumer expects to buy, before any store: weights the saving each product would lose.
     """
-    cat = model.catalogue
-    price = (cat.list_price + model.policy.purchase_tax(cat, cat.list_price))[None, :]
-    utility = _utility(model, idx, price, np.full(len(idx), 0.5), np.zeros(len(idx))) / model.spec.journey.product_nest_scale
+    cat = ctx.catalogue
+    price = (cat.list_price + ctx.policy.purchase_tax(cat, cat.list_price))[None, :]
+    utility = _utility(ctx, today, idx, price, np.full(len(idx), 0.5), np.zeros(len(idx))) / ctx.spec.journey.product_nest_scale
     utility = np.exp(utility - utility.max(axis=1, keepdims=True))
     return utility / utility.sum(axis=1, keepdims=True)
 
 
-def _urgency(model: MarketModel, idx: np.ndarray) -> np.ndarray | float:
+def _urgency(ctx: JourneyContext, today: MarketDay, idx: np.ndarray) -> np.ndarray | float:
     """Utility each consumer loses by waiting past an announced policy price rise within the horizon (0 if none).
 
     Saving lost per product (tax rise, plus the subsidy's end for an eligible owner) times the
     consumer's price weight, averaged over the products the consumer expects to buy.  Only
     policy (purchase tax, trade-in subsidy) is announced: a list-price change is not foreseen.
     """
-    ant = model.anticipation
-    if not ant.any_loss[model.day] or len(idx) == 0:
+    ant = ctx.anticipation
+    if not ant.any_loss[today.day] or len(idx) == 0:
         return 0.0
-    loss = ant.tax_loss[model.day][None, :] + subsidy_eligible(model, idx)[:, None] * ant.subsidy_loss[model.day][None, :]
-    return (_price_weight(model, idx) * loss * _expected_choice(model, idx)).sum(axis=1)
+    loss = ant.tax_loss[today.day][None, :] + subsidy_eligible(ctx, idx)[:, None] * ant.subsidy_loss[today.day][None, :]
+    return (_price_weight(ctx, idx) * loss * _expected_choice(ctx, today, idx)).sum(axis=1)
 
 
-def _hurry(model: MarketModel, idx: np.ndarray) -> np.ndarray | float:
+def _hurry(ctx: JourneyContext, today: MarketDay, idx: np.ndarray) -> np.ndarray | float:
     """Factor dividing the journey's delays: 1 + anticipation_weight x urgency (1 without an announced change)."""
-    return 1.0 + model.spec.population.anticipation_weight * _urgency(model, idx)
+    return 1.0 + ctx.spec.population.anticipation_weight * _urgency(ctx, today, idx)
 
 
-def _entry_pull(model: MarketModel, idx: np.ndarray) -> np.ndarray | float:
+def _entry_pull(ctx: JourneyContext, today: MarketDay, idx: np.ndarray) -> np.ndarray | float:
     """Market-entry multiplier: the pull of a trade-in subsidy the entrant can claim (1 without one).
 
     Acceptance is thinned from candidates drawn at MAX_DEMAND_MULTIPLIER x the base rate, so
@@ -520,27 +613,27 @@ def _entry_pull(model: MarketModel, idx: np.ndarray) -> np.ndarray | float:
     entrants: a journey takes longer than the anticipation horizon (research alone 45 days on
     average), so most would buy after the change; it hurries those already in the market.
     """
-    ant, spec = model.anticipation, model.spec.population
-    if not (ant.any_subsidy[model.day] and spec.subsidy_entry_pull > 0 and len(idx)):
+    ant, spec = ctx.anticipation, ctx.spec.population
+    if not (ant.any_subsidy[today.day] and spec.subsidy_entry_pull > 0 and len(idx)):
         return 1.0
-    value = (_price_weight(model, idx) * ant.subsidy[model.day][None, :] * _expected_choice(model, idx)).sum(axis=1)
-    return 1.0 + spec.subsidy_entry_pull * subsidy_eligible(model, idx) * value
+    value = (_price_weight(ctx, idx) * ant.subsidy[today.day][None, :] * _expected_choice(ctx, today, idx)).sum(axis=1)
+    return 1.0 + spec.subsidy_entry_pull * subsidy_eligible(ctx, idx) * value
 
 
-def _utility(model: MarketModel, idx: np.ndarray, price: np.ndarray, knowledge: np.ndarray, penalty: np.ndarray) -> np.ndarray:
+def _utility(ctx: JourneyContext, today: MarketDay, idx: np.ndarray, price: np.ndarray, knowledge: np.ndarray, penalty: np.ndarray) -> np.ndarray:
     """Utility of each product for each consumer at the given prices after tax (k x P or 1 x P)."""
-    pop, cat, j = model.population, model.catalogue, model.spec.journey
-    net_price = price - subsidy_eligible(model, idx)[:, None] * model.trade_in_subsidy[None, :]
-    price_term = _price_weight(model, idx) * net_price
+    pop, cat, j = ctx.population, ctx.catalogue, ctx.spec.journey
+    net_price = price - subsidy_eligible(ctx, idx)[:, None] * today.trade_in_subsidy[None, :]
+    price_term = _price_weight(ctx, idx) * net_price
     nev_term = cat.is_nev * (j.knowledge_weight * (knowledge[:, None] - 0.5))
-    wom_term = j.wom_weight * (model.wom - 80.0) / 10.0
-    utility = cat.appeal + wom_term + nev_term + _nev_premium_value(model, idx) - price_term - penalty[:, None]
-    if model.levers.utility_shift.any():  # tastes and local policy by the consumer's city tier
-        utility = utility + model.levers.utility_shift[pop.tier[idx]]
+    wom_term = j.wom_weight * (today.wom - 80.0) / 10.0
+    utility = cat.appeal + wom_term + nev_term + _nev_premium_value(ctx, today, idx) - price_term - penalty[:, None]
+    if ctx.levers.utility_shift.any():  # tastes and local policy by the consumer's city tier
+        utility = utility + ctx.levers.utility_shift[pop.tier[idx]]
     return utility
 
 
-def _nobody_on_the_floor(model: MarketModel) -> np.ndarray:
+def _nobody_on_the_floor(ctx: JourneyContext) -> np.ndarray:
     """Per store agent, the chance that a visitor finds no salesperson free to serve.
 
     A store agent stands for a fraction (or many) of real stores, so the chance is that of a
@@ -549,7 +642,7 @@ def _nobody_on_the_floor(model: MarketModel) -> np.ndarray:
     empty (a hiring freeze and an exodus) it is 1.  Pooling over the group keeps a
     one-position store agent of a small run from being shut by one vacancy.
     """
-    net, sf = model.network, model.salesforce
+    net, sf = ctx.network, ctx.salesforce
     groups = int(net.group.max()) + 1
     staffed = net.is_open[sf.dealer]  # a store not yet open has no vacancies
     positions = np.bincount(net.group[sf.dealer], weights=sf.weight * staffed, minlength=groups)
@@ -558,97 +651,97 @@ def _nobody_on_the_floor(model: MarketModel) -> np.ndarray:
     return vacancy[net.group] ** np.maximum(net.staff, 1.0)
 
 
-def visit_store(model: MarketModel, idx: np.ndarray) -> None:
+def visit_store(ctx: JourneyContext, today: MarketDay, idx: np.ndarray) -> None:
     """A store visit: a salesperson serves, a test drive may follow, else the consumer decides on the spot."""
-    pop, rec, net, j = model.population, model.recorder, model.network, model.spec.journey
+    pop, rec, net, j = ctx.population, ctx.recorder, ctx.network, ctx.spec.journey
     d = pop.dealer[idx]
     first = pop.visits_here[idx] == 0
     walk_in = first & ~pop.online_lead[idx]
     rec.add("walkin_leads", walk_in.sum())
-    _count_leads(model, d[walk_in], online=False)
+    _count_leads(ctx, today, d[walk_in], online=False)
     no_lead_yet = pop.first_lead_day[idx] < 0
-    pop.first_lead_day[idx[no_lead_yet]] = model.day
+    pop.first_lead_day[idx[no_lead_yet]] = today.day
     rec.add("visits", len(idx))
     rec.add("store_visitors", first.sum())
     rec.add("online_lead_visits", (first & pop.online_lead[idx]).sum())
     rec.add("repeat_questions", (first & pop.info_lost[idx]).sum())
     pop.visits[idx] += 1
-    pop.store_visit_day[idx[first]] = model.day
+    pop.store_visit_day[idx[first]] = today.day
     pop.visits_here[idx] += 1
-    u = model.streams.uniform(Purpose.VISIT, idx, model.day, 4)
-    sp = model.salesforce.assign(d, u[:, 0])
+    u = ctx.streams.uniform(Purpose.VISIT, idx, today.day, 4)
+    sp = ctx.salesforce.assign(d, u[:, 0])
     pop.salesperson[idx] = sp
-    unserved = u[:, 3] < _nobody_on_the_floor(model)[d]
+    unserved = u[:, 3] < _nobody_on_the_floor(ctx)[d]
     if unserved.any():  # a store with nobody on its floor cannot serve or sell: come back, go elsewhere or leave
         rec.add("unserved_visits", unserved.sum())
-        pop.log(idx[unserved], model.day, "nobody to serve: leaves the store")
-        after_no_order(model, idx[unserved], u[unserved, 2])
+        pop.log(idx[unserved], today.day, "nobody to serve: leaves the store")
+        after_no_order(ctx, today, idx[unserved], u[unserved, 2])
         idx, d, sp, u = idx[~unserved], d[~unserved], sp[~unserved], u[~unserved]
-    knowledge, volume, ramp = _salesperson_values(model, sp)
-    capacity = np.append(model.salesforce.capacity, 1.0)[sp] * ramp
-    load = np.bincount(sp + 1, minlength=model.salesforce.n_slots + 1)[sp + 1]
+    knowledge, volume, ramp = _salesperson_values(ctx, sp)
+    capacity = np.append(ctx.salesforce.capacity, 1.0)[sp] * ramp
+    load = np.bincount(sp + 1, minlength=ctx.salesforce.n_slots + 1)[sp + 1]
     overload = np.where(sp >= 0, np.maximum(load / capacity - 1.0, 0.0), 1.0)
     p_td = _sigmoid(j.test_drive_base + j.test_drive_push * (volume - 0.5) + j.test_drive_nev_knowledge * (knowledge - 0.5))
     td = ~pop.td_here[idx] & (u[:, 1] < p_td) & net.sells[d].any(axis=1)
     drivers = idx[td]
     rec.add("test_drives", len(drivers))
     rec.add_to_cohorts("visitor_test_drives", pop.store_visit_day[drivers])
-    pop.td_day[drivers] = model.day
+    pop.td_day[drivers] = today.day
     pop.td_here[drivers] = True
     pop.td_any[drivers] = True
-    pop.log(drivers, model.day, "test drive")
-    delay = model.streams.exponential(Purpose.TEST_DRIVE_DELAY, drivers, model.day, j.decision_days)
-    _schedule(model, drivers, State.TEST_DRIVE, delay / _hurry(model, drivers))
+    pop.log(drivers, today.day, "test drive")
+    delay = ctx.streams.exponential(Purpose.TEST_DRIVE_DELAY, drivers, today.day, j.decision_days)
+    _schedule(ctx, today, drivers, State.TEST_DRIVE, delay / _hurry(ctx, today, drivers))
     rest = ~td
     penalty = (
         j.no_test_drive_penalty * ~pop.td_here[idx[rest]]
         + j.repeat_question_penalty * pop.info_lost[idx[rest]]
         + j.overload_penalty * overload[rest]
     )
-    _decide(model, idx[rest], knowledge[rest], penalty, u[rest, 2])
+    _decide(ctx, today, idx[rest], knowledge[rest], penalty, u[rest, 2])
 
 
-def decide_after_test_drive(model: MarketModel, idx: np.ndarray) -> None:
+def decide_after_test_drive(ctx: JourneyContext, today: MarketDay, idx: np.ndarray) -> None:
     """Some days after a test drive: order one of the store's products or not."""
-    pop, j = model.population, model.spec.journey
-    knowledge, _, _ = _salesperson_values(model, pop.salesperson[idx])
+    pop, j = ctx.population, ctx.spec.journey
+    knowledge, _, _ = _salesperson_values(ctx, pop.salesperson[idx])
     penalty = j.repeat_question_penalty * pop.info_lost[idx]
-    _decide(model, idx, knowledge, penalty, model.streams.uniform(Purpose.CHOICE, idx, model.day))
+    _decide(ctx, today, idx, knowledge, penalty, ctx.streams.uniform(Purpose.CHOICE, idx, today.day))
 
 
-def _decide(model: MarketModel, idx: np.ndarray, knowledge: np.ndarray, penalty: np.ndarray, u: np.ndarray, then_visit: bool = False) -> np.ndarray:
+def _decide(ctx: JourneyContext, today: MarketDay, idx: np.ndarray, knowledge: np.ndarray, penalty: np.ndarray, u: np.ndarray, then_visit: bool = False) -> np.ndarray:
     """Nested logit choice among the store's products and leaving; buyers order, the rest move on (7.6)
     or, with `then_visit` (an online decision), are returned to visit the store."""
-    pop, j = model.population, model.spec.journey
+    pop, j = ctx.population, ctx.spec.journey
     if len(idx) == 0:
         return idx
-    price = store_price(model, idx)
-    utility = product_utility(model, idx, knowledge, penalty, price)
+    price = store_price(ctx, today, idx)
+    utility = product_utility(ctx, today, idx, knowledge, penalty, price)
     d = pop.dealer[idx]
-    available = model.network.sells[d]
+    available = ctx.network.sells[d]
     # the season multiplies the odds of buying rather than waiting (Spring Festival, year-end);
     # a foreseen policy price rise lowers the value of waiting (anticipation, 7.15)
-    outside = j.outside_utility + model.levers.outside_utility_shift[d] - model.log_season_today - _urgency(model, idx)
+    outside = j.outside_utility + ctx.levers.outside_utility_shift[d] - today.log_season - _urgency(ctx, today, idx)
     if j.quote_search_value:  # another quote is worth having only where prices are negotiated
-        outside = outside + j.quote_search_value * ~model.network.direct[d]
-    scale, recording = j.product_nest_scale, model.recorder.recording
+        outside = outside + j.quote_search_value * ~ctx.network.direct[d]
+    scale, recording = j.product_nest_scale, ctx.recorder.recording
     terms = nest_terms(utility, available, scale) if recording or scale < 1.0 else None  # shared by both below
     if recording:  # the choice model's own price response at this decision (ODD 7.5)
-        model.recorder.add_price_response(*price_response(utility, available, outside, scale, _price_weight(model, idx) * price, terms))
+        ctx.recorder.add_price_response(*price_response(utility, available, outside, scale, _price_weight(ctx, idx) * price, terms))
     choice = nested_logit_choice(utility, available, outside, u, scale, terms)
     buy = choice >= 0
-    place_orders(model, idx[buy], choice[buy].astype(np.int64))
+    place_orders(ctx, today, idx[buy], choice[buy].astype(np.int64))
     rest = idx[~buy]
     if then_visit:
         return rest
-    after_no_order(model, rest, model.streams.uniform(Purpose.NO_ORDER, rest, model.day))
+    after_no_order(ctx, today, rest, ctx.streams.uniform(Purpose.NO_ORDER, rest, today.day))
     return rest
 
 
-def place_orders(model: MarketModel, idx: np.ndarray, products: np.ndarray) -> None:
+def place_orders(ctx: JourneyContext, today: MarketDay, idx: np.ndarray, products: np.ndarray) -> None:
     """Orders: served first-in-first-out from store stock, else ordered from the factory (or cancelled)."""
-    pop, rec, net, j = model.population, model.recorder, model.network, model.spec.journey
-    cat, sf = model.catalogue, model.salesforce
+    pop, rec, net, j = ctx.population, ctx.recorder, ctx.network, ctx.spec.journey
+    cat, sf = ctx.catalogue, ctx.salesforce
     if len(idx) == 0:
         return
     d = pop.dealer[idx]
@@ -667,16 +760,16 @@ def place_orders(model: MarketModel, idx: np.ndarray, products: np.ndarray) -> N
     full_price = rank >= net.clearance_units[d, products]
     served = np.bincount(key[in_stock], minlength=net.n * n_products).reshape(net.n, n_products)
     taken, age_sum = net.take(served)
-    _record_stock_out(model, taken, age_sum)
-    pooled = ~in_stock & (model.levers.stock_pool[d] > 0)
+    _record_stock_out(ctx, taken, age_sum)
+    pooled = ~in_stock & (ctx.levers.stock_pool[d] > 0)
     if pooled.any():  # stores sharing stock serve each other's orders at once instead of backordering
-        in_stock = in_stock | _serve_from_pool(model, products, pooled)
-    u = model.streams.uniform(Purpose.ORDER, idx, model.day, 3)
-    cancel = ~in_stock & (u[:, 0] < j.backorder_cancel_prob * model.levers.delay_cancel_factor[products])
+        in_stock = in_stock | _serve_from_pool(ctx, products, pooled)
+    u = ctx.streams.uniform(Purpose.ORDER, idx, today.day, 3)
+    cancel = ~in_stock & (u[:, 0] < j.backorder_cancel_prob * ctx.levers.delay_cancel_factor[products])
     rec.add("backorders", (~in_stock).sum())
     rec.add("cancellations", cancel.sum())
-    pop.log(idx[cancel], model.day, "cancel: not in stock")
-    after_no_order(model, idx[cancel], u[cancel, 1])
+    pop.log(idx[cancel], today.day, "cancel: not in stock")
+    after_no_order(ctx, today, idx[cancel], u[cancel, 1])
     keep = ~cancel
     idx, d, products, in_stock, u, full_price = idx[keep], d[keep], products[keep], in_stock[keep], u[keep], full_price[keep]
     factory = ~in_stock
@@ -685,7 +778,7 @@ def place_orders(model: MarketModel, idx: np.ndarray, products: np.ndarray) -> N
         (d * n_products + products)[factory], minlength=net.n * n_products
     ).reshape(net.n, n_products)
     rec.add("arrivals", factory_units.sum())
-    _record_stock_out(model, factory_units, np.zeros_like(age_sum))
+    _record_stock_out(ctx, factory_units, np.zeros_like(age_sum))
     rec.add("orders", len(idx))
     rec.per_product("orders", products)
     rec.add("orders_after_td", pop.td_here[idx].sum())  # orders at a store where the buyer test-drove
@@ -700,41 +793,41 @@ def place_orders(model: MarketModel, idx: np.ndarray, products: np.ndarray) -> N
     sp = pop.salesperson[idx]
     if rec.recording:
         np.add.at(sf.units_sold, sp[sp >= 0], 1)
-    rec.add("commission_cost", len(idx) * model.spec.salesforce.commission_per_unit)
-    rec.add("focal_operating_cost", net.focal[d].sum() * model.spec.salesforce.commission_per_unit)
-    knowledge, volume, _ = _salesperson_values(model, sp)
-    o = model.spec.ownership
+    rec.add("commission_cost", len(idx) * ctx.spec.salesforce.commission_per_unit)
+    rec.add("focal_operating_cost", net.focal[d].sum() * ctx.spec.salesforce.commission_per_unit)
+    knowledge, volume, _ = _salesperson_values(ctx, sp)
+    o = ctx.spec.ownership
     pop.misdescribed[idx] = u[:, 1] < np.clip(o.misdescribe_base * volume * (1.0 - knowledge), 0, 1)
     explain = u[:, 2] < o.winter_explain_knowledge * knowledge
     pop.winter_unaware[idx] = cat.is_nev[products] & ~explain
-    list_price = model.list_price[d, products]
+    list_price = today.list_price[d, products]
     discount = net.discount[d, products] - net.clearance_off[d, products] * full_price
     price = list_price * (1.0 - discount)
     pop.price_paid[idx] = price
     margin = list_price * (net.margin[d] - discount)
     rec.add("gross_margin", margin.sum())
     rec.add("focal_gross_margin", margin[net.focal[d]].sum())
-    if model.trade_in_subsidy.any():
-        eligible = subsidy_eligible(model, idx)
-        rec.add("trade_in_subsidies", (eligible * model.trade_in_subsidy[products]).sum())
-    if model.levers.trade_in_premium.any():
-        rec.add("strategy_cost", (pop.owns_car[idx] * model.levers.trade_in_premium[d]).sum())
+    if today.trade_in_subsidy.any():
+        eligible = subsidy_eligible(ctx, idx)
+        rec.add("trade_in_subsidies", (eligible * today.trade_in_subsidy[products]).sum())
+    if ctx.levers.trade_in_premium.any():
+        rec.add("strategy_cost", (pop.owns_car[idx] * ctx.levers.trade_in_premium[d]).sum())
     subsidy = net.buyer_subsidy[d, products]
     if subsidy.any():  # booked as a strategy or risk-plan cost by the timeline
-        rec.add("financing_subsidies", (model.net_price[d, products] * subsidy).sum())
+        rec.add("financing_subsidies", (today.net_price[d, products] * subsidy).sum())
     pop.product[idx] = products
-    pop.order_day[idx] = model.day
-    wait = np.where(in_stock, j.delivery_days, j.delivery_days + net.replenish_days[d] * model.levers.delivery_delay_factor[products])
-    pop.promised_day[idx] = model.day + round(j.delivery_days)
-    pop.log(idx, model.day, "order")
-    _schedule(model, idx, State.ORDERED, wait)
+    pop.order_day[idx] = today.day
+    wait = np.where(in_stock, j.delivery_days, j.delivery_days + net.replenish_days[d] * ctx.levers.delivery_delay_factor[products])
+    pop.promised_day[idx] = today.day + round(j.delivery_days)
+    pop.log(idx, today.day, "order")
+    _schedule(ctx, today, idx, State.ORDERED, wait)
 
 
-def _serve_from_pool(model: MarketModel, products: np.ndarray, want: np.ndarray) -> np.ndarray:
+def _serve_from_pool(ctx: JourneyContext, products: np.ndarray, want: np.ndarray) -> np.ndarray:
     """Orders (`want`) a pooled store cannot serve from its own stock, served from the pooled open
     stores holding most of the product (a transfer, oldest units first); returns which were served."""
-    net = model.network
-    pool = (model.levers.stock_pool > 0) & net.is_open
+    net = ctx.network
+    pool = (ctx.levers.stock_pool > 0) & net.is_open
     stock = net.stock_total()
     units = np.zeros(stock.shape, dtype=np.int64)
     served = np.zeros(len(products), dtype=bool)
@@ -749,15 +842,15 @@ def _serve_from_pool(model: MarketModel, products: np.ndarray, want: np.ndarray)
         served[rows[:n]] = True
     if served.any():
         taken, age_sum = net.take(units)
-        _record_stock_out(model, taken, age_sum)
-        model.recorder.add("transfers", taken.sum())
+        _record_stock_out(ctx, taken, age_sum)
+        ctx.recorder.add("transfers", taken.sum())
     return served
 
 
-def _record_stock_out(model: MarketModel, units: np.ndarray, age_sum: np.ndarray) -> None:
-    nev = model.catalogue.is_nev
-    rec = model.recorder
-    rec.add("stock_out_focal", units[model.network.focal].sum())
+def _record_stock_out(ctx: JourneyContext, units: np.ndarray, age_sum: np.ndarray) -> None:
+    nev = ctx.catalogue.is_nev
+    rec = ctx.recorder
+    rec.add("stock_out_focal", units[ctx.network.focal].sum())
     rec.add("stock_out_NEV", units[:, nev].sum())
     rec.add("stock_out_ICE", units[:, ~nev].sum())
     rec.add("stock_age_sum_NEV", age_sum[:, nev].sum())
@@ -767,9 +860,9 @@ def _record_stock_out(model: MarketModel, units: np.ndarray, age_sum: np.ndarray
 # --- delivery and ownership --------------------------------------------------------------------
 
 
-def deliver(model: MarketModel, idx: np.ndarray) -> None:
+def deliver(ctx: JourneyContext, today: MarketDay, idx: np.ndarray) -> None:
     """Delivery: the sale is registered and satisfaction forms from what was told versus what is got."""
-    pop, rec, net, cat, o = model.population, model.recorder, model.network, model.catalogue, model.spec.ownership
+    pop, rec, net, cat, o = ctx.population, ctx.recorder, ctx.network, ctx.catalogue, ctx.spec.ownership
     d, p = pop.dealer[idx], pop.product[idx].astype(np.int64)
     pt = cat.powertrain[p]
     rec.add("deliveries", len(idx))
@@ -789,17 +882,17 @@ def deliver(model: MarketModel, idx: np.ndarray) -> None:
     rec.add("focal_revenue", pop.price_paid[idx][net.focal[d]].sum())
     rec.add("nev_revenue", pop.price_paid[idx][cat.is_nev[p]].sum())
     rec.add("buyer_visits_sum", pop.visits[idx].sum())
-    rec.add("cycle_days_sum", (model.day - pop.first_lead_day[idx]).sum())
+    rec.add("cycle_days_sum", (today.day - pop.first_lead_day[idx]).sum())
     rec.per_dealer(rec.dealer_deliveries, d)
     known = pop.prev_group[idx] >= 0
     rec.add("repurchase_known", known.sum())
     rec.add("repurchase_same", (known & (pop.prev_group[idx] == net.group[d])).sum())
-    late_weeks = np.maximum(model.day - pop.promised_day[idx], 0) / 7.0
-    repair_wait = o.repair_wait_days * model.levers.repair_wait_factor[d]
+    late_weeks = np.maximum(today.day - pop.promised_day[idx], 0) / 7.0
+    repair_wait = o.repair_wait_days * ctx.levers.repair_wait_factor[d]
     nev = cat.is_nev[p]
     sat = (
         o.base_satisfaction
-        + o.satisfaction_sd * model.streams.normal(Purpose.SATISFACTION, idx, model.day)
+        + o.satisfaction_sd * ctx.streams.normal(Purpose.SATISFACTION, idx, today.day)
         - o.misdescribe_penalty * pop.misdescribed[idx]
         - o.winter_penalty * cat.winter_range_loss[p] * pop.winter_unaware[idx]
         - o.repeat_question_penalty * pop.info_lost[idx]
@@ -814,61 +907,61 @@ def deliver(model: MarketModel, idx: np.ndarray) -> None:
     rec.add("very_satisfied", (sat >= o.very_satisfied_at).sum())
     rec.add("promoters", (sat >= o.promoter_at).sum())
     rec.add("detractors", (sat < o.detractor_below).sum())
-    model.update_word_of_mouth(p, sat)
+    ctx.update_word_of_mouth(p, sat)
     pop.owns_car[idx] = True
     pop.owns_sim_car[idx] = True
     pop.prev_group[idx] = net.group[d]
     pop.referred[idx] = False
     pop.first_service_done[idx] = False
-    pop.log(idx, model.day, "delivery")
-    _schedule(model, idx, State.OWNER, o.first_service_days - 1)
+    pop.log(idx, today.day, "delivery")
+    _schedule(ctx, today, idx, State.OWNER, o.first_service_days - 1)
 
 
-def owner_event(model: MarketModel, idx: np.ndarray) -> None:
+def owner_event(ctx: JourneyContext, today: MarketDay, idx: np.ndarray) -> None:
     """Owners: at first service, complain, churn or refer; later, re-enter the market to replace the car."""
-    pop = model.population
+    pop = ctx.population
     replacing = pop.first_service_done[idx]
-    enter_market(model, idx[replacing])
-    first_service(model, idx[~replacing])
+    enter_market(ctx, today, idx[replacing])
+    first_service(ctx, today, idx[~replacing])
 
 
-def first_service(model: MarketModel, idx: np.ndarray) -> None:
+def first_service(ctx: JourneyContext, today: MarketDay, idx: np.ndarray) -> None:
     """Satisfaction turns into complaints, loss of the customer, and referrals of new buyers."""
-    pop, rec, o = model.population, model.recorder, model.spec.ownership
+    pop, rec, o = ctx.population, ctx.recorder, ctx.spec.ownership
     if len(idx) == 0:
         return
     sat = pop.satisfaction[idx].astype(float)
-    u = model.streams.uniform(Purpose.FIRST_SERVICE, idx, model.day, 3)
+    u = ctx.streams.uniform(Purpose.FIRST_SERVICE, idx, today.day, 3)
     complain = u[:, 0] < _sigmoid(_logit(o.complaint_base) + o.complaint_slope * (80.0 - sat))
     seller = pop.dealer[idx]  # still the store that sold the car (-1: none)
-    churn_factor = np.append(model.levers.churn_factor, 1.0)[seller]
-    referral_factor = np.append(model.levers.referral_factor, 1.0)[seller]
+    churn_factor = np.append(ctx.levers.churn_factor, 1.0)[seller]
+    referral_factor = np.append(ctx.levers.referral_factor, 1.0)[seller]
     churn = u[:, 1] < _sigmoid(_logit(o.churn_base) - o.churn_slope * (sat - 80.0)) * churn_factor
     refer = u[:, 2] < _sigmoid(_logit(o.referral_base) + o.referral_slope * (sat - 80.0)) * referral_factor
     rec.add("first_services", len(idx))
     rec.add("complaints", complain.sum())
     rec.add("churned", churn.sum())
-    pop.log(idx[complain], model.day, "complaint")
-    pop.log(idx[churn], model.day, "lost as a customer")
+    pop.log(idx[complain], today.day, "complaint")
+    pop.log(idx[churn], today.day, "lost as a customer")
     referrers = idx[refer]
     groups = pop.prev_group[referrers]
     pop.prev_group[idx[churn]] = -1
     pop.first_service_done[idx] = True
-    schedule_entry(model, idx)
-    refer_new_buyers(model, referrers, groups)
+    schedule_entry(ctx, today, idx)
+    refer_new_buyers(ctx, today, referrers, groups)
 
 
-def refer_new_buyers(model: MarketModel, referrers: np.ndarray, groups: np.ndarray) -> None:
+def refer_new_buyers(ctx: JourneyContext, today: MarketDay, referrers: np.ndarray, groups: np.ndarray) -> None:
     """Each referrer brings one consumer not in the market into it within two weeks."""
-    pop = model.population
+    pop = ctx.population
     if len(referrers) == 0:
         return
-    candidates = model.streams.integers(Purpose.REFERRAL_TARGET, referrers, model.day, pop.n)
+    candidates = ctx.streams.integers(Purpose.REFERRAL_TARGET, referrers, today.day, pop.n)
     ok = pop.state[candidates] == State.OUT
     candidates, first = np.unique(candidates[ok], return_index=True)
     groups = groups[ok][first]
-    model.recorder.add("referrals", len(candidates))
+    ctx.recorder.add("referrals", len(candidates))
     pop.referred[candidates] = True
     pop.referral_group[candidates] = groups
-    pop.log(candidates, model.day, "referred by an owner")
-    pop.next_day[candidates] = model.day + 1 + model.streams.integers(Purpose.REFERRAL_DELAY, candidates, model.day, 14).astype(np.int32)
+    pop.log(candidates, today.day, "referred by an owner")
+    pop.next_day[candidates] = today.day + 1 + ctx.streams.integers(Purpose.REFERRAL_DELAY, candidates, today.day, 14).astype(np.int32)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from collections.abc import Callable, Sequence
@@ -41,6 +42,11 @@ HANDLERS = (
     (State.TEST_DRIVE, journey.decide_after_test_drive),
     (State.ORDERED, journey.deliver),
 )
+
+
+#: `MarketModel` attributes the journey context is made of (its fields of the same names);
+#: reassigning one of them makes the model build the context again.
+_CONTEXT_SOURCES = frozenset(f.name for f in dataclasses.fields(journey.JourneyContext) if f.init)
 
 
 def _flows(*names: str) -> Callable[[MarketModel], float]:
@@ -154,8 +160,9 @@ class MarketModel(mesa.Model):
         share = self.dealer_weights.mean(axis=0)
         per_product = self.network.sells / np.maximum(self.network.sells.sum(axis=1, keepdims=True), 1)
         self.network.start_stock(expected_daily * share[:, None] / math.fsum(share) * per_product)
+        context, today = self.journey_context, self.market_day()
         for rows in batches(run.n_consumers):  # in batches: no float64 temporaries of n values
-            journey.schedule_entry(self, np.arange(rows.start, rows.stop))
+            journey.schedule_entry(context, today, np.arange(rows.start, rows.stop))
         self.datacollector = mesa.DataCollector(model_reporters=dict(REPORTERS))
 
     # --- construction --------------------------------------------------------------------
@@ -230,6 +237,47 @@ class MarketModel(mesa.Model):
         """
         return float(self.entry_rate_table[self.population.entry_class].sum())
 
+    # --- what the journey reads ----------------------------------------------------------
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if name in _CONTEXT_SOURCES:  # the journey context holds the replaced object: build it again when next asked
+            self.__dict__.pop("_journey_context", None)
+
+    @property
+    def journey_context(self) -> journey.JourneyContext:
+        """The journey's fixed dependencies (`journey.JourneyContext`), built from this model's attributes of the same names.
+
+        Built when first asked for and again after one of those attributes is reassigned
+        (`__setattr__`), so it never holds a replaced object.
+        """
+        context = self.__dict__.get("_journey_context")
+        if context is None:
+            context = journey.JourneyContext(**{name: getattr(self, name) for name in _CONTEXT_SOURCES})
+            self._journey_context = context
+        return context
+
+    def market_day(self) -> journey.MarketDay:
+        """Today's market for the journey (`journey.MarketDay`): references to the day's arrays, no copies.
+
+        Valid from the end of the start of the day (`step` builds it after prices and trends)
+        until the next day's prices and trends replace them.
+        """
+        return journey.MarketDay(
+            day=self.day,
+            list_price=self.list_price,
+            net_price=self.net_price,
+            trade_in_subsidy=self.trade_in_subsidy,
+            store_prices=self.store_prices,
+            store_sells=self.store_sells,
+            cell_price_row=self.cell_price_row,
+            dealer_weights=self.dealer_weights,
+            wom=self.wom,
+            trend_wtp=self.trend_wtp,
+            trend_demand=self.trend_demand,
+            log_season=self.log_season_today,
+        )
+
     # --- the day -------------------------------------------------------------------------
 
     @property
@@ -293,11 +341,12 @@ class MarketModel(mesa.Model):
         self._trends_today()
         due = np.flatnonzero(pop.next_day == self.day)
         if due.size:
+            context, today = self.journey_context, self.market_day()
             states = pop.state[due]
             for state, handler in HANDLERS:
                 subset = due[states == state]
                 if subset.size:
-                    handler(self, subset)
+                    handler(context, today, subset)
         self._end_of_day()
         # every day, warm-up included: mesa.batch_run reads row `model.steps - 1`
         self.datacollector.collect(self)

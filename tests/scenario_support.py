@@ -118,7 +118,7 @@ def choice_probabilities(model: MarketModel, n: int = 3_000) -> tuple[np.ndarray
     idx = np.arange(n)
     pop, net = model.population, model.network
     pop.dealer[idx] = idx % net.n
-    utility = journey.product_utility(model, idx, np.full(n, 0.5), np.zeros(n))
+    utility = journey.product_utility(model.journey_context, model.market_day(), idx, np.full(n, 0.5), np.zeros(n))
     outside = model.spec.journey.outside_utility + model.levers.outside_utility_shift[pop.dealer[idx]]
     probs = logit_probabilities(utility, net.sells[pop.dealer[idx]], outside)
     return probs[:, :-1], probs[:, -1]

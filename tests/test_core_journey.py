@@ -66,7 +66,7 @@ def test_entry_is_thinned_by_demand_but_referrals_always_enter(make_model: Facto
     referred = idx[::2]
     model.population.referred[referred] = True
     set_lever(model, "demand_multiplier", 0.0)
-    journey.enter_market(model, idx)
+    journey.enter_market(model.journey_context, model.market_day(), idx)
     others = np.setdiff1d(idx, referred)
     assert states(model, others) == {"OUT"}
     assert states(model, referred) <= {"RESEARCH", "VISIT"}
@@ -78,7 +78,7 @@ def test_entrants_research_online_or_walk_in(make_model: Factory) -> None:
     model = model_with(make_model)
     idx = pick(model, 3_000, State.OUT)
     accept_everyone(model)
-    journey.enter_market(model, idx)
+    journey.enter_market(model.journey_context, model.market_day(), idx)
     pop = model.population
     online = pop.online[idx]
     assert states(model, idx[online]) == {"RESEARCH"}
@@ -92,7 +92,7 @@ def test_researchers_reach_lead_or_visit(make_model: Factory) -> None:
     model = model_with(make_model, **{"journey.research_dropout": 0.0})
     idx = pick(model, 3_000, State.RESEARCH)
     model.population.entry_day[idx] = -20
-    journey.finish_research(model, idx)
+    journey.finish_research(model.journey_context, model.market_day(), idx)
     assert states(model, idx) == {"LEAD", "VISIT"}
     pop = model.population
     leads = idx[pop.state[idx] == State.LEAD]
@@ -114,7 +114,7 @@ def test_researchers_reach_lead_or_visit(make_model: Factory) -> None:
 def test_research_outcomes_follow_their_probabilities(make_model: Factory, params: dict, expected: set) -> None:
     model = model_with(make_model, **params)
     idx = pick(model, 500, State.RESEARCH)
-    journey.finish_research(model, idx)
+    journey.finish_research(model.journey_context, model.market_day(), idx)
     assert states(model, idx) == expected
 
 
@@ -127,7 +127,7 @@ def test_instant_response_leaves_only_the_cold_lead_floor(make_model: Factory) -
     idx = pick(model, n, State.LEAD)
     model.population.dealer[idx] = np.arange(n) % model.network.n
     set_lever(model, "response_factor", 0.0)  # answered in 0 minutes
-    journey.contact_leads(model, idx)
+    journey.contact_leads(model.journey_context, model.market_day(), idx)
     floor = model.spec.journey.cold_lead_floor
     cold = flow(model, "leads_cold")
     assert cold / n == pytest.approx(floor, abs=5 * np.sqrt(floor * (1 - floor) / n) + EPS)
@@ -138,7 +138,7 @@ def test_slow_response_makes_leads_go_cold(make_model: Factory) -> None:
     model = model_with(make_model)
     idx = pick(model, 1_000, State.LEAD, dealer=0)
     set_lever(model, "response_factor", 1e6)
-    journey.contact_leads(model, idx)
+    journey.contact_leads(model.journey_context, model.market_day(), idx)
     assert flow(model, "leads_cold") == len(idx)
 
 
@@ -146,7 +146,7 @@ def test_warm_leads_lose_information_at_the_handover_rate(make_model: Factory) -
     model = model_with(make_model, **{"journey.cold_lead_floor": 0.0})
     set_lever(model, "response_factor", 0.0)
     idx = pick(model, 4_000, State.LEAD, dealer=0)
-    journey.contact_leads(model, idx)
+    journey.contact_leads(model.journey_context, model.market_day(), idx)
     assert states(model, idx) == {"VISIT"}
     lost = 1.0 - model.network.info_handover[0]
     observed = model.population.info_lost[idx].mean()
@@ -157,7 +157,7 @@ def test_eager_test_drive_setting_sends_every_first_visitor_to_a_test_drive(make
     model = model_with(make_model, **{"journey.test_drive_base": 30.0})
     idx = pick(model, 600, State.VISIT)
     model.population.dealer[idx] = np.arange(len(idx)) % model.network.n
-    journey.visit_store(model, idx)
+    journey.visit_store(model.journey_context, model.market_day(), idx)
     assert states(model, idx) == {"TEST_DRIVE"}
     assert flow(model, "test_drives") == flow(model, "store_visitors") == len(idx)
     assert flow(model, "walkin_leads") == len(idx)
@@ -168,7 +168,7 @@ def test_without_test_drives_visitors_decide_on_the_spot(make_model: Factory) ->
     model = model_with(make_model, **{"journey.test_drive_base": -30.0})
     idx = pick(model, 600, State.VISIT)
     model.population.dealer[idx] = np.arange(len(idx)) % model.network.n
-    journey.visit_store(model, idx)
+    journey.visit_store(model.journey_context, model.market_day(), idx)
     assert flow(model, "test_drives") == 0
     assert "TEST_DRIVE" not in states(model, idx)
     assert states(model, idx) <= {"ORDERED", "VISIT", "OUT", "OWNER"}
@@ -180,7 +180,7 @@ def test_decision_after_test_drive_follows_the_outside_option(make_model: Factor
     idx = pick(model, 500, State.TEST_DRIVE)
     model.population.dealer[idx] = np.arange(len(idx)) % model.network.n
     model.population.td_here[idx] = True
-    journey.decide_after_test_drive(model, idx)
+    journey.decide_after_test_drive(model.journey_context, model.market_day(), idx)
     if buys:
         assert states(model, idx) == {"ORDERED"}
         assert flow(model, "orders") == flow(model, "orders_after_td") == len(idx)
@@ -206,7 +206,7 @@ def order_setup(make_model: Factory, cancel: float) -> tuple[MarketModel, np.nda
 
 def test_orders_are_served_from_stock_then_from_the_factory(make_model: Factory) -> None:
     model, idx, d, p = order_setup(make_model, cancel=0.0)
-    journey.place_orders(model, idx, np.full(len(idx), p))
+    journey.place_orders(model.journey_context, model.market_day(), idx, np.full(len(idx), p))
     assert states(model, idx) == {"ORDERED"}
     assert model.network.stock_total()[d, p] == 0
     assert model.network.stock.min() >= 0
@@ -221,7 +221,7 @@ def test_orders_are_served_from_stock_then_from_the_factory(make_model: Factory)
 
 def test_out_of_stock_orders_can_be_cancelled(make_model: Factory) -> None:
     model, idx, _d, p = order_setup(make_model, cancel=1.0)
-    journey.place_orders(model, idx, np.full(len(idx), p))
+    journey.place_orders(model.journey_context, model.market_day(), idx, np.full(len(idx), p))
     assert (model.population.state[idx] == State.ORDERED).sum() == 5
     assert flow(model, "cancellations") == 7
     assert flow(model, "orders") == 5
@@ -237,7 +237,7 @@ def delivered(make_model: Factory, **flags: bool) -> tuple[MarketModel, float]:
     pop.promised_day[idx] = model.day - 7 * flags.pop("weeks_late", 0)
     for name, value in flags.items():
         getattr(pop, name)[idx] = value
-    journey.deliver(model, idx)
+    journey.deliver(model.journey_context, model.market_day(), idx)
     return model, float(pop.satisfaction[0])
 
 
@@ -275,7 +275,7 @@ def owners(make_model: Factory, n: int, **params: float) -> tuple[MarketModel, n
 
 def test_first_service_referrals_bring_consumers_into_the_market(make_model: Factory) -> None:
     model, idx = owners(make_model, 200, **{"ownership.referral_base": 1 - 1e-9})
-    journey.first_service(model, idx)
+    journey.first_service(model.journey_context, model.market_day(), idx)
     pop = model.population
     referred = np.flatnonzero(pop.referred)
     assert flow(model, "referrals") == len(referred) > 150  # one each, minus collisions and non-OUT picks
@@ -292,7 +292,7 @@ def test_first_service_referrals_bring_consumers_into_the_market(make_model: Fac
 
 def test_first_service_complaints_and_churn(make_model: Factory) -> None:
     model, idx = owners(make_model, 300, **{"ownership.complaint_base": 1 - 1e-9, "ownership.churn_base": 1 - 1e-9})
-    journey.first_service(model, idx)
+    journey.first_service(model.journey_context, model.market_day(), idx)
     pop = model.population
     assert flow(model, "complaints") == flow(model, "churned") == flow(model, "first_services") == len(idx)
     assert np.all(pop.prev_group[idx] == -1), "churned owners should forget their dealer group"
@@ -305,7 +305,7 @@ def test_owners_after_first_service_replace_their_car(make_model: Factory) -> No
     model, idx = owners(make_model, 300)
     model.population.first_service_done[idx] = True
     accept_everyone(model)
-    journey.owner_event(model, idx)
+    journey.owner_event(model.journey_context, model.market_day(), idx)
     assert states(model, idx) <= {"RESEARCH", "VISIT"}
     assert flow(model, "entries") == len(idx)
 
@@ -316,7 +316,7 @@ def test_after_too_many_visits_consumers_leave(make_model: Factory) -> None:
     pop = model.population
     pop.visits[idx] = model.spec.journey.max_visits
     pop.owns_sim_car[idx[:50]] = True
-    journey.after_no_order(model, idx, np.zeros(len(idx)))  # u = 0 would mean "come back" if allowed
+    journey.after_no_order(model.journey_context, model.market_day(), idx, np.zeros(len(idx)))  # u = 0 would mean "come back" if allowed
     assert states(model, idx[:50]) == {"OWNER"}
     assert states(model, idx[50:]) == {"OUT"}
     assert np.all(pop.dealer[idx] == -1)
@@ -339,3 +339,4 @@ def test_a_store_with_nobody_on_the_floor_cannot_sell() -> None:
     # normal vacancies leave a real store's floor empty almost never, even where a store agent
     # of this small run has its one position vacant
     assert staffed.recorder.total("unserved_visits") == 0 and staffed.recorder.total("orders") > 0
+

@@ -52,8 +52,9 @@ def _nev_price_coefficients_through_2030(spec: Scenario) -> float:
     for day in [*range(0, last, 30), last]:
         model.day = day
         model._trends_today()
-        u0 = journey._utility(model, idx, price, neutral, no_penalty)
-        u1 = journey._utility(model, idx, price + 1000.0, neutral, no_penalty)
+        context, today = model.journey_context, model.market_day()
+        u0 = journey._utility(context, today, idx, price, neutral, no_penalty)
+        u1 = journey._utility(context, today, idx, price + 1000.0, neutral, no_penalty)
         largest = max(largest, float(((u1 - u0) / 1000.0)[:, nev].max()))
     assert model.date == date(2030, 12, 31)
     release_model(model)

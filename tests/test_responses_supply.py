@@ -87,7 +87,7 @@ def test_stores_planned_for_later_leave_the_open_network_as_it_was_until_they_op
     planned = MarketModel(scenario=scenario(strategies=[later], **size), seed=1)
     built = base.network.n
     assert planned.network.n > built and not planned.network.is_open[built:].any()
-    assert np.array_equal(journey._nobody_on_the_floor(planned)[:built], journey._nobody_on_the_floor(base))
+    assert np.array_equal(journey._nobody_on_the_floor(planned.journey_context)[:built], journey._nobody_on_the_floor(base.journey_context))
     # headcount and positions count the staff the open network stands for, not one person per new agent
     assert planned.salesforce.positions(planned.network.is_open[planned.salesforce.dealer]) == pytest.approx(base.salesforce.positions())
     for model in (base, planned):

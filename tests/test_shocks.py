@@ -273,7 +273,7 @@ def test_outage_sends_focal_online_leads_cold_while_it_lasts() -> None:
         model.population.dealer[idx] = focal[idx % len(focal)]
         model.population.state[idx] = State.LEAD
         before = model.recorder.flows["leads_cold"].sum()
-        journey.contact_leads(model, idx)
+        journey.contact_leads(model.journey_context, model.market_day(), idx)
         cold[name] = (model.recorder.flows["leads_cold"].sum() - before) / len(idx)
     # a day's wait (1,440 min) against tau = 240 min: essentially every lead goes cold
     assert cold["outage"] > 0.95

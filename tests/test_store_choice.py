@@ -13,7 +13,7 @@ def _dense_probabilities(model: MarketModel, idx: np.ndarray, exclude: np.ndarra
     """The store-choice probabilities written out over every store (consumers x stores), as defined."""
     pop, net, j = model.population, model.network, model.spec.journey
     weights = model.dealer_weights[pop.tier[idx]].copy()
-    logsums = _store_logsums(model, idx)
+    logsums = _store_logsums(model.journey_context, model.market_day(), idx)
     appeal = np.where(np.isneginf(logsums), 0.0, np.exp(j.store_logsum_weight * np.where(np.isneginf(logsums), 0.0, logsums)))
     weights *= appeal[:, model.dealer_price_row]
     prev = pop.prev_group[idx]
@@ -38,7 +38,7 @@ def test_two_stage_store_choice_matches_the_one_stage_probabilities(with_exclusi
     counts = np.zeros(model.network.n)
     for day in range(6):  # six independent keyed draws per consumer
         model.day = 200 + day
-        chosen = choose_dealer(model, idx, exclude)
+        chosen = choose_dealer(model.journey_context, model.market_day(), idx, exclude)
         if exclude is not None:
             assert not np.any(chosen == exclude)
         counts += np.bincount(chosen, minlength=model.network.n)
