@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -9,7 +12,11 @@ import pytest
 
 from simsales import MarketModel, journey
 from simsales.agents.consumers import State
-from simsales.journey import MAX_DEMAND_MULTIPLIER
+from simsales.journey import MAX_DEMAND_MULTIPLIER, JourneyContext, MarketDay
+from simsales.market.anticipation import Anticipation
+from simsales.model import _CONTEXT_SOURCES
+from simsales.scenario import Scenario
+from simsales.streams import Streams
 
 EPS = 1e-9
 Factory = Callable[..., MarketModel]
@@ -340,3 +347,64 @@ def test_a_store_with_nobody_on_the_floor_cannot_sell() -> None:
     # of this small run has its one position vacant
     assert staffed.recorder.total("unserved_visits") == 0 and staffed.recorder.total("orders") > 0
 
+
+# --- what the journey reads ----------------------------------------------------------------------
+
+
+def test_the_journey_takes_its_inputs_not_the_model() -> None:
+    """Handlers name what they read (the context, today's market): none takes or reads the model."""
+    for name, function in inspect.getmembers(journey, inspect.isfunction):
+        if function.__module__ == journey.__name__:
+            assert "model" not in inspect.signature(function).parameters, name
+    assert not re.search(r"\bmodel\.[a-z_]", inspect.getsource(journey))  # no attribute read off a model
+    assert "MarketModel" not in vars(journey)
+
+
+def test_the_context_holds_the_models_objects_and_follows_a_reassignment(make_model: Factory) -> None:
+    model = make_model()
+    context = model.journey_context
+    assert model.journey_context is context, "the context is built once, not per call"
+    assert {f.name for f in dataclasses.fields(JourneyContext) if f.init} == _CONTEXT_SOURCES
+    for name in _CONTEXT_SOURCES - {"update_word_of_mouth"}:
+        assert getattr(context, name) is getattr(model, name), name
+    assert context.update_word_of_mouth == model.update_word_of_mouth  # the bound method (a new object per lookup)
+    # a test replaces the random numbers, a warm start the scenario and its announced policy: never a stale reference
+    model.streams = Streams(model.streams.root)
+    assert model.journey_context is not context and model.journey_context.streams is model.streams
+    model.spec = dataclasses.replace(model.spec, name="another")
+    model.anticipation = Anticipation(model)
+    assert model.journey_context.spec is model.spec and model.journey_context.anticipation is model.anticipation
+    context = model.journey_context
+    model.unrelated = 1  # anything else leaves it alone
+    assert model.journey_context is context
+
+
+def test_the_market_day_is_todays_arrays_without_copies(make_model: Factory) -> None:
+    model = make_model()
+    model.step()
+    today = model.market_day()
+    assert today.day == model.day
+    for f in dataclasses.fields(MarketDay):
+        source = "log_season_today" if f.name == "log_season" else f.name
+        value = getattr(today, f.name)
+        if isinstance(value, np.ndarray):
+            assert value is getattr(model, source), f.name
+        else:
+            assert value == getattr(model, source), f.name
+
+
+class _CountingMarket(MarketModel):
+    """Word of mouth replaced in a subclass (the route of notebooks/03): counts the owners it hears."""
+
+    def update_word_of_mouth(self, products: np.ndarray, satisfaction: np.ndarray) -> None:
+        self.heard = getattr(self, "heard", 0) + len(products)
+        super().update_word_of_mouth(products, satisfaction)
+
+
+def test_a_subclass_replaces_the_journeys_word_of_mouth(baseline: Scenario) -> None:
+    model = _CountingMarket(scenario=baseline, n_consumers=5_000, days=30, warmup_days=30, seed=7)
+    idx = pick(model, 3, State.ORDERED, dealer=0)
+    model.population.product[idx] = 0
+    model.population.promised_day[idx] = model.day
+    journey.deliver(model.journey_context, model.market_day(), idx)
+    assert model.heard == 3
