@@ -240,6 +240,7 @@ class MarketModel(mesa.Model):
     # --- what the journey reads ----------------------------------------------------------
 
     def __setattr__(self, name: str, value: Any) -> None:
+        """Set an attribute; reassigning one the journey context holds (`_CONTEXT_SOURCES`) drops the context."""
         super().__setattr__(name, value)
         if name in _CONTEXT_SOURCES:  # the journey context holds the replaced object: build it again when next asked
             self.__dict__.pop("_journey_context", None)
@@ -260,8 +261,8 @@ class MarketModel(mesa.Model):
     def market_day(self) -> journey.MarketDay:
         """Today's market for the journey (`journey.MarketDay`): references to the day's arrays, no copies.
 
-        Valid from the end of the start of the day (`step` builds it after prices and trends)
-        until the next day's prices and trends replace them.
+        Valid once the day's prices and trends are set (`step` builds it then, before the
+        handlers run) until the next day's replace them.
         """
         return journey.MarketDay(
             day=self.day,
