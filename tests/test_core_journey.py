@@ -198,6 +198,20 @@ def test_decision_after_test_drive_follows_the_outside_option(make_model: Factor
         assert flow(model, "orders") == 0
 
 
+def test_quote_search_keeps_visitors_of_negotiated_price_stores_only(make_model: Factory) -> None:
+    """The value of another quote adds to leaving at 4S stores (direct = false), never at direct stores."""
+    model = model_with(make_model, **{"journey.outside_utility": -40.0, "journey.quote_search_value": 80.0, "journey.backorder_cancel_prob": 0.0})
+    idx = pick(model, 600, State.TEST_DRIVE)
+    model.population.dealer[idx] = np.arange(len(idx)) % model.network.n
+    model.population.td_here[idx] = True
+    direct = model.network.direct[model.population.dealer[idx]]
+    assert direct.any() and (~direct).any()
+    journey.decide_after_test_drive(model, idx)
+    ordered = model.population.state[idx] == State.ORDERED
+    assert np.all(ordered[direct]), "a direct-store visitor did not buy although leaving is worth -40"
+    assert not ordered[~direct].any(), "a 4S visitor bought although another quote is worth +40 over buying"
+
+
 # --- orders and delivery -------------------------------------------------------------------------
 
 
