@@ -206,7 +206,7 @@ def test_quote_search_keeps_visitors_of_negotiated_price_stores_only(make_model:
     model.population.td_here[idx] = True
     direct = model.network.direct[model.population.dealer[idx]]
     assert direct.any() and (~direct).any()
-    journey.decide_after_test_drive(model, idx)
+    journey.decide_after_test_drive(model.journey_context, model.market_day(), idx)
     ordered = model.population.state[idx] == State.ORDERED
     assert np.all(ordered[direct]), "a direct-store visitor did not buy although leaving is worth -40"
     assert not ordered[~direct].any(), "a 4S visitor bought although another quote is worth +40 over buying"
