@@ -147,7 +147,7 @@ def schedule_entry(ctx: JourneyContext, today: MarketDay, idx: np.ndarray) -> No
     """Draw when consumers not in the market next consider entering (candidate times, thinned later)."""
     pop = ctx.population
     rate_year = ctx.entry_rate_table[pop.entry_class[idx]]
-    sim_owner = pop.state[idx] == State.OWNER
+    sim_owner = pop.state[idx] == State.OWNER.value
     rate_year = np.where(sim_owner, 1.0 / ctx.spec.ownership.replacement_years, rate_year)
     wait = ctx.streams.exponential(Purpose.ENTRY_WAIT, idx, today.day) * 365.0 / (rate_year * MAX_DEMAND_MULTIPLIER)
     pop.next_day[idx] = today.day + 1 + np.minimum(wait, pop.no_day - today.day - 2).astype(np.int32)
@@ -957,7 +957,7 @@ def refer_new_buyers(ctx: JourneyContext, today: MarketDay, referrers: np.ndarra
     if len(referrers) == 0:
         return
     candidates = ctx.streams.integers(Purpose.REFERRAL_TARGET, referrers, today.day, pop.n)
-    ok = pop.state[candidates] == State.OUT
+    ok = pop.state[candidates] == State.OUT.value
     candidates, first = np.unique(candidates[ok], return_index=True)
     groups = groups[ok][first]
     ctx.recorder.add("referrals", len(candidates))
