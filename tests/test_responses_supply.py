@@ -185,7 +185,10 @@ def test_clearance_sells_aged_stock_cuts_reorders_and_pays_its_financing_subsidy
     treated = [run(scenario(strategies=[clearance], **size), s) for s in SEEDS]
     stock = lambda ms: sum(m.recorder.window("stock_focal")[-90:].mean() for m in ms)  # noqa: E731
     assert stock(treated) < 0.97 * stock(base)
-    aged = lambda ms: sum(m.network.stock[m.network.focal][:, :, 61:].sum() for m in ms) / sum(m.network.stock[m.network.focal].sum() for m in ms)  # noqa: E731
+    # aged units, not their share: while aged units remain the stores do not reorder, so fresh units
+    # fall too and the aged *share* can rise as aged units fall (re-fit with quote search, 80k, 3 seeds:
+    # aged units 287 -> 271, focal stock 524 -> 458, aged share 0.55 -> 0.59)
+    aged = lambda ms: sum(m.network.stock[m.network.focal][:, :, 61:].sum() for m in ms)  # noqa: E731
     assert aged(treated) < aged(base)
     for b, t in zip(base, treated, strict=True):
         assert total(t, "financing_subsidies") > 0 == total(b, "financing_subsidies")
