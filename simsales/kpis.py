@@ -258,12 +258,14 @@ def _conv_ice(m: MarketModel) -> float:
     return _format_conversion(m, ~m.network.direct & sells_ice)
 
 
-@kpi("journey.dealers_online_conversion_below_15", "%", "stores whose online-lead conversion is below 15%")
+@kpi("journey.dealers_online_conversion_below_15", "%", "real outlets whose online-lead conversion is below 15%")
 def _below_15(m: MarketModel) -> float:
+    """Stores weighted by the real outlets each stands for, so a scenario's new stores count as the outlets they open."""
     rec = m.recorder
     has = rec.dealer_online_leads > 0
     conv = rec.dealer_online_orders[has] / rec.dealer_online_leads[has]
-    return _ratio((conv < 0.15).sum(), has.sum(), 100, "no store received an online lead in the recorded window")
+    w = m.network.outlet_weight[has]
+    return _ratio(w[conv < 0.15].sum(), w.sum(), 100, "no store received an online lead in the recorded window")
 
 
 @kpi("journey.repeat_questions_after_online", "%", "online-lead visitors asked the same questions again in store")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simsales.agents.dealers import MAX_AGE_DAYS, PIPELINE_DAYS, Network, allocate, store_layout
+from simsales.agents.dealers import MAX_AGE_DAYS, PIPELINE_DAYS, Network, allocate, response_spread, store_layout
 from simsales.market.catalogue import Catalogue
 from simsales.scenario import Scenario
 from simsales.streams import Streams
@@ -207,3 +207,28 @@ def test_dealer_agents_read_the_network(make_model) -> None:
     assert dealer.is_focal == bool(model.network.group[0] == 0)
     assert sum(dealer.stock.values()) == model.network.stock_total()[0].sum()
     assert {s.dealer for s in dealer.salespeople} <= {0}
+
+
+def test_response_spread_is_a_mean_one_lognormal_within_each_format() -> None:
+    fmt = np.repeat([0, 1, 2], [40, 30, 7])
+    factor = response_spread(fmt, 0.8)
+    for f in range(3):  # each format keeps its mean response time
+        assert factor[fmt == f].mean() == pytest.approx(1.0, rel=1e-12)
+    assert np.array_equal(factor, response_spread(fmt, 0.8))  # no randomness
+    assert np.array_equal(response_spread(fmt, 0.0), np.ones(len(fmt)))  # 0: every store at its format's time
+    # with many stores the factors are the log-normal's quantiles: log-sd sigma
+    assert np.log(response_spread(np.zeros(2000, dtype=int), 0.8)).std() == pytest.approx(0.8, rel=0.02)
+
+
+def test_slow_stores_convert_fewer_online_leads(make_model) -> None:
+    """With response times spread, a format's slower stores lose more leads: lower online conversion."""
+    # 80,000 consumers over a year: about 355 online leads per ICE store, so the binomial sd of the
+    # difference between the slower and faster half is about 1.1 pp; seeds 7-9 give 4.5-5.2 pp
+    model = make_model(n_consumers=80_000, days=365, warmup_days=60, params={"network.response_dispersion": 1.2})
+    model.run_model()
+    net, rec = model.network, model.recorder
+    ice = (net.fmt == 0) & (rec.dealer_online_leads > 0)
+    conv = rec.dealer_online_orders[ice] / rec.dealer_online_leads[ice]
+    slow = net.response_minutes[ice] > np.median(net.response_minutes[ice])
+    assert net.response_minutes[ice].max() > 4 * net.response_minutes[ice].min()
+    assert conv[slow].mean() < conv[~slow].mean() - 0.02

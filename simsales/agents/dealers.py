@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
+from scipy.special import ndtri
 
 from simsales.market.catalogue import Catalogue
 from simsales.scenario.schema import DAYS_PER_MONTH, TIERS, NetworkSpec, StoreFormat
@@ -60,6 +61,29 @@ def store_layout(n: int, format_shares: np.ndarray, tier_shares: np.ndarray, foc
     return fmt, tier, group
 
 
+def response_spread(fmt: np.ndarray, sigma: float) -> np.ndarray:
+    """Mean-one factors on each store's response time: log-normal quantiles within each format.
+
+    Real outlets answer online leads anywhere from minutes to days, so the share of them
+    converting below 15% (`journey.dealers_online_conversion_below_15`) is a matter of spread,
+    not only of the mean.  The n stores of a format take the quantiles (k + 0.5) / n of a
+    log-normal with log-sd `sigma`, in an order spread by a sqrt(2) sequence (so speed is not
+    tied to tier or group, which follow golden-ratio and even spacing), scaled to mean one so the
+    format's `response_minutes` stays its mean.  No randomness: every replicate of a scenario has
+    the same fast and slow stores.  `sigma = 0` gives exactly 1 for every store.
+    """
+    factor = np.ones(len(fmt))
+    if sigma == 0.0:
+        return factor
+    for f in np.unique(fmt):
+        stores = np.flatnonzero(fmt == f)
+        n = len(stores)
+        rank = np.argsort(np.argsort(((np.arange(n) + 1) * (np.sqrt(2.0) - 1.0)) % 1.0, kind="stable"), kind="stable")
+        q = np.exp(sigma * ndtri((rank + 0.5) / n))
+        factor[stores] = q / q.mean()
+    return factor
+
+
 class Network:
     """Array state of all stores: formats, tiers, groups, stock, pipeline and prices."""
 
@@ -83,6 +107,7 @@ class Network:
             spec.groups,
         )
         self.group = group
+        spread = response_spread(self.fmt, spec.response_dispersion)
         #: Real outlets each store agent stands for: the market's outlets shared by the agents of the
         #: built network; a store a scenario opens stands for the real outlets the plan opens.
         self.base_outlet_weight = spec.real_dealers / n_dealers
@@ -92,6 +117,7 @@ class Network:
             self.tier = np.concatenate([self.tier, [t for _, t, _ in extra_stores]]).astype(self.tier.dtype)
             self.group = np.concatenate([group, np.zeros(len(extra_stores), dtype=np.int8)])
             self.outlet_weight = np.concatenate([self.outlet_weight, [w for _, _, w in extra_stores]])
+            spread = np.concatenate([spread, np.ones(len(extra_stores))])  # a new store answers in its format's mean time
             n_dealers = self.n = len(self.fmt)
         self.is_open = np.ones(n_dealers, dtype=bool)  # a scenario's new stores stay closed until their date
         self.focal = self.group == 0
@@ -111,7 +137,7 @@ class Network:
         self.base_discount = col("base_discount")
         self.markdown_age_days = np.minimum(col("markdown_age_days").astype(int), MAX_AGE_DAYS - 1)
         self.markdown = col("markdown")
-        self.response_minutes = col("response_minutes")
+        self.response_minutes = col("response_minutes") * spread
         self.info_handover = col("info_handover")
         self.acquisition_per_lead = col("acquisition_per_lead")
         self.fixed_cost_month = col("fixed_cost_month")

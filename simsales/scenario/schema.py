@@ -149,6 +149,7 @@ class NetworkSpec:
     tier1_dealer_share: float = prob("share of stores in tier-1 cities")
     groups: int = positive("dealer groups; group 0 is the focal firm", max=B.MAX_COUNT)
     focal_store_share: float = prob("focal firm's share of stores")
+    response_dispersion: float = nonneg("log-sd of online-lead response times among a format's stores (0: all answer in the format's mean)", max=5.0)
     formats: tuple[StoreFormat, ...] = field(metadata={"doc": "store formats"})
 
 
