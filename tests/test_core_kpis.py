@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -138,3 +140,12 @@ def test_nev_premium_share_is_the_same_in_batches(make_model, monkeypatch: pytes
     whole = float((premium >= 0.10).mean() * 100)
     monkeypatch.setattr(consumers, "BUILD_BATCH", 257)  # a partial last batch too
     assert REGISTRY["consumer.nev_premium_willing"].compute(model) == whole
+
+
+def test_stores_below_15_percent_count_the_real_outlets_they_stand_for() -> None:
+    """Four stores, two below 15% online conversion; the second stands for three times the outlets
+    (a store a scenario opens), so the share is (1 + 3) / (1 + 3 + 1 + 1) = 2/3, not 2/4."""
+    fn = REGISTRY["journey.dealers_online_conversion_below_15"].compute
+    recorder = SimpleNamespace(dealer_online_leads=np.array([100.0, 100.0, 100.0, 100.0, 0.0]), dealer_online_orders=np.array([10.0, 12.0, 20.0, 30.0, 0.0]))
+    network = SimpleNamespace(outlet_weight=np.array([500.0, 1500.0, 500.0, 500.0, 9000.0]))  # the last store got no lead: not counted
+    assert fn(SimpleNamespace(recorder=recorder, network=network)) == pytest.approx(100 * 4 / 6)
