@@ -336,6 +336,26 @@ def test_conflicts_are_found_where_targets_pull_apart() -> None:
     assert local["best_alone_a"].iloc[0] == pytest.approx(0.5)  # the neighbourhood ends 0.25 from the fit
 
 
+def test_polish_brings_in_the_missed_targets_the_linear_model_can_reach() -> None:
+    """Three targets on two parameters: `b` (1.4 off) can be brought in by moving p alone, which `a`
+    (met) tolerates; `c` (5 off) would need a step beyond the neighbourhood. The step is the smallest
+    that does it, with the margin, and every met target stays met."""
+    from simsales.calibration.polish import POLISH_MARGIN, accept, propose
+
+    z0 = pd.Series({"a": 0.5, "b": 1.4, "c": 5.0})
+    jac = pd.DataFrame({"p": [1.0, 4.0, 0.0], "q": [0.0, 0.0, 2.0]}, index=z0.index)
+    x0 = np.array([0.5, 0.5])
+    x, brought = propose(z0, jac, x0)
+    assert brought == ["b"]
+    z = z0.to_numpy() + jac.to_numpy() @ (x - x0)
+    assert z[1] == pytest.approx(1.0 - POLISH_MARGIN)  # the smallest step: b lands on the margin
+    assert abs(z[0]) <= 1.0 and x[1] == pytest.approx(0.5)  # a stays met; q is not moved for nothing
+    # if moving p pushed the met target out, nothing can be brought in
+    assert propose(z0, pd.DataFrame({"p": [-4.0, 4.0, 0.0], "q": [0.0, 0.0, 2.0]}, index=z0.index), x0) is None
+    # kept only with more targets met and an objective within two standard errors
+    assert accept(47, 46, 0.80, 0.78, 0.02) and not accept(47, 46, 0.90, 0.78, 0.02) and not accept(46, 46, 0.5, 0.78, 0.02)
+
+
 def test_ensemble_keeps_candidates_indistinguishable_from_the_best(tmp_path: object) -> None:
     """Paired test over common seeds: a candidate worse on every seed is rejected, a noisy tie is kept."""
     from simsales.calibration.ensemble import accept, ensemble_frame, load_ensemble, sample_ensemble

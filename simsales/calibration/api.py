@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from simsales.calibration import conflicts as conflict_mod
-from simsales.calibration.engine import STUDY, Runner, SearchPlan, SearchResult, Setup, search
+from simsales.calibration import polish as polish_mod
+from simsales.calibration.engine import STUDY, Runner, SearchPlan, SearchResult, Setup, candidate_frame, search
 from simsales.calibration.ensemble import ensemble_frame
 from simsales.calibration.fitted import load_unfitted_scenario
 from simsales.calibration.objective import make_loss
@@ -51,6 +52,7 @@ class Calibration:
     timings: dict[str, float] = field(default_factory=dict)
     store: RunStore | None = None
     selection: pd.DataFrame | None = None
+    polish: dict[str, Any] | None = None  # the polish step (`_polish`): proposal, its scores and whether it was kept
 
     @property
     def fitted(self) -> dict[str, float]:
@@ -106,6 +108,7 @@ def calibrate(
     sensitivity_seeds: int = 1,
     select: int = 4,
     check_start: bool = True,
+    polish: bool = True,
     stop_after: int | None = None,
     progress: bool = False,
 ) -> Calibration:
@@ -113,8 +116,11 @@ def calibrate(
 
     Selection: the `select` best candidates of the search are re-run on as many further seeds
     as the search used, and the lowest objective over all their seeds is the fit - so the
-    shipped parameters are not merely the luckiest draw of a noisy search.  The report's seeds
-    are used for nothing but the final check.
+    shipped parameters are not merely the luckiest draw of a noisy search.  Polish (`polish`, needs
+    selection and sensitivity): one step on the finite-difference model at the fit towards meeting
+    more targets, run on the search and selection seeds and kept only if it meets more of them
+    there without a worse objective (`simsales.calibration.polish`).  The report's seeds are used
+    for nothing but the final check.
 
     checkpoint: a folder (a resumable `DirectoryStore`), a `RunStore`, or None (memory).  Runs go to
     `executor`, else to `jobs` local processes, or to Dask when `scheduler` (a `distributed.Client`
@@ -125,7 +131,7 @@ def calibrate(
     executor = make_executor(jobs, scheduler) if executor is None else executor
     store.open({**STUDY, "setup_hash": json_hash(setup.describe()), "seeds": list(setup.seeds), "n_consumers": setup.n_consumers})
     try:
-        return _calibrate(setup, store, executor, report_seeds, report_n, sensitivity_seeds, select, check_start, stop_after,
+        return _calibrate(setup, store, executor, report_seeds, report_n, sensitivity_seeds, select, check_start, polish, stop_after,
                           progress)
     finally:
         store.close()
@@ -134,7 +140,8 @@ def calibrate(
 
 
 def _calibrate(setup: Setup, store: RunStore, executor: Executor, report_seeds: tuple[int, ...], report_n: int | None,
-               sensitivity_seeds: int, select: int, check_start: bool, stop_after: int | None, progress: bool) -> Calibration:
+               sensitivity_seeds: int, select: int, check_start: bool, polish: bool, stop_after: int | None,
+               progress: bool) -> Calibration:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     runner = Runner(setup, store, executor, stop_after)
@@ -144,32 +151,83 @@ def _calibrate(setup: Setup, store: RunStore, executor: Executor, report_seeds: 
     if select > 1:
         selection = _select(setup, runner, result, select, progress)
         result.chosen = str(selection["objective_all"].idxmin())
-    ensemble = ensemble_frame(result.candidates, setup.space.keys, best=result.best)
-    t2 = time.perf_counter()
     n_report = int(report_n or setup.scenario.run.n_consumers)
-    best_x = result.x(result.best)
-    checks = [("fit", best_x, {"stage": "check"})]
-    if check_start:
-        checks.append(("start", setup.start, {"stage": "check"}))
-    with _phase(runner, progress, len(checks) * len(report_seeds), "check runs"):
-        checked = runner.evaluate(checks, tuple(report_seeds), n_report)
-    check, start_check = checked["fit"], checked.get("start")
-    timings["check"] = time.perf_counter() - t2
-    sens = None
-    t1 = time.perf_counter()
-    if sensitivity_seeds > 0:
-        kpi_ids = setup.objective.targets.kpis
-        noise = check.reindex(columns=kpi_ids).std(axis=0, ddof=1).to_numpy() if len(report_seeds) > 2 else None
-        if noise is not None and n_report != setup.n_consumers:
-            noise = noise * np.sqrt(n_report / setup.n_consumers)  # noise scales like 1/sqrt(model size)
-        with _phase(runner, progress, 2 * setup.space.dim * sensitivity_seeds, "sensitivity runs"):
-            sens = finite_differences(result, runner, setup.seeds[:sensitivity_seeds], noise)
-    timings["sensitivity"] = time.perf_counter() - t1
-    found = _conflicts(setup, result, sens, best_x)
+
+    def check_and_sense(with_start: bool) -> tuple[pd.DataFrame, pd.DataFrame | None, Sensitivity | None]:
+        """The final check on the report's seeds and the finite differences, both at the current fit."""
+        t2 = time.perf_counter()
+        checks = [("fit", result.x(result.best), {"stage": "check"})]
+        if with_start:
+            checks.append(("start", setup.start, {"stage": "check"}))
+        with _phase(runner, progress, len(checks) * len(report_seeds), "check runs"):
+            checked = runner.evaluate(checks, tuple(report_seeds), n_report)
+        timings["check"] = timings.get("check", 0.0) + time.perf_counter() - t2
+        sens = None
+        t1 = time.perf_counter()
+        if sensitivity_seeds > 0:
+            kpi_ids = setup.objective.targets.kpis
+            noise = checked["fit"].reindex(columns=kpi_ids).std(axis=0, ddof=1).to_numpy() if len(report_seeds) > 2 else None
+            if noise is not None and n_report != setup.n_consumers:
+                noise = noise * np.sqrt(n_report / setup.n_consumers)  # noise scales like 1/sqrt(model size)
+            with _phase(runner, progress, 2 * setup.space.dim * sensitivity_seeds, "sensitivity runs"):
+                sens = finite_differences(result, runner, setup.seeds[:sensitivity_seeds], noise)
+        timings["sensitivity"] = timings.get("sensitivity", 0.0) + time.perf_counter() - t1
+        return checked["fit"], checked.get("start"), sens
+
+    check, start_check, sens = check_and_sense(check_start)
+    polished = None
+    if polish and sens is not None and selection is not None:
+        polished = _polish(setup, runner, result, sens, progress)
+        if polished["kept"]:
+            name = polished["candidate"]
+            selection = pd.concat([selection, pd.DataFrame([polished["selection_row"]], index=pd.Index([name], name="candidate"))])
+            result.chosen = name
+            check, _, sens = check_and_sense(False)
+    ensemble = ensemble_frame(result.candidates, setup.space.keys, best=result.best)
+    found = _conflicts(setup, result, sens, result.x(result.best))
     timings["total"] = time.perf_counter() - t0
     timings["new_runs"] = runner.new_runs
     return Calibration(setup, result, ensemble, sens, check, start_check, tuple(report_seeds), n_report, found, timings,
-                       store, selection)
+                       store, selection, polished)
+
+
+def _polish(setup: Setup, runner: Runner, result: SearchResult, sens: Sensitivity, progress: bool) -> dict[str, Any]:
+    """Run the local linear model's proposal (`polish.propose`) on the search and selection seeds and
+    decide whether it replaces the fit (`polish.accept`); a kept proposal joins the candidates."""
+    obj, space = setup.objective, setup.space
+    name = result.best
+    seeds = (*setup.seeds, *selection_seeds(setup))
+
+    def score(kpis: pd.DataFrame, x: np.ndarray) -> tuple[int, float, float, np.ndarray]:
+        m = kpis.reindex(columns=obj.targets.kpis).to_numpy(dtype=float)
+        z = obj.residuals(obj.mean_kpis(m)[None, :])[0]
+        penalty = space.prior_penalty(x)
+        per_seed = obj.per_seed(m) + penalty
+        return int((np.abs(z) <= 1.0).sum()), obj(m) + penalty, float(np.std(per_seed, ddof=1) / np.sqrt(len(per_seed))), z
+
+    x0 = result.x(name)
+    within0, objective0, se0, z0 = score(runner.kpis(result.overrides(name), seeds, setup.n_consumers), x0)
+    record: dict[str, Any] = {"from": name, "kept": False, "within_before": within0, "objective_before": objective0, "seeds": list(seeds)}
+    proposal = polish_mod.propose(pd.Series(z0, index=obj.targets.ids), sens.jacobian, x0)
+    if proposal is None:
+        return {**record, "candidate": None, "brought": []}
+    x, brought = proposal
+    pname = f"{name}/polish"
+    with _phase(runner, progress, len(seeds), "polish runs"):
+        kpis = runner.evaluate([(pname, x, {"stage": "polish"})], seeds, setup.n_consumers)[pname]
+    within1, objective1, _, _ = score(kpis, x)
+    kept = polish_mod.accept(within1, within0, objective1, objective0, se0)
+    record.update({"candidate": pname, "brought": brought, "within_after": within1, "objective_after": objective1,
+                   "objective_se": se0, "kept": kept, "x": [float(v) for v in x]})
+    if kept:
+        search_kpis = kpis.loc[list(setup.seeds)]
+        row = candidate_frame(setup, [pname], [x], [int(result.candidates["batch"].max()) + 1], ["polish"], {pname: search_kpis})
+        result.candidates = pd.concat([result.candidates, row])
+        result.per_seed_kpis[pname] = search_kpis
+        fresh = kpis.loc[list(selection_seeds(setup))].reindex(columns=obj.targets.kpis).to_numpy(dtype=float)
+        record["selection_row"] = {"objective_search": float(row.at[pname, "objective"]),
+                                   "objective_fresh": obj(fresh) + space.prior_penalty(x), "objective_all": objective1}
+    return record
 
 
 def selection_seeds(setup: Setup) -> tuple[int, ...]:

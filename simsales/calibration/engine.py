@@ -201,7 +201,7 @@ def search(setup: Setup, runner: Runner, progress: bool = False) -> SearchResult
     """Run (or resume) the search stage by stage and return every candidate's fit."""
     plan = setup.plan
     stored = sum(1 for r in runner.store.entries().values()
-                 if r.get("status") == STATUS_DONE and r.get("stage") not in ("sensitivity", "check", "selection"))
+                 if r.get("status") == STATUS_DONE and r.get("stage") not in ("sensitivity", "check", "selection", "polish"))
     bar = _bar(progress, plan.budget * len(setup.seeds), stored, "search runs")
     runner.progress = bar.update if bar else None
     names: list[str] = []
@@ -243,7 +243,7 @@ def search(setup: Setup, runner: Runner, progress: bool = False) -> SearchResult
         runner.progress = None
         if bar:
             bar.close()
-    return SearchResult(setup, _candidate_frame(setup, names, xs, batches, stages, kpis), kpis)
+    return SearchResult(setup, candidate_frame(setup, names, xs, batches, stages, kpis), kpis)
 
 
 def _history(setup: Setup, xs: list[np.ndarray], batches: list[int], stages: list[str], kpis: dict[str, pd.DataFrame], names: list[str]) -> History:
@@ -270,7 +270,7 @@ def _without_series(output: RunOutput) -> RunOutput:
                      output.code, output.finished)
 
 
-def _candidate_frame(setup: Setup, names: list[str], xs: list[np.ndarray], batches: list[int], stages: list[str],
+def candidate_frame(setup: Setup, names: list[str], xs: list[np.ndarray], batches: list[int], stages: list[str],
                      kpis: dict[str, pd.DataFrame]) -> pd.DataFrame:
     obj = setup.objective
     rows = []

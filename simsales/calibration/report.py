@@ -151,6 +151,21 @@ def _selection_lines(calib: Calibration) -> list[str]:
             f"**{calib.result.best}**."]
 
 
+def _polish_lines(calib: Calibration) -> list[str]:
+    rec = calib.polish
+    if not rec:
+        return []
+    head = f"- Polish (a step on the local linear model at {rec['from']}, `simsales.calibration.polish`): "
+    if rec["candidate"] is None:
+        return [head + "the linear model brings no missed target within tolerance without pushing a met one out; nothing to try."]
+    verdict = ("kept: it is the fit" if rec["kept"] else
+               "not kept (it must meet more targets without raising the objective by more than twice its standard error)")
+    brought = ", ".join(f"`{t}`" for t in rec["brought"])
+    return [head + f"aimed at {brought}; on seeds {rec['seeds']} it meets {rec['within_after']} targets against "
+            f"{rec['within_before']}, objective {rec['objective_after']:.3f} against {rec['objective_before']:.3f} "
+            f"(standard error {rec['objective_se']:.3f}); {verdict}."]
+
+
 def monthly_shape_markdown(calib: Calibration, jobs: int = 1) -> str:
     """The monthly-shape section: the fitted model's 2023 deliveries by month against the 2023 actuals, with the
     root-mean-square error of the monthly index (`simsales.seasonality`), on the report's seeds and size.
@@ -212,6 +227,7 @@ def render(calib: Calibration, meta: dict[str, Any], figures: dict[str, str], mo
         *_time_lines(meta),
         f"- Simulation code: {meta['code_note']}",
         *_selection_lines(calib),
+        *_polish_lines(calib),
         f"- Ensemble: {len(calib.ensemble)} accepted parameter sets (not significantly worse than the best in a one-sided "
         f"paired t-test at 5% over the {len(setup.seeds)} common seeds), written to `ensemble_2023.parquet`; load with "
         "`simsales.calibration.load_ensemble()`.",

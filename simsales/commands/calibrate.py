@@ -42,6 +42,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--report-seeds", type=positive_int, default=10, help="seeds of the final check at default size (default 10)")
     p.add_argument("--sensitivity-seeds", type=nonneg_int, default=1, help="seeds for the finite-difference identification (0: skip)")
     p.add_argument("--select", type=positive_int, default=4, help="best candidates re-run on fresh seeds before choosing the fit (default 4)")
+    p.add_argument("--no-polish", action="store_true",
+                   help="skip the polish step (a step on the local linear model at the fit, kept only if it meets more targets on the search and selection seeds)")
     p.add_argument("--explore", type=positive_int, default=None, help="candidates in the exploration stage (default: a third of the budget)")
     p.add_argument("--batch", type=positive_int, default=8, help="candidates per refinement batch (default 8)")
     p.add_argument("--explorer", default="sobol", choices=("sobol", "lhs"), help="exploration sampler")
@@ -91,7 +93,8 @@ def execute(args: argparse.Namespace) -> int:
               f"({len(setup.held_targets)} held out): {setup.plan.budget} candidates x {len(setup.seeds)} seeds "
               f"at {setup.n_consumers:,} consumers, {where}; checkpoint {checkpoint}")
         calib = calibrate(setup, checkpoint, executor=executor, report_seeds=report_seeds,
-                          sensitivity_seeds=args.sensitivity_seeds, select=args.select, stop_after=args.stop_after,
+                          sensitivity_seeds=args.sensitivity_seeds, select=args.select, polish=not args.no_polish,
+                          stop_after=args.stop_after,
                           progress=True)
     except CalibrationInterrupted as exc:
         print(f"interrupted: {exc}; run the same command again to resume")
@@ -132,10 +135,12 @@ def output_folder(out: Path | None, update_shipped: bool, holdout: tuple[str, ..
 
 def _options(args: argparse.Namespace) -> str:
     parts = []
-    for name in ("budget", "jobs", "holdout", "seeds", "consumers", "report_seeds"):
-        value = getattr(args, name)
+    for name in ("budget", "explore", "jobs", "holdout", "seeds", "consumers", "report_seeds", "sensitivity_seeds"):
+        value = getattr(args, name, None)
         if value not in (None, ""):
             parts.append(f" --{name.replace('_', '-')} {value}")
+    if getattr(args, "no_polish", False):
+        parts.append(" --no-polish")
     if getattr(args, "update_shipped", False):
         parts.append(" --update-shipped")
     return "".join(parts)
