@@ -32,6 +32,7 @@ import pandas as pd
 
 from simsales._paths import default_file
 from simsales.scenario import Scenario, ScenarioError, load_scenario
+from simsales.scenario import bounds as B
 from simsales.scenario.loader import read_toml
 
 #: The expectation file shipped with the model.
@@ -83,6 +84,9 @@ class Expectations:
     baselines: Mapping[str, str]
     kpis: tuple[Expectation, ...]
     claims: tuple[Claim, ...]
+    #: file -> its own minimum size in consumers (`consumers` in its table): a small, short shock
+    #: touches too few agents at the report's size to be measured
+    consumers: Mapping[str, int] = dataclasses.field(default_factory=dict)
 
     @property
     def files(self) -> list[str]:
@@ -107,6 +111,7 @@ def load_expectations(path: str | Path | None = None) -> Expectations:
             raise ScenarioError(msg, file=str(where), key=key)
 
     baselines: dict[str, str] = {}
+    sizes: dict[str, int] = {}
     kpis: list[Expectation] = []
     files = raw.get("files", {})
     need(isinstance(files, Mapping), "expected [files.NAME] tables", "files")
@@ -115,6 +120,11 @@ def load_expectations(path: str | Path | None = None) -> Expectations:
         baseline = table.get("baseline", "event_free")
         need(baseline == "event_free" or baseline in files, f"baseline must be 'event_free' or a file of [files], got {baseline!r}", f"{key}.baseline")
         baselines[name] = baseline
+        if "consumers" in table:
+            n = table["consumers"]
+            need(isinstance(n, int) and not isinstance(n, bool) and 1_000 <= n <= B.MAX_CONSUMERS,
+                 f"consumers must be a whole number from 1,000 to {B.MAX_CONSUMERS:,}, got {n!r}", f"{key}.consumers")
+            sizes[name] = n
         items = table.get("kpis", [])
         need(isinstance(items, list) and len(items) > 0, "needs at least one KPI", f"{key}.kpis")
         for i, item in enumerate(items):
@@ -141,7 +151,7 @@ def load_expectations(path: str | Path | None = None) -> Expectations:
                 claim_target(item), item.get("target_note", ""),
             )
         )  # fmt: skip
-    return Expectations(baselines, tuple(kpis), tuple(claims))
+    return Expectations(baselines, tuple(kpis), tuple(claims), sizes)
 
 
 def claim_target(item: Mapping[str, Any]) -> float:
@@ -206,8 +216,9 @@ def plan_groups(expect: Expectations, names: Iterable[str], size: Mapping[str, A
 
     groups: dict[str, Group] = {}
     for name in names:
-        spec = load_scenario(default_file(f"experiments/{name}.toml"), overrides=dict(size))
-        base = baseline_of(spec, expect.baselines[name], size)
+        own = file_size(expect, name, size)
+        spec = load_scenario(default_file(f"experiments/{name}.toml"), overrides=own)
+        base = baseline_of(spec, expect.baselines[name], own)
         twin = event_free(spec)
         if _unnamed(event_free(base)) != _unnamed(twin):
             raise ScenarioError(f"baseline {expect.baselines[name]!r} differs from {name!r} beyond its events (horizon, "
@@ -223,6 +234,14 @@ def plan_groups(expect: Expectations, names: Iterable[str], size: Mapping[str, A
             group.arms["event_free"] = event_free(next(iter(group.arms.values())))
         group.arms.update({k: group.arms.pop(k) for k in [k for k in group.arms if k != "event_free"]})
     return list(groups.values())
+
+
+def file_size(expect: Expectations, name: str, size: Mapping[str, Any]) -> dict[str, Any]:
+    """The run size of one file: the report's, with at least the file's own `consumers` when it sets one."""
+    own = dict(size)
+    if name in expect.consumers:
+        own["run.n_consumers"] = max(int(own.get("run.n_consumers") or 0), expect.consumers[name])
+    return own
 
 
 def _unnamed(spec: Scenario) -> str:
@@ -392,7 +411,7 @@ def write_report(
         f"Made by `{meta.get('command', 'simsales responses')}` in {meta.get('wall_minutes', math.nan):.1f} min "
         f"({meta.get('jobs', 1)} jobs; the runs took {meta.get('run_minutes', math.nan):.1f} min of simulation "
         f"in all, counting runs kept from an earlier start).  Size: {meta.get('consumers', 0):,} consumers, {meta.get('replicates', 0)} paired "
-        f"replicates per arm (the same seeds in every arm), each file over its own horizon and calendar; "
+        f"replicates per arm (the same seeds in every arm){_own_sizes(meta)}, each file over its own horizon and calendar; "
         f"expectations and claims from `{meta.get('expectations', EXPECTATIONS)}`.",
         "",
         "Every difference is the paired mean (file minus baseline, same seeds) of the KPI over the file's whole "
@@ -436,6 +455,14 @@ def write_report(
     path = folder / "responses.md"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
+
+
+def _own_sizes(meta: Mapping[str, Any]) -> str:
+    """' (name at N consumers, ...)' for the files run at their own larger size, else ''."""
+    own = {k: v for k, v in dict(meta.get("own_consumers", {})).items() if v > meta.get("consumers", 0)}
+    if not own:
+        return ""
+    return " (larger, as their tables ask: " + ", ".join(f"{k} and its baseline at {v:,}" for k, v in own.items()) + ")"
 
 
 def _rounded(table: pd.DataFrame) -> pd.DataFrame:

@@ -126,6 +126,23 @@ def test_a_bad_expectation_entry_is_refused_naming_its_key(tmp_path: Path) -> No
         rr.load_expectations(bad)
 
 
+def test_a_file_can_ask_for_a_larger_size_and_its_baseline_gets_it_too(tmp_path: Path) -> None:
+    """The shipped outage and its risk plan run at 100,000 consumers whatever the report's size
+    (a larger --consumers wins); a bad size is refused naming its key."""
+    from simsales.scenario import ScenarioError
+
+    expect = rr.load_expectations()
+    assert rr.file_size(expect, "shock_data_platform_outage", {"run.n_consumers": 10_000})["run.n_consumers"] == 100_000
+    assert rr.file_size(expect, "shock_data_platform_outage", {"run.n_consumers": 200_000})["run.n_consumers"] == 200_000
+    assert rr.file_size(expect, "shock_demand_drop", {"run.n_consumers": 10_000})["run.n_consumers"] == 10_000
+    (group,) = rr.plan_groups(expect, ["shock_data_platform_outage", "riskplan_operations_under_outage"], {"run.n_consumers": 10_000})
+    assert {spec.run.n_consumers for spec in group.arms.values()} == {100_000}  # the file, its baseline and the event-free twin
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[files.shock_x]\nconsumers = 50.5\nkpis = [{ kpi = "market.nev_share", sign = "+", reason = "r" }]\n')
+    with pytest.raises(ScenarioError, match=r"files\.shock_x\.consumers"):
+        rr.load_expectations(bad)
+
+
 # --- the command ----------------------------------------------------------------------------
 
 
