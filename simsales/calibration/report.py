@@ -221,7 +221,9 @@ def render(calib: Calibration, meta: dict[str, Any], figures: dict[str, str], mo
         f"- Fitted targets: {int(fit['within'].sum())} of {len(fit)} within tolerance.",
         f"- Objective ({setup.loss.name} loss of tolerance-scaled residuals, weighted mean over targets, seed-mean KPIs "
         f"on search seeds {list(setup.seeds)} at {setup.n_consumers:,} consumers): start "
-        f"{cand['objective'].iloc[0]:.3f} -> best {cand['objective'].min():.3f} (candidate {result.search_best}).",
+        f"{cand['objective'].iloc[0]:.3f} -> best {cand['objective'].min():.3f} (candidate {result.search_best})"
+        + ("." if result.best == result.search_best else
+           f"; the fit, chosen below, {cand.at[result.best, 'objective']:.3f} (candidate {result.best})."),
         f"- Search: {len(cand)} candidates ({', '.join(f'{s}: {n}' for s, n in cand['stage'].value_counts(sort=False).items())}), "
         f"{len(cand) * len(setup.seeds)} runs; {meta['runs_total']} runs in all including sensitivity and checks.",
         *_time_lines(meta),
