@@ -411,7 +411,7 @@ def write_report(
         f"Made by `{meta.get('command', 'simsales responses')}` in {meta.get('wall_minutes', math.nan):.1f} min "
         f"({meta.get('jobs', 1)} jobs; the runs took {meta.get('run_minutes', math.nan):.1f} min of simulation "
         f"in all, counting runs kept from an earlier start).  Size: {meta.get('consumers', 0):,} consumers, {meta.get('replicates', 0)} paired "
-        f"replicates per arm (the same seeds in every arm){_own_sizes(meta)}, each file over its own horizon and calendar; "
+        f"replicates per arm (the same seeds in every arm){_own_sizes(meta)}; each file over its own horizon and calendar; "
         f"expectations and claims from `{meta.get('expectations', EXPECTATIONS)}`.",
         "",
         "Every difference is the paired mean (file minus baseline, same seeds) of the KPI over the file's whole "
@@ -458,11 +458,11 @@ def write_report(
 
 
 def _own_sizes(meta: Mapping[str, Any]) -> str:
-    """' (name at N consumers, ...)' for the files run at their own larger size, else ''."""
-    own = {k: v for k, v in dict(meta.get("own_consumers", {})).items() if v > meta.get("consumers", 0)}
-    if not own:
+    """'; as their tables ask, name and its baseline at N consumers, ...' for the files run larger (`meta['larger']`), else ''."""
+    larger = dict(meta.get("larger", {}))
+    if not larger:
         return ""
-    return " (larger, as their tables ask: " + ", ".join(f"{k} and its baseline at {v:,}" for k, v in own.items()) + ")"
+    return "; as their tables ask, " + ", ".join(f"{k} and its baseline at {v:,} consumers" for k, v in larger.items())
 
 
 def _rounded(table: pd.DataFrame) -> pd.DataFrame:

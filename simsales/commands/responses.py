@@ -83,14 +83,15 @@ def execute(args: argparse.Namespace) -> int:
     longest = max(s.run.days + s.run.warmup_days for g in groups for s in g.arms.values())
     largest = max(s.run.n_consumers for g in groups for s in g.arms.values())
     note = check_memory(largest, longest, args.jobs, ("--consumers", "--jobs"))
-    own = {n: rr.file_size(expect, n, size)["run.n_consumers"] for n in names if n in expect.consumers}
+    sizes = {n: rr.file_size(expect, n, size)["run.n_consumers"] for n in names}
+    larger = {n: v for n, v in sizes.items() if v > args.consumers}  # files run above --consumers, as their tables ask
     writable_folder(out, "--out")
     store = writable_folder((DEFAULT_OUT if args.update_shipped else out) / "runs", "--out")  # finished runs: a re-run resumes
     if note:
         print(note)
     runs = sum(len(g.arms) for g in groups) * args.replicates
-    larger = "".join(f", {n} at {v:,}" for n, v in own.items() if v > args.consumers)
-    print(f"responses: {len(names)} files in {len(groups)} experiments, {runs} runs at {args.consumers:,} consumers{larger}, {args.jobs} jobs")
+    print(f"responses: {len(names)} files in {len(groups)} experiments, {runs} runs at {args.consumers:,} consumers"
+          + "".join(f", {n} at {v:,}" for n, v in larger.items()) + f", {args.jobs} jobs")
     kpis = rr.required_kpis(expect, names)
     effects = rr.measure(groups, kpis, args.replicates, args.jobs, progress=not args.quiet, store=store)
     elasticities = None
@@ -112,7 +113,7 @@ def execute(args: argparse.Namespace) -> int:
     if args.update_shipped:
         command += " --update-shipped"
     meta = {"command": command, "wall_minutes": wall, "jobs": args.jobs, "consumers": args.consumers, "elasticity_consumers": args.elasticity_consumers,
-            "own_consumers": own, "replicates": args.replicates, "run_minutes": effects.attrs.get("run_seconds", 0.0) / 60, "expectations": str(args.expectations or rr.EXPECTATIONS)}  # fmt: skip
+            "larger": larger, "replicates": args.replicates, "run_minutes": effects.attrs.get("run_seconds", 0.0) / 60, "expectations": str(args.expectations or rr.EXPECTATIONS)}  # fmt: skip
     path = rr.write_report(out, responses, claims, meta, elasticities=elasticities)
     counts = responses["verdict"].value_counts().to_dict() if len(responses) else {}
     ccounts = claims["verdict"].value_counts().to_dict() if len(claims) else {}
